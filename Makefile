@@ -1,0 +1,61 @@
+# The two commands: `make run` and `make test`. Everything they need is installed here.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+UV_VERSION := 0.13.8
+TOOLS := .data/tools
+UV := $(TOOLS)/bin/uv-$(UV_VERSION)
+VENV := .venv
+BIN := $(VENV)/bin
+SYNCED := $(VENV)/.synced
+
+export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
+export UV_PYTHON_DOWNLOADS := never
+
+.PHONY: help deps run test lint format stack-up stack-down stack-status migrate bench admin-tools clean-data
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	ln -sf uv $(UV)
+
+$(SYNCED): pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen --python $(PYTHON)
+	@touch $@
+
+deps: $(SYNCED) ## Create .venv with the locked dependencies
+
+run: deps ## Start PostgreSQL + FerretDB, migrate, serve on :8000 (Ctrl-C stops all)
+	$(BIN)/oneenglish run
+
+test: deps lint ## Lint, then the whole test suite against real PostgreSQL and FerretDB
+	$(BIN)/pytest
+
+lint: deps ## ruff, ruff format --check, mypy --strict
+	$(BIN)/ruff check src tests migrations bench
+	$(BIN)/ruff format --check src tests migrations bench
+	$(BIN)/mypy src
+
+format: deps ## Apply ruff's fixes and formatting
+	$(BIN)/ruff check --fix src tests migrations bench
+	$(BIN)/ruff format src tests migrations bench
+
+stack-up: deps ## Start the local databases only
+	$(BIN)/oneenglish stack up
+
+stack-down: deps ## Stop the local databases
+	$(BIN)/oneenglish stack down
+
+stack-status: deps ## Show the local databases
+	$(BIN)/oneenglish stack status
+
+migrate: deps ## Apply migrations and MongoDB indexes to the configured databases
+	$(BIN)/oneenglish migrate
+
+clean-data: ## Stop the stack and delete .data (all local databases and built binaries)
+	-$(BIN)/oneenglish stack down
+	rm -rf .data

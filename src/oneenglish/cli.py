@@ -1,0 +1,127 @@
+"""Command line: `oneenglish --help`."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from oneenglish.settings import Settings, get_settings
+from oneenglish.stack.errors import StackError
+from oneenglish.stack.manager import Stack
+
+app = typer.Typer(help="OneEnglish backend.", no_args_is_help=True, add_completion=False)
+stack_app = typer.Typer(help="The local PostgreSQL and FerretDB servers.", no_args_is_help=True)
+app.add_typer(stack_app, name="stack")
+
+ALEMBIC_INI = Path(__file__).resolve().parents[2] / "alembic.ini"
+
+
+def _print_stack(stack: Stack) -> None:
+    for line in stack.status():
+        detail = f"  ({line.detail})" if line.detail else ""
+        typer.echo(f"{line.name:<11} {line.state:<8} {line.address}{detail}")
+
+
+@stack_app.command("up")
+def stack_up() -> None:
+    """Start PostgreSQL and FerretDB (each unless its URL is set) and wait until they answer."""
+    stack = Stack(get_settings())
+    try:
+        stack.up()
+    except StackError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    _print_stack(stack)
+
+
+@stack_app.command("down")
+def stack_down() -> None:
+    """Stop the local servers."""
+    stopped = Stack(get_settings()).down()
+    typer.echo("stopped: " + (", ".join(stopped) or "nothing was running"))
+
+
+@stack_app.command("status")
+def stack_status() -> None:
+    """Show what runs and where it listens."""
+    _print_stack(Stack(get_settings()))
+
+
+def run_migrations(settings: Settings) -> None:
+    """Apply Alembic migrations to PostgreSQL and create MongoDB indexes (both idempotent)."""
+    from alembic import command
+    from alembic.config import Config
+
+    from oneenglish import models
+    from oneenglish.db import mongo
+
+    config = Config(str(ALEMBIC_INI))
+    config.set_main_option("script_location", str(ALEMBIC_INI.parent / "migrations"))
+    config.attributes["settings"] = settings
+    command.upgrade(config, "head")
+
+    models.load_all()
+
+    async def indexes() -> int:
+        client = mongo.create_client(settings)
+        try:
+            return await mongo.ensure_indexes(client[settings.mongodb_database])
+        finally:
+            await client.close()
+
+    count = asyncio.run(indexes())
+    typer.echo(f"migrated PostgreSQL to head; {count} MongoDB indexes ensured")
+
+
+@app.command()
+def migrate() -> None:
+    """Apply PostgreSQL migrations and create MongoDB indexes."""
+    run_migrations(get_settings())
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Bind address (default: HOST)")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default: PORT)")] = None,
+    workers: Annotated[int | None, typer.Option(help="Worker processes (default: WORKERS)")] = None,
+    reload: Annotated[bool, typer.Option(help="Reload on code changes")] = False,
+) -> None:
+    """Serve the API (OpenAPI docs at /docs)."""
+    settings = get_settings()
+    uvicorn.run(
+        "oneenglish.app:create_app",
+        factory=True,
+        host=host or settings.host,
+        port=port or settings.port,
+        workers=workers or settings.workers,
+        reload=reload,
+        loop="uvloop",
+        http="httptools",
+        log_config=None,
+        access_log=False,
+        proxy_headers=True,
+    )
+
+
+@app.command()
+def run() -> None:
+    """Start the local stack, migrate, and serve; Ctrl-C stops what this command started."""
+    settings = get_settings()
+    stack = Stack(settings)
+    try:
+        stack.up()
+        _print_stack(stack)
+        run_migrations(settings)
+        typer.echo(f"serving on http://{settings.host}:{settings.port} (docs at /docs)")
+        serve(host=None, port=None, workers=None, reload=False)
+    except StackError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    finally:
+        stopped = stack.down(only_started=True)
+        if stopped:
+            typer.echo("stopped: " + ", ".join(stopped))

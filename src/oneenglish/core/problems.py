@@ -1,0 +1,183 @@
+"""RFC 9457 problem+json: the one shape of every error response."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from http import HTTPStatus
+from typing import Any
+
+import orjson
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, ConfigDict
+from pymongo.errors import ConnectionFailure
+from sqlalchemy.exc import DBAPIError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+
+from oneenglish.core.errors import DomainError
+from oneenglish.core.logging import get_logger
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+PROBLEM_TYPE_BASE = "https://oneenglish.dev/problems/"
+
+log = get_logger("oneenglish.errors")
+
+
+class FieldError(BaseModel):
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class Problem(BaseModel):
+    """Every error response has this shape (RFC 9457), plus the extensions named below."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    instance: str
+    request_id: str | None = None
+    errors: list[FieldError] | None = None
+
+
+def problem_response(
+    request: Request,
+    status: int,
+    slug: str,
+    title: str,
+    detail: str,
+    headers: Mapping[str, str] | None = None,
+    **extensions: Any,
+) -> Response:
+    body: dict[str, Any] = {
+        "type": PROBLEM_TYPE_BASE + slug,
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": request.url.path,
+        "request_id": getattr(request.state, "request_id", None),
+        **extensions,
+    }
+    return Response(
+        orjson.dumps(body, default=str),
+        status_code=status,
+        media_type=PROBLEM_MEDIA_TYPE,
+        headers=headers,
+    )
+
+
+def database_outage_problem(request: Request, database: str) -> Response:
+    return problem_response(
+        request,
+        503,
+        "unavailable",
+        "Service unavailable",
+        f"{database} is unavailable; nothing was changed. Retry shortly.",
+        headers={"Retry-After": "5"},
+        database=database,
+    )
+
+
+async def _domain_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, DomainError)
+    return problem_response(
+        request, exc.status, exc.slug, exc.title, exc.detail, exc.headers, **exc.extensions
+    )
+
+
+async def _validation_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    errors = [
+        {
+            "loc": [str(p) if not isinstance(p, int) else p for p in err.get("loc", ())],
+            "msg": err.get("msg", ""),
+            "type": err.get("type", ""),
+        }
+        for err in exc.errors()
+    ]
+    return problem_response(
+        request,
+        422,
+        "validation-failed",
+        "Validation failed",
+        "The request is not valid; see `errors`.",
+        errors=errors,
+    )
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    phrase = HTTPStatus(exc.status_code).phrase
+    detail = exc.detail if isinstance(exc.detail, str) else phrase
+    if exc.status_code == 404 and detail == phrase:
+        detail = f"No resource at {request.url.path}"
+    if exc.status_code == 405:
+        detail = f"{request.method} is not allowed on {request.url.path}"
+    slug = phrase.lower().replace(" ", "-").replace("'", "")
+    return problem_response(request, exc.status_code, slug, phrase, detail, exc.headers)
+
+
+async def _postgres_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, DBAPIError)
+    if exc.connection_invalidated or _is_connection_error(exc.orig):
+        log.warning("postgresql unavailable", error=str(exc.orig))
+        return database_outage_problem(request, "PostgreSQL")
+    return await _unhandled(request, exc)
+
+
+async def _mongo_error(request: Request, exc: Exception) -> Response:
+    log.warning("mongodb unavailable", error=str(exc))
+    return database_outage_problem(request, "MongoDB")
+
+
+async def _connection_error(request: Request, exc: Exception) -> Response:
+    # asyncpg raises OSError subclasses (connection refused, reset) before SQLAlchemy wraps them.
+    log.warning("database connection failed", error=repr(exc))
+    return database_outage_problem(request, "PostgreSQL")
+
+
+async def _unhandled(request: Request, exc: Exception) -> Response:
+    error_id = uuid.uuid4().hex
+    log.error("unhandled error", error_id=error_id, exc_info=exc)
+    request_id = getattr(request.state, "request_id", None)
+    # This handler runs outside RequestContextMiddleware, which therefore cannot add the header.
+    headers = {"X-Request-ID": request_id} if request_id else None
+    return problem_response(
+        request,
+        500,
+        "internal-error",
+        "Internal server error",
+        "An unexpected error occurred. Quote the error_id when reporting it.",
+        headers,
+        error_id=error_id,
+    )
+
+
+def _is_connection_error(orig: BaseException | None) -> bool:
+    if orig is None:
+        return False
+    if isinstance(orig, OSError | ConnectionError | TimeoutError):
+        return True
+    name = type(orig).__name__
+    return "Connection" in name or "CannotConnectNow" in name or "AdminShutdown" in name
+
+
+def register_problem_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(DomainError, _domain_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(DBAPIError, _postgres_error)
+    app.add_exception_handler(ConnectionFailure, _mongo_error)
+    app.add_exception_handler(OSError, _connection_error)
+    app.add_exception_handler(Exception, _unhandled)
+
+
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    "4XX": {"model": Problem, "content": {PROBLEM_MEDIA_TYPE: {}}, "description": "Client error"},
+    "5XX": {"model": Problem, "content": {PROBLEM_MEDIA_TYPE: {}}, "description": "Server error"},
+}

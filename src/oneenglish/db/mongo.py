@@ -1,0 +1,75 @@
+"""MongoDB: the client, the per-request database handle and the index registry."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from pymongo import AsyncMongoClient, IndexModel
+from pymongo.asynchronous.database import AsyncDatabase
+
+from oneenglish.core.logging import get_logger
+from oneenglish.settings import Settings
+
+MongoDocument = dict[str, Any]
+Database = AsyncDatabase[MongoDocument]
+
+log = get_logger("oneenglish.mongo")
+
+
+def create_client(settings: Settings) -> AsyncMongoClient[MongoDocument]:
+    timeout_ms = int(settings.mongodb_server_selection_timeout * 1000)
+    return AsyncMongoClient(
+        settings.mongo_url,
+        maxPoolSize=settings.mongodb_max_pool_size,
+        serverSelectionTimeoutMS=timeout_ms,
+        connectTimeoutMS=timeout_ms,
+        tz_aware=True,
+        uuidRepresentation="standard",
+        appname="oneenglish",
+    )
+
+
+async def get_database(request: Request) -> Database:
+    database: Database = request.app.state.mongo_db
+    return database
+
+
+MongoDb = Annotated[Database, Depends(get_database)]
+
+
+@dataclass(frozen=True)
+class IndexSpec:
+    """An index a collection needs. Declared next to the documents that need it."""
+
+    collection: str
+    keys: tuple[tuple[str, int], ...]
+    name: str
+    unique: bool = False
+
+    def model(self) -> IndexModel:
+        return IndexModel(list(self.keys), name=self.name, unique=self.unique)
+
+
+_REGISTRY: dict[str, IndexSpec] = {}
+
+
+def register_indexes(*specs: IndexSpec) -> None:
+    for spec in specs:
+        _REGISTRY[f"{spec.collection}.{spec.name}"] = spec
+
+
+def registered_indexes() -> list[IndexSpec]:
+    return list(_REGISTRY.values())
+
+
+async def ensure_indexes(database: Database) -> int:
+    """Create every registered index; creating an existing identical index is a no-op."""
+    by_collection: dict[str, list[IndexModel]] = {}
+    for spec in registered_indexes():
+        by_collection.setdefault(spec.collection, []).append(spec.model())
+    for collection, models in by_collection.items():
+        await database[collection].create_indexes(models)
+    log.info("mongodb indexes ensured", collections=len(by_collection))
+    return sum(len(m) for m in by_collection.values())

@@ -1,0 +1,63 @@
+"""PostgreSQL: the engine, the per-request session and the declarative base."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy import MetaData
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+from sqlalchemy.orm import DeclarativeBase
+
+from oneenglish.settings import Settings
+
+# Stable constraint names, so that migrations can refer to them and errors can be mapped.
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def create_engine(settings: Settings) -> AsyncEngine:
+    return create_async_engine(
+        settings.postgres_url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+        pool_timeout=settings.health_timeout * 2,
+        # No pre-ping round trip per checkout: a dead connection raises a disconnect error,
+        # which invalidates the whole pool, so the next checkout reconnects.
+        pool_pre_ping=False,
+        connect_args={
+            "timeout": settings.health_timeout,
+            "command_timeout": 30,
+            "server_settings": {"application_name": "oneenglish"},
+        },
+    )
+
+
+def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """A session per request. The router commits explicitly before it answers: code after a
+    dependency's yield runs too late to turn a failed commit into an error response."""
+    factory: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
+    async with factory() as session:
+        yield session
+
+
+DbSession = Annotated[AsyncSession, Depends(get_session)]

@@ -1,0 +1,12 @@
+"""Every table and document model, imported once: for Alembic's metadata and the index bootstrap."""
+
+from __future__ import annotations
+
+import importlib
+
+MODEL_MODULES: tuple[str, ...] = ()
+
+
+def load_all() -> None:
+    for module in MODEL_MODULES:
+        importlib.import_module(module)

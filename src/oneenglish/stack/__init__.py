@@ -1,0 +1,1 @@
+"""Local PostgreSQL and FerretDB processes, for development and tests only."""

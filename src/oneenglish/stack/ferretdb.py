@@ -1,0 +1,175 @@
+"""FerretDB 1.24 (a MongoDB wire-protocol server) for development and tests.
+
+Built from the Go module proxy through the launcher in tools/ferretdb; the binary is cached
+under DATA_DIR/bin, named by a hash of the launcher's sources, so it is rebuilt only when the
+launcher (or its pinned FerretDB version) changes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from pymongo import MongoClient
+from pymongo.errors import PyMongoError
+
+from oneenglish.stack.errors import StackError
+from oneenglish.stack.process import log_tail, pid_is_alive, port_is_open, read_pid, terminate
+
+LAUNCHER_DIR = Path(__file__).resolve().parents[3] / "tools" / "ferretdb"
+LAUNCHER_SOURCES = ("go.mod", "go.sum", "main.go")
+
+
+@dataclass(frozen=True)
+class FerretDBStatus:
+    running: bool
+    pid: int | None
+    port: int
+    backend: str
+
+
+class LocalFerretDB:
+    def __init__(
+        self,
+        root: Path,
+        bin_dir: Path,
+        port: int,
+        *,
+        backend: Literal["sqlite", "postgresql"] = "sqlite",
+        postgresql_url: str | None = None,
+    ) -> None:
+        self.root = root.resolve()
+        self.bin_dir = bin_dir.resolve()
+        self.port = port
+        self.backend = backend
+        self.postgresql_url = postgresql_url
+        self.pid_file = self.root / "ferretdb.pid"
+        self.log_file = self.root / "ferretdb.log"
+        self.sqlite_dir = self.root / "sqlite"
+
+    def status(self) -> FerretDBStatus:
+        pid = self.pid()
+        return FerretDBStatus(pid is not None, pid, self.port, self.backend)
+
+    def pid(self) -> int | None:
+        pid = read_pid(self.pid_file)
+        return pid if pid is not None and pid_is_alive(pid) else None
+
+    def start(self) -> bool:
+        """Start the server if needed; returns True when this call started it."""
+        if self.pid() is not None:
+            self._wait_ready(timeout=15, pid=None)
+            return False
+        if port_is_open(self.port):
+            raise StackError(
+                f"FerretDB: port 127.0.0.1:{self.port} is taken by another process; "
+                "stop it or set LOCAL_MONGODB_PORT (or MONGODB_URL to use that server)"
+            )
+        binary = build_binary(self.bin_dir)
+        self.root.mkdir(parents=True, exist_ok=True)
+        argv = [str(binary), "-listen", f"127.0.0.1:{self.port}", "-handler", self.backend]
+        if self.backend == "sqlite":
+            self.sqlite_dir.mkdir(exist_ok=True)
+            argv += ["-sqlite-url", f"file:{self.sqlite_dir}/"]
+        else:
+            if not self.postgresql_url:
+                raise StackError("FerretDB: the postgresql backend needs a PostgreSQL URL")
+            argv += ["-postgresql-url", self.postgresql_url]
+        with self.log_file.open("ab") as log:
+            # A session of its own: Ctrl-C in the terminal goes to us, and we stop it cleanly.
+            process = subprocess.Popen(
+                argv, stdout=log, stderr=log, stdin=subprocess.DEVNULL, start_new_session=True
+            )
+        self.pid_file.write_text(f"{process.pid}\n")
+        self._wait_ready(timeout=30, pid=process.pid)
+        return True
+
+    def stop(self) -> bool:
+        pid = self.pid()
+        if pid is None:
+            self.pid_file.unlink(missing_ok=True)
+            return False
+        terminate(pid)
+        self.pid_file.unlink(missing_ok=True)
+        return True
+
+    def kill(self) -> None:
+        """SIGKILL the server: a crash, for fault-injection tests."""
+        pid = self.pid()
+        if pid is not None:
+            terminate(pid, timeout=0)
+
+    def _wait_ready(self, timeout: float, pid: int | None) -> None:
+        deadline = time.monotonic() + timeout
+        client: MongoClient[dict[str, object]] = MongoClient(
+            f"mongodb://127.0.0.1:{self.port}/",
+            serverSelectionTimeoutMS=300,
+            connectTimeoutMS=300,
+            directConnection=True,
+        )
+        try:
+            while True:
+                if pid is not None and not pid_is_alive(pid):
+                    raise StackError(
+                        f"FerretDB exited during start-up:\n--- {self.log_file} ---\n"
+                        f"{log_tail(self.log_file)}"
+                    )
+                try:
+                    client.admin.command("ping")
+                    return
+                except PyMongoError as exc:
+                    if time.monotonic() > deadline:
+                        raise StackError(
+                            f"FerretDB on port {self.port} does not answer: {exc}\n"
+                            f"--- {self.log_file} ---\n{log_tail(self.log_file)}"
+                        ) from exc
+                time.sleep(0.1)
+        finally:
+            client.close()
+
+
+def launcher_hash() -> str:
+    digest = hashlib.sha256()
+    for name in LAUNCHER_SOURCES:
+        digest.update(name.encode())
+        digest.update((LAUNCHER_DIR / name).read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def build_binary(bin_dir: Path) -> Path:
+    """The launcher binary for the current sources, built once and cached."""
+    if not (LAUNCHER_DIR / "main.go").exists():
+        raise StackError(f"FerretDB: launcher sources not found in {LAUNCHER_DIR}")
+    binary = bin_dir / f"ferretdb-{launcher_hash()}"
+    if binary.exists():
+        return binary
+    go = shutil.which("go")
+    if go is None:
+        raise StackError(
+            "FerretDB: Go >= 1.24 is needed to build the local MongoDB-wire server "
+            "(or set MONGODB_URL to a MongoDB)"
+        )
+    bin_dir.mkdir(parents=True, exist_ok=True)
+    partial = bin_dir / f".{binary.name}.partial-{os.getpid()}"
+    result = subprocess.run(
+        [go, "build", "-trimpath", "-mod=readonly", "-o", str(partial), "."],
+        cwd=LAUNCHER_DIR,
+        capture_output=True,
+        text=True,
+        timeout=1800,
+        check=False,
+    )
+    if result.returncode != 0:
+        partial.unlink(missing_ok=True)
+        raise StackError(f"FerretDB: the launcher build failed:\n{result.stderr[-4000:]}")
+    partial.replace(binary)
+    for stale in bin_dir.glob("ferretdb-*"):
+        if stale != binary:
+            stale.unlink(missing_ok=True)
+    return binary

@@ -1,0 +1,371 @@
+"""A PostgreSQL server for development and tests, run from the machine's own binaries.
+
+We use Debian's `postgresql` package (installed on first use when running as root) rather
+than a wheel that bundles the server: it is the supported build for this OS and gets security
+updates. The data directory lives under DATA_DIR and survives restarts.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import glob
+import os
+import pwd
+import secrets
+import shutil
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from oneenglish.settings import LOCAL_PG_PASSWORD, LOCAL_PG_USER
+from oneenglish.stack.errors import StackError
+from oneenglish.stack.process import log_tail, pid_is_alive, port_is_open, read_pid, terminate
+
+MIN_MAJOR_VERSION = 15
+SERVER_USER = "postgres"
+
+
+@dataclass(frozen=True)
+class PostgresStatus:
+    running: bool
+    pid: int | None
+    port: int
+    data_dir: Path
+
+
+class LocalPostgres:
+    def __init__(
+        self,
+        root: Path,
+        port: int,
+        databases: tuple[str, ...],
+        *,
+        durable: bool = True,
+    ) -> None:
+        self.root = root.resolve()
+        self.data_dir = self.root / "data"
+        self.log_file = self.root / "postgres.log"
+        self.password_file = self.root / "superuser-password"
+        self.port = port
+        self.databases = databases
+        # Test stacks trade crash-of-the-OS durability for speed; a killed server process
+        # still loses nothing (the WAL is in the OS page cache).
+        self.durable = durable
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def status(self) -> PostgresStatus:
+        pid = self.pid()
+        return PostgresStatus(pid is not None, pid, self.port, self.data_dir)
+
+    def pid(self) -> int | None:
+        pid = read_pid(self.data_dir / "postmaster.pid")
+        return pid if pid is not None and pid_is_alive(pid) else None
+
+    def start(self) -> bool:
+        """Start the server if needed; returns True when this call started it."""
+        if self.pid() is not None:
+            self._wait_ready(timeout=30)
+            self._ensure_databases()
+            return False
+        if port_is_open(self.port):
+            raise StackError(
+                f"PostgreSQL: port 127.0.0.1:{self.port} is taken by another process; "
+                "stop it or set LOCAL_POSTGRES_PORT (or DATABASE_URL to use that server)"
+            )
+        bindir = find_bindir()
+        self.root.mkdir(parents=True, exist_ok=True)
+        if not (self.data_dir / "PG_VERSION").exists():
+            self._initdb(bindir)
+        self._write_config()
+        self._pg_ctl_start(bindir)
+        self._wait_ready(timeout=30)
+        self._ensure_databases()
+        return True
+
+    def stop(self) -> bool:
+        pid = self.pid()
+        if pid is None:
+            return False
+        bindir = find_bindir()
+        result = self._run_as_server(
+            [str(bindir / "pg_ctl"), "stop", "-D", str(self.data_dir), "-m", "fast", "-w"],
+            timeout=60,
+            check=False,
+        )
+        if result.returncode != 0:
+            terminate(pid)
+        return True
+
+    def kill(self) -> None:
+        """SIGKILL the postmaster: a crash, for fault-injection tests."""
+        pid = self.pid()
+        if pid is not None:
+            terminate(pid, timeout=0)
+
+    # -- internals ---------------------------------------------------------------------------
+
+    def _initdb(self, bindir: Path) -> None:
+        if self.data_dir.exists() and any(self.data_dir.iterdir()):
+            raise StackError(
+                f"PostgreSQL: {self.data_dir} is not empty but holds no database cluster; "
+                "move it away or delete it"
+            )
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        password = secrets.token_urlsafe(24)
+        self.password_file.write_text(password)
+        self.password_file.chmod(0o600)
+        pwfile = self.root / ".initdb-pwfile"
+        pwfile.write_text(password + "\n")
+        self._give_to_server_user(self.root)
+        try:
+            result = self._run_as_server(
+                [
+                    str(bindir / "initdb"),
+                    "-D",
+                    str(self.data_dir),
+                    "-U",
+                    "postgres",
+                    "--auth-local=trust",
+                    "--auth-host=scram-sha-256",
+                    f"--pwfile={pwfile}",
+                    "--encoding=UTF8",
+                    "--no-locale",
+                ],
+                timeout=120,
+                check=False,
+            )
+        finally:
+            pwfile.unlink(missing_ok=True)
+        if result.returncode != 0:
+            raise StackError(f"PostgreSQL: initdb failed:\n{result.stdout}{result.stderr}")
+        conf = self.data_dir / "postgresql.conf"
+        with conf.open("a") as fh:
+            fh.write("\ninclude_if_exists = 'oneenglish.conf'\n")
+
+    def _write_config(self) -> None:
+        lines = [
+            f"port = {self.port}",
+            "listen_addresses = '127.0.0.1'",
+            "unix_socket_directories = ''",
+            "max_connections = 200",
+            "shared_buffers = '256MB'",
+            "logging_collector = off",
+            "log_min_messages = warning",
+        ]
+        if not self.durable:
+            lines += ["fsync = off", "full_page_writes = off"]
+        path = self.data_dir / "oneenglish.conf"
+        path.write_text("\n".join(lines) + "\n")
+        self._give_to_server_user(path)
+
+    def _pg_ctl_start(self, bindir: Path) -> None:
+        self.log_file.touch()
+        self._give_to_server_user(self.log_file)
+        # The previous server may have been killed; its backends take a moment to notice and
+        # release shared memory, during which a new start fails. Retry briefly.
+        deadline = time.monotonic() + 20
+        while True:
+            result = self._run_as_server(
+                [
+                    str(bindir / "pg_ctl"),
+                    "start",
+                    "-D",
+                    str(self.data_dir),
+                    "-l",
+                    str(self.log_file),
+                    "-w",
+                    "-t",
+                    "60",
+                ],
+                timeout=90,
+                check=False,
+            )
+            if result.returncode == 0:
+                return
+            if time.monotonic() > deadline:
+                raise StackError(
+                    f"PostgreSQL failed to start on port {self.port}:\n"
+                    f"{result.stdout}{result.stderr}\n--- {self.log_file} ---\n"
+                    f"{log_tail(self.log_file)}"
+                )
+            time.sleep(0.5)
+
+    def _wait_ready(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while True:
+            result = self.psql("SELECT 1", database="postgres", check=False)
+            if result.returncode == 0:
+                return
+            if time.monotonic() > deadline:
+                raise StackError(
+                    f"PostgreSQL on port {self.port} does not answer:\n{result.stderr}\n"
+                    f"--- {self.log_file} ---\n{log_tail(self.log_file)}"
+                )
+            time.sleep(0.2)
+
+    def _ensure_databases(self) -> None:
+        role = LOCAL_PG_USER
+        self.psql(
+            f"DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{role}') THEN "
+            f"CREATE ROLE {role} LOGIN PASSWORD '{LOCAL_PG_PASSWORD}'; END IF; END $$",
+            database="postgres",
+        )
+        existing = set(
+            self.psql("SELECT datname FROM pg_database", database="postgres").stdout.split()
+        )
+        for name in self.databases:
+            if name not in existing:
+                self.psql(f'CREATE DATABASE "{name}" OWNER {role}', database="postgres")
+
+    def psql(
+        self, sql: str, *, database: str, check: bool = True
+    ) -> subprocess.CompletedProcess[str]:
+        bindir = find_bindir()
+        env = {
+            **os.environ,
+            "PGPASSWORD": self.superuser_password(),
+            "PGCONNECT_TIMEOUT": "3",
+        }
+        result = subprocess.run(
+            [
+                str(bindir / "psql"),
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(self.port),
+                "-U",
+                "postgres",
+                "-d",
+                database,
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-tAqc",
+                sql,
+            ],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=60,
+            check=False,
+        )
+        if check and result.returncode != 0:
+            raise StackError(f"PostgreSQL: {sql!r} failed: {result.stderr.strip()}")
+        return result
+
+    def superuser_password(self) -> str:
+        try:
+            return self.password_file.read_text().strip()
+        except FileNotFoundError as exc:
+            raise StackError(f"PostgreSQL: {self.password_file} is missing") from exc
+
+    def _run_as_server(
+        self, argv: list[str], *, timeout: float, check: bool
+    ) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            _as_server_user(argv),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=check,
+            cwd=self.root,
+        )
+
+    def _give_to_server_user(self, path: Path) -> None:
+        if os.geteuid() != 0:
+            return
+        entry = pwd.getpwnam(SERVER_USER)
+        for dirpath, _dirnames, filenames in os.walk(path) if path.is_dir() else []:
+            os.chown(dirpath, entry.pw_uid, entry.pw_gid)
+            for name in filenames:
+                os.chown(Path(dirpath) / name, entry.pw_uid, entry.pw_gid)
+        os.chown(path, entry.pw_uid, entry.pw_gid)
+        if path.is_dir():
+            path.chmod(0o700)
+
+
+def _as_server_user(argv: list[str]) -> list[str]:
+    """PostgreSQL refuses to run as root. As root we drop to the `postgres` system user, keeping
+    only CAP_DAC_READ_SEARCH so the server can reach a data folder below root-only directories
+    (a clone inside `mktemp -d`, for instance) without us loosening their permissions."""
+    if os.geteuid() != 0:
+        return argv
+    _ensure_server_user()
+    return [
+        "setpriv",
+        f"--reuid={SERVER_USER}",
+        f"--regid={SERVER_USER}",
+        "--init-groups",
+        "--inh-caps=+dac_read_search",
+        "--ambient-caps=+dac_read_search",
+        *argv,
+    ]
+
+
+def _ensure_server_user() -> None:
+    try:
+        pwd.getpwnam(SERVER_USER)
+    except KeyError:
+        subprocess.run(
+            [
+                "useradd",
+                "--system",
+                "--no-create-home",
+                "--shell",
+                "/usr/sbin/nologin",
+                SERVER_USER,
+            ],
+            check=True,
+            capture_output=True,
+        )
+
+
+def find_bindir() -> Path:
+    """The newest installed PostgreSQL (>= 15) server binaries; installs Debian's if none."""
+    found = _installed_bindir()
+    if found is not None:
+        return found
+    _install_with_apt()
+    found = _installed_bindir()
+    if found is None:
+        raise StackError("PostgreSQL: installed with apt-get but no initdb was found")
+    return found
+
+
+def _installed_bindir() -> Path | None:
+    candidates: list[tuple[int, Path]] = []
+    for initdb in glob.glob("/usr/lib/postgresql/*/bin/initdb"):
+        with contextlib.suppress(ValueError):
+            candidates.append((int(Path(initdb).parts[-3]), Path(initdb).parent))
+    pg_config = shutil.which("pg_config")
+    if pg_config:
+        out = subprocess.run([pg_config, "--bindir"], capture_output=True, text=True, check=False)
+        bindir = Path(out.stdout.strip())
+        version = subprocess.run(
+            [pg_config, "--version"], capture_output=True, text=True, check=False
+        ).stdout.split()
+        if (bindir / "initdb").exists() and len(version) >= 2:
+            with contextlib.suppress(ValueError):
+                candidates.append((int(version[1].split(".")[0]), bindir))
+    usable = [c for c in candidates if c[0] >= MIN_MAJOR_VERSION]
+    return max(usable)[1] if usable else None
+
+
+def _install_with_apt() -> None:
+    if os.geteuid() != 0 or shutil.which("apt-get") is None:
+        raise StackError(
+            f"PostgreSQL >= {MIN_MAJOR_VERSION} server binaries were not found. Install them "
+            "(Debian/Ubuntu: sudo apt-get install postgresql) or set DATABASE_URL to a server."
+        )
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    for argv in (
+        ["apt-get", "update", "-q"],
+        ["apt-get", "install", "-y", "-q", "--no-install-recommends", "postgresql"],
+    ):
+        result = subprocess.run(argv, capture_output=True, text=True, env=env, check=False)
+        if result.returncode != 0:
+            raise StackError(
+                f"PostgreSQL: `{' '.join(argv)}` failed:\n{result.stdout[-2000:]}"
+                f"{result.stderr[-2000:]}"
+            )

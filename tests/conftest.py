@@ -1,0 +1,104 @@
+"""Real-database fixtures: a PostgreSQL and a FerretDB started for the test run by the project's
+own stack manager, migrated with the project's own migrations. Nothing is mocked."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import text
+
+from oneenglish.app import create_app
+from oneenglish.cli import run_migrations
+from oneenglish.settings import Settings
+from oneenglish.stack.manager import Stack
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def make_settings(name: str, pg_port: int, mongo_port: int, **overrides: object) -> Settings:
+    """Settings for a test stack. Never read from .env: tests truncate what they touch."""
+    values: dict[str, object] = {
+        "environment": "test",
+        "data_dir": REPO / ".data" / name,
+        "local_postgres_port": pg_port,
+        "local_mongodb_port": mongo_port,
+        "mongodb_database": "oneenglish_test",
+        "log_level": "WARNING",
+        "health_timeout": 2.0,
+        "mongodb_server_selection_timeout": 2.0,
+    }
+    # A test run may target external servers explicitly (never implicitly via DATABASE_URL).
+    if os.environ.get("TEST_DATABASE_URL"):
+        values["database_url"] = os.environ["TEST_DATABASE_URL"]
+    if os.environ.get("TEST_MONGODB_URL"):
+        values["mongodb_url"] = os.environ["TEST_MONGODB_URL"]
+    values.update(overrides)
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+@pytest.fixture(scope="session")
+def settings() -> Settings:
+    return make_settings("test", 55433, 57018)
+
+
+@pytest.fixture(scope="session")
+def stack(settings: Settings) -> Iterator[Stack]:
+    stack = Stack(settings, durable=False)
+    stack.up()
+    try:
+        yield stack
+    finally:
+        stack.down(only_started=True)
+
+
+@pytest.fixture(scope="session")
+def migrated(stack: Stack, settings: Settings) -> Settings:
+    run_migrations(settings)
+    return settings
+
+
+@pytest.fixture(scope="session")
+async def app(migrated: Settings) -> AsyncIterator[FastAPI]:
+    application = create_app(migrated)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+        yield c
+
+
+@pytest.fixture(autouse=True)
+async def _clean_databases(request: pytest.FixtureRequest) -> AsyncIterator[None]:
+    """Each test starts from migrated, empty databases (plus the seed data migrations add)."""
+    yield
+    if "app" not in request.fixturenames:
+        return
+    app: FastAPI = request.getfixturevalue("app")
+    await reset_databases(app)
+
+
+async def reset_databases(app: FastAPI) -> None:
+    async with app.state.engine.begin() as conn:
+        tables = (
+            await conn.execute(
+                text(
+                    "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+                    "AND tablename <> 'alembic_version'"
+                )
+            )
+        ).scalars()
+        names = ", ".join(f'"{t}"' for t in tables)
+        if names:
+            await conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    database = app.state.mongo_db
+    for name in await database.list_collection_names():
+        await database[name].delete_many({})
