@@ -270,6 +270,8 @@ class LocalPostgres:
             timeout=timeout,
             check=check,
             cwd=self.root,
+            # Its own session: Ctrl-C in the terminal reaches us, and we stop the server cleanly.
+            start_new_session=True,
         )
 
     def _give_to_server_user(self, path: Path) -> None:

@@ -1,0 +1,51 @@
+"""The stack manager says clearly what failed instead of hanging."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+
+import pytest
+
+from oneenglish.stack.errors import StackError
+from oneenglish.stack.manager import Stack
+from tests.conftest import make_settings
+
+
+@pytest.fixture
+def occupied_port() -> Iterator[int]:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        yield sock.getsockname()[1]
+
+
+def test_postgres_start_names_a_taken_port(occupied_port: int) -> None:
+    stack = Stack(make_settings("test-ports", occupied_port, 1), durable=False)
+    with pytest.raises(StackError, match=f"port 127.0.0.1:{occupied_port} is taken"):
+        stack.postgres.start()
+
+
+def test_ferretdb_start_names_a_taken_port(occupied_port: int) -> None:
+    stack = Stack(make_settings("test-ports", 1, occupied_port), durable=False)
+    with pytest.raises(StackError, match=f"port 127.0.0.1:{occupied_port} is taken"):
+        stack.ferretdb.start()
+
+
+def test_status_shows_where_each_server_listens(stack: Stack) -> None:
+    lines = {line.name: line for line in stack.status()}
+    assert lines["postgresql"].state == "running"
+    assert lines["postgresql"].address == f"127.0.0.1:{stack.settings.local_postgres_port}"
+    assert lines["ferretdb"].state == "running"
+
+
+def test_a_set_url_skips_the_local_server() -> None:
+    settings = make_settings(
+        "test-external",
+        1,
+        2,
+        database_url="postgresql://u:p@db.example.com/app",
+        mongodb_url="mongodb://mongo.example.com/",
+    )
+    states = {line.name: line.state for line in Stack(settings).status()}
+    assert states == {"postgresql": "external", "mongodb": "external"}
