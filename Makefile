@@ -9,6 +9,7 @@ UV := $(TOOLS)/bin/uv-$(UV_VERSION)
 VENV := .venv
 BIN := $(VENV)/bin
 SYNCED := $(VENV)/.synced
+CODE := src tests migrations $(wildcard bench)
 
 export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
 export UV_PYTHON_DOWNLOADS := never
@@ -36,13 +37,13 @@ test: deps lint ## Lint, then the whole test suite against real PostgreSQL and F
 	$(BIN)/pytest
 
 lint: deps ## ruff, ruff format --check, mypy --strict
-	$(BIN)/ruff check src tests migrations bench
-	$(BIN)/ruff format --check src tests migrations bench
+	$(BIN)/ruff check $(CODE)
+	$(BIN)/ruff format --check $(CODE)
 	$(BIN)/mypy src
 
 format: deps ## Apply ruff's fixes and formatting
-	$(BIN)/ruff check --fix src tests migrations bench
-	$(BIN)/ruff format src tests migrations bench
+	$(BIN)/ruff check --fix $(CODE)
+	$(BIN)/ruff format $(CODE)
 
 stack-up: deps ## Start the local databases only
 	$(BIN)/oneenglish stack up
