@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from sqlalchemy import text
 
 from oneenglish.app import create_app
+from oneenglish.bootstrap import seed_rbac
 from oneenglish.cli import run_migrations
 from oneenglish.settings import Settings
 from oneenglish.stack.manager import Stack
@@ -102,3 +103,4 @@ async def reset_databases(app: FastAPI) -> None:
     database = app.state.mongo_db
     for name in await database.list_collection_names():
         await database[name].delete_many({})
+    await seed_rbac(app.state.sessionmaker)

@@ -4,32 +4,49 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 from fastapi import FastAPI
 
 from oneenglish import models
+from oneenglish.auth.router import router as auth_router
+from oneenglish.bootstrap import bootstrap
 from oneenglish.core.logging import configure_logging, get_logger
 from oneenglish.core.middleware import RequestContextMiddleware
 from oneenglish.core.problems import PROBLEM_RESPONSES, register_problem_handlers
 from oneenglish.db import mongo, postgres
 from oneenglish.health.router import router as health_router
+from oneenglish.rbac.router import permissions_router, roles_router
 from oneenglish.settings import Settings, get_settings
+from oneenglish.users.router import router as users_router
 
 log = get_logger("oneenglish.app")
 
-INDEX_RETRY_SECONDS = 5.0
+STARTUP_RETRY_SECONDS = 5.0
 
 
-async def _ensure_indexes_until_done(database: mongo.Database) -> None:
-    """MongoDB may be down at start-up; the API still starts and keeps trying in the background."""
+async def _until_done(name: str, step: Callable[[], Awaitable[object]]) -> None:
+    """A database may be down at start-up; the API still starts (readiness says 503) and the
+    step is retried in the background until it succeeds."""
     while True:
         try:
-            await mongo.ensure_indexes(database)
+            await step()
             return
         except Exception as exc:  # retried until it works; every failure is logged
-            log.warning("mongodb index bootstrap failed; retrying", error=str(exc))
-            await asyncio.sleep(INDEX_RETRY_SECONDS)
+            log.warning("start-up step failed; retrying", step=name, error=str(exc))
+            await asyncio.sleep(STARTUP_RETRY_SECONDS)
+
+
+async def _start_up(steps: dict[str, Callable[[], Awaitable[object]]]) -> list[asyncio.Task[None]]:
+    """Run each step once before serving; any that fails keeps retrying in the background."""
+    pending: list[asyncio.Task[None]] = []
+    for name, step in steps.items():
+        try:
+            await step()
+        except Exception as exc:  # the background retry logs and handles it
+            log.warning("start-up step failed; will retry", step=name, error=str(exc))
+            pending.append(asyncio.create_task(_until_done(name, step)))
+    return pending
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -46,13 +63,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.sessionmaker = postgres.create_sessionmaker(engine)
         app.state.mongo_client = client
         app.state.mongo_db = client[settings.mongodb_database]
-        index_task = asyncio.create_task(_ensure_indexes_until_done(app.state.mongo_db))
+        tasks = await _start_up(
+            {
+                "mongodb indexes": lambda: mongo.ensure_indexes(app.state.mongo_db),
+                "bootstrap": lambda: bootstrap(app.state.sessionmaker, settings),
+            }
+        )
         try:
             yield
         finally:
-            index_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await index_task
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
             await asyncio.gather(engine.dispose(), client.close())
 
     app = FastAPI(
@@ -67,5 +89,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.add_middleware(RequestContextMiddleware)
     register_problem_handlers(app)
-    app.include_router(health_router)
+    for router in (health_router, auth_router, users_router, roles_router, permissions_router):
+        app.include_router(router)
     return app

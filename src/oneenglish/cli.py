@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import typer
 import uvicorn
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from oneenglish.bootstrap import create_admin, seed_rbac
+from oneenglish.core.errors import DomainError
+from oneenglish.db import postgres
 from oneenglish.settings import Settings, get_settings
 from oneenglish.stack.errors import StackError
 from oneenglish.stack.manager import Stack
@@ -16,6 +21,8 @@ from oneenglish.stack.manager import Stack
 app = typer.Typer(help="OneEnglish backend.", no_args_is_help=True, add_completion=False)
 stack_app = typer.Typer(help="The local PostgreSQL and FerretDB servers.", no_args_is_help=True)
 app.add_typer(stack_app, name="stack")
+
+T = TypeVar("T")
 
 ALEMBIC_INI = Path(__file__).resolve().parents[2] / "alembic.ini"
 
@@ -74,13 +81,60 @@ def run_migrations(settings: Settings) -> None:
             await client.close()
 
     count = asyncio.run(indexes())
-    typer.echo(f"migrated PostgreSQL to head; {count} MongoDB indexes ensured")
+    asyncio.run(_with_sessionmaker(settings, seed_rbac))
+    typer.echo(f"migrated PostgreSQL to head; {count} MongoDB indexes ensured; roles seeded")
+
+
+async def _with_sessionmaker(
+    settings: Settings, action: Callable[[async_sessionmaker[AsyncSession]], Awaitable[T]]
+) -> T:
+    engine = postgres.create_engine(settings)
+    try:
+        return await action(postgres.create_sessionmaker(engine))
+    finally:
+        await engine.dispose()
 
 
 @app.command()
 def migrate() -> None:
     """Apply PostgreSQL migrations and create MongoDB indexes."""
     run_migrations(get_settings())
+
+
+@app.command("seed-rbac")
+def seed_rbac_command() -> None:
+    """Create the default roles and permissions (idempotent)."""
+    asyncio.run(_with_sessionmaker(get_settings(), seed_rbac))
+    typer.echo("default roles and permissions are in place")
+
+
+@app.command("create-admin")
+def create_admin_command(
+    email: Annotated[str, typer.Option(prompt=True)],
+    username: Annotated[str, typer.Option(prompt=True)] = "admin",
+    password: Annotated[
+        str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)
+    ] = "",
+) -> None:
+    """Create an administrator (does nothing if the email is registered)."""
+    settings = get_settings()
+    try:
+        created = asyncio.run(
+            _with_sessionmaker(
+                settings, lambda sm: _seed_then_create_admin(sm, email, username, password)
+            )
+        )
+    except DomainError as exc:
+        typer.echo(f"error: {exc.detail}", err=True)
+        raise typer.Exit(1) from exc
+    typer.echo("administrator created" if created else "a user with that email exists; unchanged")
+
+
+async def _seed_then_create_admin(
+    sessionmaker: async_sessionmaker[AsyncSession], email: str, username: str, password: str
+) -> bool:
+    await seed_rbac(sessionmaker)
+    return await create_admin(sessionmaker, email.lower(), username, password)
 
 
 @app.command()

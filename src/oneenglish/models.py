@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import importlib
 
-MODEL_MODULES: tuple[str, ...] = ()
+MODEL_MODULES: tuple[str, ...] = (
+    "oneenglish.users.models",
+    "oneenglish.rbac.models",
+    "oneenglish.auth.models",
+)
 
 
 def load_all() -> None:

@@ -6,11 +6,12 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 LOCAL_PG_USER = "oneenglish"
 LOCAL_PG_PASSWORD = "oneenglish"  # noqa: S105 - loopback-only development server
+DEV_SECRET_KEY = "development-only-secret-do-not-use-in-production"  # noqa: S105
 
 
 class Settings(BaseSettings):
@@ -47,7 +48,30 @@ class Settings(BaseSettings):
     port: int = Field(8000, ge=1, le=65535)
     workers: int = Field(1, ge=1, le=64)
 
-    secret_key: SecretStr = SecretStr("change-me-in-production-this-is-not-a-secret")
+    # Signs access tokens (HS256). The default is for development only; production refuses it.
+    secret_key: SecretStr = SecretStr(DEV_SECRET_KEY)
+    jwt_issuer: str = "oneenglish"
+    access_token_ttl_seconds: int = Field(900, ge=30, le=86_400)
+    refresh_token_ttl_seconds: int = Field(30 * 86_400, ge=300, le=365 * 86_400)
+
+    # Failed logins allowed per account and per client IP within the window, then 429.
+    login_max_failures_per_account: int = Field(5, ge=1, le=1000)
+    login_max_failures_per_ip: int = Field(20, ge=1, le=100_000)
+    login_failure_window_seconds: int = Field(900, ge=1, le=86_400)
+
+    # The first administrator, created at start-up if no user has this email (never overwritten).
+    admin_email: str | None = None
+    admin_username: str = "admin"
+    admin_password: SecretStr | None = None
+
+    @model_validator(mode="after")
+    def _production_needs_a_real_secret(self) -> Settings:
+        secret = self.secret_key.get_secret_value()
+        if self.environment == "production" and (secret == DEV_SECRET_KEY or len(secret) < 32):
+            raise ValueError("SECRET_KEY must be set to a random value of 32+ characters")
+        if (self.admin_email is None) != (self.admin_password is None):
+            raise ValueError("ADMIN_EMAIL and ADMIN_PASSWORD must be set together")
+        return self
 
     @property
     def uses_local_postgres(self) -> bool:

@@ -1,0 +1,39 @@
+"""`CurrentUser` and `Require(resource, action)`: who is calling, and may they do this."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import Depends
+from fastapi.security import OAuth2PasswordBearer
+
+from oneenglish.auth import service
+from oneenglish.core.dependencies import AppSettings
+from oneenglish.core.errors import Forbidden, Unauthorized
+from oneenglish.core.principal import Principal
+from oneenglish.db.postgres import DbSession
+
+# auto_error=False: a missing token becomes our own 401 problem, not FastAPI's plain JSON.
+_bearer = OAuth2PasswordBearer(tokenUrl="/api/auth/token", auto_error=False)
+
+
+async def current_principal(
+    db: DbSession, settings: AppSettings, token: Annotated[str | None, Depends(_bearer)]
+) -> Principal:
+    if not token:
+        raise Unauthorized("Missing bearer token")
+    return await service.authenticate(db, settings, token)
+
+
+CurrentUser = Annotated[Principal, Depends(current_principal)]
+
+
+def Require(resource: str, action: str) -> Any:  # noqa: N802 - reads as a type annotation
+    """`principal: Annotated[Principal, Require("users", "read")]`."""
+
+    async def check(principal: CurrentUser) -> Principal:
+        if not principal.can(resource, action):
+            raise Forbidden(f"Requires permission {resource}:{action}")
+        return principal
+
+    return Depends(check)

@@ -1,0 +1,101 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, status
+from fastapi.security import OAuth2PasswordRequestForm
+
+from oneenglish.auth import service
+from oneenglish.auth.dependencies import CurrentUser
+from oneenglish.auth.schemas import ChangePasswordIn, LoginIn, MeOut, RefreshIn, TokenPair
+from oneenglish.core.dependencies import AppSettings, ClientIp, UserAgent
+from oneenglish.db.postgres import DbSession
+from oneenglish.rbac.defaults import SELF_SIGN_UP_ROLE
+from oneenglish.users import service as users
+from oneenglish.users.schemas import RegisterIn, UserOut
+
+router = APIRouter(prefix="/api/auth", tags=["auth"])
+
+
+@router.post(
+    "/register",
+    status_code=status.HTTP_201_CREATED,
+    summary="Self sign-up (gets the student role)",
+    responses={409: {"description": "Email or username already registered"}},
+)
+async def register(body: RegisterIn, db: DbSession) -> UserOut:
+    user = await users.create_user(db, users.NewUser.from_input(body), [SELF_SIGN_UP_ROLE])
+    await db.commit()
+    return user
+
+
+@router.post(
+    "/login",
+    summary="Log in with email or username",
+    responses={401: {"description": "Wrong credentials"}, 429: {"description": "Throttled"}},
+)
+async def login(
+    body: LoginIn, db: DbSession, settings: AppSettings, ip: ClientIp, agent: UserAgent
+) -> TokenPair:
+    try:
+        return await service.login(db, settings, body.identifier, body.password, ip, agent)
+    finally:
+        # Also on failure: the failed attempt is counted for throttling.
+        await db.commit()
+
+
+@router.post(
+    "/token",
+    summary="OAuth2 password flow (the Authorize button of /docs)",
+    description="`username` may be the username or the email.",
+)
+async def token(
+    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    db: DbSession,
+    settings: AppSettings,
+    ip: ClientIp,
+    agent: UserAgent,
+) -> TokenPair:
+    try:
+        return await service.login(db, settings, form.username, form.password, ip, agent)
+    finally:
+        await db.commit()
+
+
+@router.post("/refresh", summary="Exchange a refresh token for a new pair (rotation)")
+async def refresh(body: RefreshIn, db: DbSession, settings: AppSettings) -> TokenPair:
+    try:
+        return await service.refresh(db, settings, body.refresh_token)
+    finally:
+        # Also on failure: reuse detection revokes the session.
+        await db.commit()
+
+
+@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT, summary="End this session")
+async def logout(principal: CurrentUser, db: DbSession) -> None:
+    await service.logout(db, principal)
+    await db.commit()
+
+
+@router.post(
+    "/logout-all", status_code=status.HTTP_204_NO_CONTENT, summary="End every session of mine"
+)
+async def logout_all(principal: CurrentUser, db: DbSession) -> None:
+    await service.logout_everywhere(db, principal)
+    await db.commit()
+
+
+@router.get("/me", summary="The caller, with roles and effective permissions")
+async def me(principal: CurrentUser, db: DbSession) -> MeOut:
+    user = await users.get_user_unchecked(db, principal.id)
+    return MeOut(**user.model_dump(), permissions=sorted(principal.permissions))
+
+
+@router.post(
+    "/change-password",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Change my password; ends every session, including this one",
+)
+async def change_password(body: ChangePasswordIn, principal: CurrentUser, db: DbSession) -> None:
+    await service.change_password(db, principal, body.current_password, body.new_password)
+    await db.commit()

@@ -1,0 +1,149 @@
+"""Logging in and out, refresh-token rotation with reuse detection, password changes."""
+
+from __future__ import annotations
+
+import math
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from oneenglish.auth import repository
+from oneenglish.auth.schemas import TokenPair
+from oneenglish.core.errors import InvalidInput, RateLimited, Unauthorized
+from oneenglish.core.principal import Principal
+from oneenglish.core.security import (
+    InvalidToken,
+    decode_access_token,
+    hash_password,
+    hash_refresh_token,
+    issue_access_token,
+    needs_rehash,
+    new_refresh_token,
+    verify_password,
+)
+from oneenglish.settings import Settings
+from oneenglish.users import service as users
+
+BAD_CREDENTIALS = "Incorrect email, username or password"
+
+
+async def authenticate(db: AsyncSession, settings: Settings, token: str) -> Principal:
+    """The caller behind an access token; revoked sessions and inactive users are rejected."""
+    try:
+        claims = decode_access_token(settings, token)
+    except InvalidToken as exc:
+        raise Unauthorized("Invalid or expired access token") from exc
+    row = await repository.load_principal(db, claims.user_id, claims.session_id)
+    if row is None:
+        raise Unauthorized("The session has ended or the account is inactive")
+    return Principal(
+        id=row.id,
+        email=row.email,
+        username=row.username,
+        session_id=claims.session_id,
+        roles=frozenset(row.roles),
+        permissions=frozenset(row.permissions),
+    )
+
+
+def _throttle_keys(identifier: str, ip: str | None) -> tuple[str, str]:
+    return f"account:{identifier.lower()}", f"ip:{ip or 'unknown'}"
+
+
+async def _ensure_not_throttled(
+    db: AsyncSession, settings: Settings, account_key: str, ip_key: str
+) -> None:
+    windows = await repository.failures_in_window(
+        db, [account_key, ip_key], settings.login_failure_window_seconds
+    )
+    limits = {
+        account_key: settings.login_max_failures_per_account,
+        ip_key: settings.login_max_failures_per_ip,
+    }
+    for key, (failures, seconds_left) in windows.items():
+        if failures >= limits[key]:
+            raise RateLimited(
+                "Too many failed logins; try again later", retry_after=math.ceil(seconds_left)
+            )
+
+
+async def login(
+    db: AsyncSession,
+    settings: Settings,
+    identifier: str,
+    password: str,
+    ip: str | None,
+    user_agent: str | None,
+) -> TokenPair:
+    """Failures are recorded in `db` before raising; the caller commits either way."""
+    account_key, ip_key = _throttle_keys(identifier, ip)
+    await _ensure_not_throttled(db, settings, account_key, ip_key)
+    user = await users.find_by_identifier(db, identifier)
+    # Unknown accounts are verified against a dummy hash: same answer, same time.
+    valid = await verify_password(user.password_hash if user else None, password)
+    if user is None or not valid or not user.is_active:
+        await repository.record_failure(
+            db, [account_key, ip_key], settings.login_failure_window_seconds
+        )
+        raise Unauthorized(BAD_CREDENTIALS)
+    await repository.clear_failures(db, account_key)
+    if needs_rehash(user.password_hash):
+        await users.set_password_hash(db, user.id, await hash_password(password))
+    session_id = await repository.create_session(db, user.id, ip, user_agent)
+    return await _issue_tokens(db, settings, user.id, session_id)
+
+
+async def refresh(db: AsyncSession, settings: Settings, refresh_token: str) -> TokenPair:
+    """Rotate: the presented token is spent and a new one issued in the same session. A spent
+    token presented again means it was copied; the whole session is revoked."""
+    row = await repository.lock_refresh_token(db, hash_refresh_token(refresh_token))
+    if row is None or row.session_revoked:
+        raise Unauthorized("Invalid refresh token")
+    if row.used_at is not None:
+        await repository.revoke_session(db, row.session_id, "refresh_token_reuse")
+        raise Unauthorized("Refresh token reuse detected; the session has been revoked")
+    if row.expires_at <= datetime.now(UTC):
+        raise Unauthorized("The refresh token has expired; log in again")
+    user = await users.find_user(db, row.user_id)
+    if user is None or not user.is_active:
+        raise Unauthorized("The account is inactive")
+    await repository.mark_token_used(db, row.id)
+    await repository.touch_session(db, row.session_id)
+    return await _issue_tokens(db, settings, row.user_id, row.session_id)
+
+
+async def logout(db: AsyncSession, principal: Principal) -> None:
+    await repository.revoke_session(db, principal.session_id, "logout")
+
+
+async def logout_everywhere(db: AsyncSession, principal: Principal) -> int:
+    return await repository.revoke_user_sessions(db, principal.id, "logout_all")
+
+
+async def change_password(
+    db: AsyncSession, principal: Principal, current_password: str, new_password: str
+) -> None:
+    user = await users.find_user(db, principal.id)
+    if user is None or not await verify_password(user.password_hash, current_password):
+        raise InvalidInput(
+            "The current password is incorrect",
+            errors=[{"loc": ["body", "current_password"], "msg": "incorrect"}],
+        )
+    users.check_password_policy(new_password, username=user.username, email=user.email)
+    await users.set_password_hash(db, user.id, await hash_password(new_password))
+    await repository.revoke_user_sessions(db, user.id, "password_changed")
+
+
+async def revoke_all_sessions(db: AsyncSession, user_id: uuid.UUID, reason: str) -> int:
+    return await repository.revoke_user_sessions(db, user_id, reason)
+
+
+async def _issue_tokens(
+    db: AsyncSession, settings: Settings, user_id: uuid.UUID, session_id: uuid.UUID
+) -> TokenPair:
+    token, token_hash = new_refresh_token()
+    expires = datetime.now(UTC) + timedelta(seconds=settings.refresh_token_ttl_seconds)
+    await repository.add_refresh_token(db, session_id, token_hash, expires)
+    access, ttl = issue_access_token(settings, user_id, session_id)
+    return TokenPair(access_token=access, refresh_token=token, expires_in=ttl)

@@ -1,0 +1,48 @@
+"""What a fresh deployment needs before its first request: default roles and permissions, and
+the first administrator from ADMIN_EMAIL / ADMIN_PASSWORD (created once, never overwritten)."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from oneenglish.core.errors import Conflict
+from oneenglish.core.logging import get_logger
+from oneenglish.rbac import service as rbac
+from oneenglish.rbac.defaults import ADMIN_ROLE
+from oneenglish.settings import Settings
+from oneenglish.users import service as users
+
+log = get_logger("oneenglish.bootstrap")
+
+
+async def seed_rbac(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    async with sessionmaker() as db:
+        await rbac.seed_defaults(db)
+        await db.commit()
+
+
+async def create_admin(
+    sessionmaker: async_sessionmaker[AsyncSession], email: str, username: str, password: str
+) -> bool:
+    """Create an administrator unless a user with this email exists; True if created."""
+    async with sessionmaker() as db:
+        if await users.find_by_email(db, email) is not None:
+            return False
+        try:
+            await users.create_user(db, users.NewUser(email, username, password), [ADMIN_ROLE])
+        except Conflict:
+            return False  # created meanwhile by another process, or the username is taken
+        await db.commit()
+        log.info("administrator created", email=email)
+        return True
+
+
+async def bootstrap(sessionmaker: async_sessionmaker[AsyncSession], settings: Settings) -> None:
+    await seed_rbac(sessionmaker)
+    if settings.admin_email and settings.admin_password:
+        await create_admin(
+            sessionmaker,
+            settings.admin_email,
+            settings.admin_username,
+            settings.admin_password.get_secret_value(),
+        )

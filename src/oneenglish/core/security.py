@@ -1,0 +1,124 @@
+"""Passwords (Argon2id) and tokens (JWT access tokens, opaque refresh tokens)."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import re
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import jwt
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+from oneenglish.settings import Settings
+
+# argon2-cffi's defaults are RFC 9106's second recommendation: Argon2id, t=3, m=64 MiB, p=4.
+_hasher = PasswordHasher()
+JWT_ALGORITHM = "HS256"  # pinned: tokens signed with anything else are rejected
+
+# A valid hash of a random password, verified when the account does not exist so that an
+# unknown account costs the same time as a wrong password.
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+POLICY_MESSAGE = (
+    "Password must be 10 to 128 characters, contain a letter and a digit or symbol, "
+    "and must not contain your username or the name part of your email."
+)
+
+
+def password_problems(password: str, *, username: str = "", email: str = "") -> str | None:
+    """None when the password meets the policy, else the policy text."""
+    lowered = password.lower()
+    personal = [p for p in (username.lower(), email.split("@")[0].lower()) if len(p) >= 3]
+    if (
+        not 10 <= len(password) <= 128
+        or not re.search(r"[A-Za-z]", password)
+        or not re.search(r"[^A-Za-z]", password)
+        or any(p in lowered for p in personal)
+    ):
+        return POLICY_MESSAGE
+    return None
+
+
+async def hash_password(password: str) -> str:
+    # Argon2 takes tens of milliseconds of CPU: keep it off the event loop.
+    return await asyncio.to_thread(_hasher.hash, password)
+
+
+async def verify_password(password_hash: str | None, password: str) -> bool:
+    def verify() -> bool:
+        try:
+            return _hasher.verify(password_hash or _DUMMY_HASH, password) and bool(password_hash)
+        except (VerifyMismatchError, VerificationError, InvalidHashError):
+            return False
+
+    return await asyncio.to_thread(verify)
+
+
+def needs_rehash(password_hash: str) -> bool:
+    return _hasher.check_needs_rehash(password_hash)
+
+
+@dataclass(frozen=True)
+class AccessClaims:
+    user_id: uuid.UUID
+    session_id: uuid.UUID
+    token_id: str
+    expires_at: datetime
+
+
+class InvalidToken(Exception):
+    pass
+
+
+def issue_access_token(
+    settings: Settings, user_id: uuid.UUID, session_id: uuid.UUID
+) -> tuple[str, int]:
+    now = datetime.now(UTC)
+    ttl = settings.access_token_ttl_seconds
+    claims = {
+        "sub": str(user_id),
+        "sid": str(session_id),
+        "jti": uuid.uuid4().hex,
+        "iat": now,
+        "exp": now + timedelta(seconds=ttl),
+        "iss": settings.jwt_issuer,
+        "typ": "access",
+    }
+    token = jwt.encode(claims, settings.secret_key.get_secret_value(), algorithm=JWT_ALGORITHM)
+    return token, ttl
+
+
+def decode_access_token(settings: Settings, token: str) -> AccessClaims:
+    try:
+        claims = jwt.decode(
+            token,
+            settings.secret_key.get_secret_value(),
+            algorithms=[JWT_ALGORITHM],
+            issuer=settings.jwt_issuer,
+            options={"require": ["sub", "sid", "jti", "iat", "exp", "iss"]},
+        )
+        if claims.get("typ") != "access":
+            raise InvalidToken("not an access token")
+        return AccessClaims(
+            user_id=uuid.UUID(claims["sub"]),
+            session_id=uuid.UUID(claims["sid"]),
+            token_id=str(claims["jti"]),
+            expires_at=datetime.fromtimestamp(claims["exp"], UTC),
+        )
+    except (jwt.PyJWTError, ValueError, TypeError, KeyError) as exc:
+        raise InvalidToken(str(exc)) from exc
+
+
+def new_refresh_token() -> tuple[str, bytes]:
+    """An opaque 256-bit token for the client, and the hash we store."""
+    token = secrets.token_urlsafe(32)
+    return token, hash_refresh_token(token)
+
+
+def hash_refresh_token(token: str) -> bytes:
+    return hashlib.sha256(token.encode()).digest()

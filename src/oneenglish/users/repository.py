@@ -1,0 +1,91 @@
+"""Queries on the users table."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, String, func, literal_column, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from oneenglish.users.models import SEARCH_SQL, User
+
+# The same expression as the trigram index, so that the index serves the search.
+SEARCH_EXPRESSION: ColumnElement[str] = literal_column(SEARCH_SQL, String)
+
+
+async def insert(db: AsyncSession, **values: Any) -> User:
+    user = User(**values)
+    db.add(user)
+    await db.flush()
+    await db.refresh(user)
+    return user
+
+
+async def get(db: AsyncSession, user_id: uuid.UUID) -> User | None:
+    return await db.get(User, user_id)
+
+
+async def get_for_update(db: AsyncSession, user_id: uuid.UUID) -> User | None:
+    return await db.scalar(select(User).where(User.id == user_id).with_for_update())
+
+
+async def get_by_identifier(db: AsyncSession, identifier: str) -> User | None:
+    """By email or username, case-insensitively (both served by unique expression indexes)."""
+    lowered = identifier.lower()
+    column = func.lower(User.email) if "@" in identifier else func.lower(User.username)
+    return await db.scalar(select(User).where(column == lowered))
+
+
+async def get_by_email(db: AsyncSession, email: str) -> User | None:
+    return await db.scalar(select(User).where(func.lower(User.email) == email.lower()))
+
+
+async def list_page(
+    db: AsyncSession,
+    *,
+    limit: int,
+    offset: int,
+    is_active: bool | None,
+    search: str | None,
+    user_ids: Select[uuid.UUID] | None,
+) -> tuple[Sequence[User], int]:
+    conditions = []
+    if is_active is not None:
+        conditions.append(User.is_active.is_(is_active))
+    if search:
+        escaped = search.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        conditions.append(SEARCH_EXPRESSION.like(f"%{escaped}%"))
+    if user_ids is not None:
+        conditions.append(User.id.in_(user_ids.scalar_subquery()))
+    total = await db.scalar(select(func.count()).select_from(User).where(*conditions))
+    rows = await db.scalars(
+        select(User)
+        .where(*conditions)
+        .order_by(User.created_at.desc(), User.id.desc())
+        .limit(limit)
+        .offset(offset)
+    )
+    return rows.all(), total or 0
+
+
+async def set_password_hash(db: AsyncSession, user_id: uuid.UUID, password_hash: str) -> None:
+    await db.execute(update(User).where(User.id == user_id).values(password_hash=password_hash))
+
+
+async def count_with_state(db: AsyncSession, user_ids: Sequence[uuid.UUID], active: bool) -> int:
+    return (
+        await db.scalar(
+            select(func.count())
+            .select_from(User)
+            .where(User.id.in_(user_ids), User.is_active.is_(active))
+        )
+    ) or 0
+
+
+def email_or_username_taken(exc_text: str) -> str | None:
+    for field in ("email", "username"):
+        if f"uq_users_{field}_lower" in exc_text:
+            return field
+    return None

@@ -1,0 +1,187 @@
+"""Users in PostgreSQL: creation, lookup, listing, updates, roles and direct grants."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from oneenglish.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from oneenglish.core.principal import Principal, ensure_self_or_permitted
+from oneenglish.core.security import hash_password, password_problems
+from oneenglish.rbac import service as rbac
+from oneenglish.rbac.defaults import ADMIN_ROLE
+from oneenglish.users import repository
+from oneenglish.users.models import User
+from oneenglish.users.schemas import RegisterIn, UserFilters, UserOut, UserPatch
+
+
+@dataclass(frozen=True)
+class NewUser:
+    email: str
+    username: str
+    password: str
+    first_name: str = ""
+    last_name: str = ""
+
+    @classmethod
+    def from_input(cls, data: RegisterIn) -> NewUser:
+        return cls(data.email, data.username, data.password, data.first_name, data.last_name)
+
+
+def check_password_policy(password: str, *, username: str, email: str) -> None:
+    problem = password_problems(password, username=username, email=email)
+    if problem:
+        raise InvalidInput(problem, errors=[{"loc": ["body", "password"], "msg": problem}])
+
+
+async def create_user(
+    db: AsyncSession, new: NewUser, roles: Sequence[str], *, user_id: uuid.UUID | None = None
+) -> UserOut:
+    """Insert the user and its roles (not committed: the caller owns the transaction)."""
+    check_password_policy(new.password, username=new.username, email=new.email)
+    password_hash = await hash_password(new.password)
+    values: dict[str, object] = {
+        "email": new.email.lower(),
+        "username": new.username,
+        "first_name": new.first_name,
+        "last_name": new.last_name,
+        "password_hash": password_hash,
+    }
+    if user_id is not None:
+        values["id"] = user_id
+    try:
+        async with db.begin_nested():
+            user = await repository.insert(db, **values)
+    except IntegrityError as exc:
+        field = repository.email_or_username_taken(str(exc.orig))
+        if field is None:
+            raise
+        raise Conflict(f"That {field} is already registered", field=field) from exc
+    for role in roles:
+        await rbac.assign_role(db, user.id, role)
+    return _out(user, sorted(set(roles)))
+
+
+async def get_user(db: AsyncSession, principal: Principal, user_id: uuid.UUID) -> UserOut:
+    ensure_self_or_permitted(principal, user_id, "users", "read")
+    return await get_user_unchecked(db, user_id)
+
+
+async def get_user_unchecked(db: AsyncSession, user_id: uuid.UUID) -> UserOut:
+    user = await repository.get(db, user_id)
+    if user is None:
+        raise NotFound(f"No users record {user_id}")
+    roles = await rbac.role_names_of_users(db, [user.id])
+    return _out(user, roles[user.id])
+
+
+async def find_user(db: AsyncSession, user_id: uuid.UUID) -> User | None:
+    return await repository.get(db, user_id)
+
+
+async def find_by_identifier(db: AsyncSession, identifier: str) -> User | None:
+    return await repository.get_by_identifier(db, identifier)
+
+
+async def find_by_email(db: AsyncSession, email: str) -> User | None:
+    return await repository.get_by_email(db, email)
+
+
+async def list_users(
+    db: AsyncSession, filters: UserFilters, limit: int, offset: int
+) -> tuple[list[UserOut], int]:
+    users, total = await repository.list_page(
+        db,
+        limit=limit,
+        offset=offset,
+        is_active=filters.is_active,
+        search=filters.search,
+        user_ids=rbac.user_ids_with_role_query(filters.role) if filters.role else None,
+    )
+    roles = await rbac.role_names_of_users(db, [u.id for u in users])
+    return [_out(u, roles[u.id]) for u in users], total
+
+
+async def update_user(
+    db: AsyncSession, principal: Principal, user_id: uuid.UUID, patch: UserPatch
+) -> UserOut:
+    ensure_self_or_permitted(principal, user_id, "users", "update")
+    user = await repository.get_for_update(db, user_id)
+    if user is None:
+        raise NotFound(f"No users record {user_id}")
+    if patch.is_active is not None and patch.is_active != user.is_active:
+        if not principal.can("users", "update"):
+            raise Forbidden("Changing is_active requires users:update")
+        if not patch.is_active:
+            await _ensure_an_active_admin_remains(db, losing=user_id)
+        user.is_active = patch.is_active
+    if patch.first_name is not None:
+        user.first_name = patch.first_name
+    if patch.last_name is not None:
+        user.last_name = patch.last_name
+    await db.flush()
+    await db.refresh(user)
+    roles = await rbac.role_names_of_users(db, [user.id])
+    return _out(user, roles[user.id])
+
+
+async def deactivate_user(db: AsyncSession, principal: Principal, user_id: uuid.UUID) -> UserOut:
+    return await update_user(db, principal, user_id, UserPatch(is_active=False))
+
+
+async def set_roles(db: AsyncSession, user_id: uuid.UUID, names: Sequence[str]) -> list[str]:
+    await _existing(db, user_id)
+    if ADMIN_ROLE not in names:
+        await _ensure_an_active_admin_remains(db, losing=user_id)
+    return await rbac.set_user_roles(db, user_id, names)
+
+
+async def set_direct_permissions(
+    db: AsyncSession, user_id: uuid.UUID, names: Sequence[str]
+) -> list[str]:
+    await _existing(db, user_id)
+    return await rbac.set_user_permissions(db, user_id, names)
+
+
+async def direct_permissions(db: AsyncSession, user_id: uuid.UUID) -> list[str]:
+    await _existing(db, user_id)
+    return await rbac.direct_permissions_of_user(db, user_id)
+
+
+async def set_password_hash(db: AsyncSession, user_id: uuid.UUID, password_hash: str) -> None:
+    await repository.set_password_hash(db, user_id, password_hash)
+
+
+async def _existing(db: AsyncSession, user_id: uuid.UUID) -> User:
+    user = await repository.get(db, user_id)
+    if user is None:
+        raise NotFound(f"No users record {user_id}")
+    return user
+
+
+async def _ensure_an_active_admin_remains(db: AsyncSession, losing: uuid.UUID) -> None:
+    """Nobody may lock the platform out of administration by accident."""
+    admins = await rbac.user_ids_with_role(db, ADMIN_ROLE)
+    if losing not in admins:
+        return
+    others = [a for a in admins if a != losing]
+    if not others or await repository.count_with_state(db, others, active=True) == 0:
+        raise Conflict("This is the last active administrator; appoint another one first")
+
+
+def _out(user: User, roles: list[str]) -> UserOut:
+    return UserOut(
+        id=user.id,
+        email=user.email,
+        username=user.username,
+        first_name=user.first_name,
+        last_name=user.last_name,
+        is_active=user.is_active,
+        roles=roles,
+        created_at=user.created_at,
+        updated_at=user.updated_at,
+    )
