@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from oneenglish.core.errors import Conflict
+from oneenglish.core.errors import Conflict, InvalidInput
 from oneenglish.core.logging import get_logger
 from oneenglish.rbac import service as rbac
 from oneenglish.rbac.defaults import ADMIN_ROLE
@@ -40,9 +40,13 @@ async def create_admin(
 async def bootstrap(sessionmaker: async_sessionmaker[AsyncSession], settings: Settings) -> None:
     await seed_rbac(sessionmaker)
     if settings.admin_email and settings.admin_password:
-        await create_admin(
-            sessionmaker,
-            settings.admin_email,
-            settings.admin_username,
-            settings.admin_password.get_secret_value(),
-        )
+        try:
+            await create_admin(
+                sessionmaker,
+                settings.admin_email,
+                settings.admin_username,
+                settings.admin_password.get_secret_value(),
+            )
+        except InvalidInput as exc:
+            # A configuration mistake: retrying cannot fix it, so say it once, loudly.
+            log.error("ADMIN_PASSWORD was rejected; no administrator created", reason=exc.detail)
