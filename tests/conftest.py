@@ -48,6 +48,23 @@ def settings() -> Settings:
 
 
 @pytest.fixture(scope="session")
+def fault_settings() -> Settings:
+    """A second stack that fault-injection tests kill and restart, so no other test notices."""
+    return make_settings("test-faults", 55434, 57019, health_timeout=1.5)
+
+
+@pytest.fixture(scope="session")
+def fault_stack(fault_settings: Settings) -> Iterator[Stack]:
+    stack = Stack(fault_settings, durable=False)
+    stack.up()
+    run_migrations(fault_settings)
+    try:
+        yield stack
+    finally:
+        stack.down()
+
+
+@pytest.fixture(scope="session")
 def stack(settings: Settings) -> Iterator[Stack]:
     stack = Stack(settings, durable=False)
     stack.up()

@@ -1,4 +1,5 @@
-"""Arrange helpers: users with roles, tokens, headers. Built through the services, not SQL."""
+"""Arrange helpers: users with roles, tokens, headers. Built through the same workflows the API
+uses (so a user has its profile and settings in MongoDB), never by SQL."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ from dataclasses import dataclass
 import httpx
 from fastapi import FastAPI
 
+from oneenglish.core.context import Actor
 from oneenglish.users import service as users
+from oneenglish.workflows.register_user import register_user
 
 PASSWORD = "Correct-horse-42"
 _counter = itertools.count(1)
@@ -43,8 +46,13 @@ async def make_user(
     username = username or f"user{n}_{uuid.uuid4().hex[:6]}"
     email = email or f"{username}@example.com"
     async with app.state.sessionmaker() as db:
-        created = await users.create_user(db, users.NewUser(email, username, password), roles)
-        await db.commit()
+        created = await register_user(
+            db,
+            app.state.saga_runner,
+            Actor.system(),
+            users.NewUser(email, username, password),
+            roles,
+        )
     return TestUser(created.id, created.email, created.username, password)
 
 

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
 from fastapi import FastAPI
 
 from oneenglish.app import create_app
-from oneenglish.cli import run_migrations
+from oneenglish.settings import Settings
 from oneenglish.stack.manager import Stack
-from tests.conftest import make_settings
 
 
 async def test_liveness_answers(client: httpx.AsyncClient) -> None:
@@ -30,25 +29,14 @@ async def test_readiness_reports_both_databases(client: httpx.AsyncClient) -> No
     assert body["checks"]["mongodb"]["ok"] is True
 
 
-# -- fault injection: a stack of its own, so killing it disturbs no other test ---------------
-
-FAULT_SETTINGS = make_settings("test-faults", 55434, 57019, health_timeout=1.5)
+# -- fault injection: the fault stack, so killing it disturbs no other test ----------------
 
 
 @pytest.fixture(scope="module")
-def fault_stack() -> Iterator[Stack]:
-    stack = Stack(FAULT_SETTINGS, durable=False)
-    stack.up()
-    run_migrations(FAULT_SETTINGS)
-    try:
-        yield stack
-    finally:
-        stack.down()
-
-
-@pytest.fixture(scope="module")
-async def fault_client(fault_stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
-    application: FastAPI = create_app(FAULT_SETTINGS)
+async def fault_client(
+    fault_stack: Stack, fault_settings: Settings
+) -> AsyncIterator[httpx.AsyncClient]:
+    application: FastAPI = create_app(fault_settings)
     async with application.router.lifespan_context(application):
         transport = httpx.ASGITransport(app=application, raise_app_exceptions=False)
         # A generous client timeout only guards against a hang; readiness bounds itself.

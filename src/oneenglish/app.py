@@ -8,21 +8,33 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 from fastapi import FastAPI
 
-from oneenglish import models
 from oneenglish.auth.router import router as auth_router
 from oneenglish.bootstrap import bootstrap
 from oneenglish.core.logging import configure_logging, get_logger
 from oneenglish.core.middleware import RequestContextMiddleware
 from oneenglish.core.problems import PROBLEM_RESPONSES, register_problem_handlers
-from oneenglish.db import mongo, postgres
+from oneenglish.db import mongo
 from oneenglish.health.router import router as health_router
+from oneenglish.profiles.router import router as profiles_router
 from oneenglish.rbac.router import permissions_router, roles_router
+from oneenglish.resources import open_resources
 from oneenglish.settings import Settings, get_settings
+from oneenglish.user_settings.router import router as user_settings_router
 from oneenglish.users.router import router as users_router
 
 log = get_logger("oneenglish.app")
 
 STARTUP_RETRY_SECONDS = 5.0
+
+ROUTERS = (
+    health_router,
+    auth_router,
+    users_router,
+    profiles_router,
+    user_settings_router,
+    roles_router,
+    permissions_router,
+)
 
 
 async def _until_done(name: str, step: Callable[[], Awaitable[object]]) -> None:
@@ -52,30 +64,30 @@ async def _start_up(steps: dict[str, Callable[[], Awaitable[object]]]) -> list[a
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(settings.log_level, settings.log_json)
-    models.load_all()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engine = postgres.create_engine(settings)
-        client = mongo.create_client(settings)
-        app.state.settings = settings
-        app.state.engine = engine
-        app.state.sessionmaker = postgres.create_sessionmaker(engine)
-        app.state.mongo_client = client
-        app.state.mongo_db = client[settings.mongodb_database]
-        tasks = await _start_up(
-            {
-                "mongodb indexes": lambda: mongo.ensure_indexes(app.state.mongo_db),
-                "bootstrap": lambda: bootstrap(app.state.sessionmaker, settings),
-            }
-        )
-        try:
-            yield
-        finally:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-            await asyncio.gather(engine.dispose(), client.close())
+        async with open_resources(settings) as resources:
+            app.state.settings = settings
+            app.state.engine = resources.engine
+            app.state.sessionmaker = resources.sessionmaker
+            app.state.mongo_client = resources.mongo_client
+            app.state.mongo_db = resources.mongo_db
+            app.state.saga_runner = resources.runner
+            tasks = await _start_up(
+                {
+                    "mongodb indexes": lambda: mongo.ensure_indexes(resources.mongo_db),
+                    "bootstrap": lambda: bootstrap(resources),
+                }
+            )
+            # Recovery at start-up and whenever a commit enqueues a saga or an event.
+            tasks.append(asyncio.create_task(resources.runner.relay_forever()))
+            try:
+                yield
+            finally:
+                for task in tasks:
+                    task.cancel()
+                await asyncio.gather(*tasks, return_exceptions=True)
 
     app = FastAPI(
         title="OneEnglish API",
@@ -89,6 +101,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.add_middleware(RequestContextMiddleware)
     register_problem_handlers(app)
-    for router in (health_router, auth_router, users_router, roles_router, permissions_router):
+    for router in ROUTERS:
         app.include_router(router)
     return app

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from oneenglish.core.context import Actor
 from oneenglish.core.errors import Conflict, InvalidInput
 from oneenglish.core.logging import get_logger
 from oneenglish.rbac import service as rbac
 from oneenglish.rbac.defaults import ADMIN_ROLE
-from oneenglish.settings import Settings
+from oneenglish.resources import Resources
 from oneenglish.users import service as users
+from oneenglish.workflows.register_user import register_user
 
 log = get_logger("oneenglish.bootstrap")
 
@@ -21,29 +23,33 @@ async def seed_rbac(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
         await db.commit()
 
 
-async def create_admin(
-    sessionmaker: async_sessionmaker[AsyncSession], email: str, username: str, password: str
-) -> bool:
+async def create_admin(resources: Resources, email: str, username: str, password: str) -> bool:
     """Create an administrator unless a user with this email exists; True if created."""
-    async with sessionmaker() as db:
+    async with resources.sessionmaker() as db:
         if await users.find_by_email(db, email) is not None:
             return False
         try:
-            await users.create_user(db, users.NewUser(email, username, password), [ADMIN_ROLE])
+            await register_user(
+                db,
+                resources.runner,
+                Actor.system(),
+                users.NewUser(email, username, password),
+                [ADMIN_ROLE],
+            )
         except Conflict:
             return False  # created meanwhile by another process, or the username is taken
-        await db.commit()
         log.info("administrator created", email=email)
         return True
 
 
-async def bootstrap(sessionmaker: async_sessionmaker[AsyncSession], settings: Settings) -> None:
-    await seed_rbac(sessionmaker)
+async def bootstrap(resources: Resources) -> None:
+    settings = resources.settings
+    await seed_rbac(resources.sessionmaker)
     if settings.admin_email and settings.admin_password:
         try:
             await create_admin(
-                sessionmaker,
-                settings.admin_email,
+                resources,
+                settings.admin_email.lower(),
                 settings.admin_username,
                 settings.admin_password.get_secret_value(),
             )

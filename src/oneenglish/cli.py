@@ -11,12 +11,16 @@ import typer
 import uvicorn
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from oneenglish import models, workflows
 from oneenglish.bootstrap import create_admin, seed_rbac
 from oneenglish.core.errors import DomainError
 from oneenglish.db import postgres
+from oneenglish.resources import Resources, open_resources
 from oneenglish.settings import Settings, get_settings
 from oneenglish.stack.errors import StackError
 from oneenglish.stack.manager import Stack
+from oneenglish.workflows import reconcile_users
+from oneenglish.workflows.reconcile_users import DriftReport
 
 app = typer.Typer(help="OneEnglish backend.", no_args_is_help=True, add_completion=False)
 stack_app = typer.Typer(help="The local PostgreSQL and FerretDB servers.", no_args_is_help=True)
@@ -63,7 +67,6 @@ def run_migrations(settings: Settings) -> None:
     from alembic import command
     from alembic.config import Config
 
-    from oneenglish import models
     from oneenglish.db import mongo
 
     config = Config(str(ALEMBIC_INI))
@@ -72,6 +75,7 @@ def run_migrations(settings: Settings) -> None:
     command.upgrade(config, "head")
 
     models.load_all()
+    workflows.load_all()
 
     async def indexes() -> int:
         client = mongo.create_client(settings)
@@ -117,24 +121,74 @@ def create_admin_command(
     ] = "",
 ) -> None:
     """Create an administrator (does nothing if the email is registered)."""
-    settings = get_settings()
+
+    async def create(resources: Resources) -> bool:
+        await seed_rbac(resources.sessionmaker)
+        return await create_admin(resources, email.lower(), username, password)
+
     try:
-        created = asyncio.run(
-            _with_sessionmaker(
-                settings, lambda sm: _seed_then_create_admin(sm, email, username, password)
-            )
-        )
+        created = asyncio.run(_with_resources(get_settings(), create))
     except DomainError as exc:
         typer.echo(f"error: {exc.detail}", err=True)
         raise typer.Exit(1) from exc
     typer.echo("administrator created" if created else "a user with that email exists; unchanged")
 
 
-async def _seed_then_create_admin(
-    sessionmaker: async_sessionmaker[AsyncSession], email: str, username: str, password: str
-) -> bool:
-    await seed_rbac(sessionmaker)
-    return await create_admin(sessionmaker, email.lower(), username, password)
+@app.command()
+def worker(
+    once: Annotated[bool, typer.Option(help="One recovery pass, then exit")] = False,
+    ignore_lease: Annotated[
+        bool,
+        typer.Option(
+            help="Also take sagas whose request may still be running (only when no API "
+            "process is alive)"
+        ),
+    ] = False,
+) -> None:
+    """Finish or compensate unfinished sagas and deliver pending events (what every API
+    process also does in the background)."""
+
+    async def work(resources: Resources) -> int:
+        if once:
+            total = 0
+            while (done := await resources.runner.recover_once(ignore_lease=ignore_lease)) > 0:
+                total += done
+            return total
+        await resources.runner.relay_forever()
+        return 0
+
+    processed = asyncio.run(_with_resources(get_settings(), work))
+    counts = asyncio.run(_with_resources(get_settings(), lambda r: r.runner.status_counts()))
+    typer.echo(f"advanced {processed} sagas; now: {counts}")
+
+
+@app.command()
+def reconcile(
+    repair: Annotated[bool, typer.Option(help="Repair the drift found")] = False,
+) -> None:
+    """Report (and with --repair, fix) drift between PostgreSQL and MongoDB. Exits 1 when drift
+    remains."""
+
+    async def run_reconcile(resources: Resources) -> DriftReport:
+        return await reconcile_users.reconcile(
+            resources.sessionmaker, resources.mongo_db, resources.settings, repair=repair
+        )
+
+    report = asyncio.run(_with_resources(get_settings(), run_reconcile))
+    typer.echo(f"users checked:            {report.users_checked}")
+    typer.echo(f"users without a profile:  {len(report.missing_profiles)}")
+    typer.echo(f"users without settings:   {len(report.missing_settings)}")
+    for where, ids in sorted(report.orphans.items()):
+        typer.echo(f"documents in {where} for missing users: {len(ids)}")
+    typer.echo(f"drift found: {report.found}, repaired: {report.repaired}")
+    if report.remaining:
+        typer.echo(f"drift remaining: {report.remaining}", err=True)
+        raise typer.Exit(1)
+
+
+async def _with_resources(settings: Settings, action: Callable[[Resources], Awaitable[T]]) -> T:
+    async with open_resources(settings) as resources:
+        return await action(resources)
 
 
 @app.command()

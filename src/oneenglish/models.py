@@ -8,6 +8,10 @@ MODEL_MODULES: tuple[str, ...] = (
     "oneenglish.users.models",
     "oneenglish.rbac.models",
     "oneenglish.auth.models",
+    "oneenglish.sagas.models",
+    "oneenglish.profiles.models",
+    "oneenglish.user_settings.models",
+    "oneenglish.audit.models",
 )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -58,6 +58,26 @@ class Settings(BaseSettings):
     login_max_failures_per_account: int = Field(5, ge=1, le=1000)
     login_max_failures_per_ip: int = Field(20, ge=1, le=100_000)
     login_failure_window_seconds: int = Field(900, ge=1, le=86_400)
+
+    # Cross-database sagas: recovery leaves a saga to the request that started it for this long,
+    # then finishes or compensates it; finished sagas are kept this long for inspection.
+    saga_recovery_window_seconds: float = Field(30.0, ge=0, le=3600)
+    saga_relay_interval_seconds: float = Field(2.0, gt=0, le=300)
+    saga_retention_seconds: int = Field(7 * 86_400, ge=60)
+    # Test-only fault injection (ignored unless ENVIRONMENT=test): pause between committing a
+    # saga's intent and its MongoDB steps, so a test can kill the process there.
+    test_pause_before_saga_steps: float = Field(0.0, ge=0, le=600)
+
+    # Settings every new user starts with (user_settings.settings in MongoDB).
+    default_user_settings: dict[str, Any] = Field(
+        default_factory=lambda: {
+            "language": "en",
+            "timezone": "UTC",
+            "theme": "light",
+            "emailNotifications": True,
+            "dailyGoalMinutes": 15,
+        }
+    )
 
     # The first administrator, created at start-up if no user has this email (never overwritten).
     admin_email: str | None = None

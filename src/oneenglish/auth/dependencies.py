@@ -8,7 +8,8 @@ from fastapi import Depends
 from fastapi.security import OAuth2PasswordBearer
 
 from oneenglish.auth import service
-from oneenglish.core.dependencies import AppSettings
+from oneenglish.core.context import Actor
+from oneenglish.core.dependencies import AppSettings, ClientIp, RequestId
 from oneenglish.core.errors import Forbidden, Unauthorized
 from oneenglish.core.principal import Principal
 from oneenglish.db.postgres import DbSession
@@ -26,6 +27,19 @@ async def current_principal(
 
 
 CurrentUser = Annotated[Principal, Depends(current_principal)]
+
+
+async def _actor(principal: CurrentUser, ip: ClientIp, request_id: RequestId) -> Actor:
+    return Actor(principal.id, ip, request_id)
+
+
+async def _anonymous_actor(ip: ClientIp, request_id: RequestId) -> Actor:
+    return Actor(None, ip, request_id)
+
+
+# Who is acting, for audit entries: the authenticated caller, or nobody yet (sign-up).
+CurrentActor = Annotated[Actor, Depends(_actor)]
+AnonymousActor = Annotated[Actor, Depends(_anonymous_actor)]
 
 
 def Require(resource: str, action: str) -> Any:  # noqa: N802 - reads as a type annotation

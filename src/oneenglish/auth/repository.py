@@ -186,3 +186,10 @@ async def delete_expired_throttles(db: AsyncSession, window_seconds: int) -> int
         {"window": window_seconds},
     )
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def sessions_of_user(db: AsyncSession, user_id: uuid.UUID) -> Sequence[AuthSession]:
+    rows = await db.scalars(
+        select(AuthSession).where(AuthSession.user_id == user_id).order_by(AuthSession.created_at)
+    )
+    return rows.all()

@@ -6,13 +6,15 @@ from fastapi import APIRouter, Depends, status
 from fastapi.security import OAuth2PasswordRequestForm
 
 from oneenglish.auth import service
-from oneenglish.auth.dependencies import CurrentUser
+from oneenglish.auth.dependencies import AnonymousActor, CurrentUser
 from oneenglish.auth.schemas import ChangePasswordIn, LoginIn, MeOut, RefreshIn, TokenPair
 from oneenglish.core.dependencies import AppSettings, ClientIp, UserAgent
 from oneenglish.db.postgres import DbSession
 from oneenglish.rbac.defaults import SELF_SIGN_UP_ROLE
 from oneenglish.users import service as users
 from oneenglish.users.schemas import RegisterIn, UserOut
+from oneenglish.workflows.dependencies import Sagas
+from oneenglish.workflows.register_user import register_user
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
 
@@ -21,12 +23,17 @@ router = APIRouter(prefix="/api/auth", tags=["auth"])
     "/register",
     status_code=status.HTTP_201_CREATED,
     summary="Self sign-up (gets the student role)",
-    responses={409: {"description": "Email or username already registered"}},
+    description="Creates the user in PostgreSQL and its profile and settings in MongoDB; 201 "
+    "only when all three exist. If MongoDB is unavailable: 503 and nothing is kept.",
+    responses={
+        409: {"description": "Email or username already registered"},
+        503: {"description": "A database is unavailable; nothing was created"},
+    },
 )
-async def register(body: RegisterIn, db: DbSession) -> UserOut:
-    user = await users.create_user(db, users.NewUser.from_input(body), [SELF_SIGN_UP_ROLE])
-    await db.commit()
-    return user
+async def register(body: RegisterIn, db: DbSession, sagas: Sagas, actor: AnonymousActor) -> UserOut:
+    return await register_user(
+        db, sagas, actor, users.NewUser.from_input(body), [SELF_SIGN_UP_ROLE]
+    )
 
 
 @router.post(

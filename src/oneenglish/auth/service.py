@@ -147,3 +147,18 @@ async def _issue_tokens(
     await repository.add_refresh_token(db, session_id, token_hash, expires)
     access, ttl = issue_access_token(settings, user_id, session_id)
     return TokenPair(access_token=access, refresh_token=token, expires_in=ttl)
+
+
+async def sessions_of_user(db: AsyncSession, user_id: uuid.UUID) -> list[dict[str, object]]:
+    return [
+        {
+            "id": str(s.id),
+            "created_at": s.created_at.isoformat(),
+            "last_used_at": s.last_used_at.isoformat(),
+            "revoked_at": s.revoked_at.isoformat() if s.revoked_at else None,
+            "revoked_reason": s.revoked_reason,
+            "ip_address": str(s.ip_address) if s.ip_address else None,
+            "user_agent": s.user_agent,
+        }
+        for s in await repository.sessions_of_user(db, user_id)
+    ]

@@ -28,3 +28,10 @@ def _user_agent(request: Request) -> str | None:
 AppSettings = Annotated[Settings, Depends(_settings)]
 ClientIp = Annotated[str | None, Depends(_client_ip)]
 UserAgent = Annotated[str | None, Depends(_user_agent)]
+
+
+def _request_id(request: Request) -> str | None:
+    return getattr(request.state, "request_id", None)
+
+
+RequestId = Annotated[str | None, Depends(_request_id)]

@@ -65,11 +65,34 @@ def registered_indexes() -> list[IndexSpec]:
 
 
 async def ensure_indexes(database: Database) -> int:
-    """Create every registered index; creating an existing identical index is a no-op."""
-    by_collection: dict[str, list[IndexModel]] = {}
-    for spec in registered_indexes():
-        by_collection.setdefault(spec.collection, []).append(spec.model())
-    for collection, models in by_collection.items():
-        await database[collection].create_indexes(models)
-    log.info("mongodb indexes ensured", collections=len(by_collection))
-    return sum(len(m) for m in by_collection.values())
+    """Create every registered index; creating an existing identical index is a no-op.
+
+    One index per command: FerretDB 1.24 panics on a createIndexes naming several indexes
+    that already exist (MongoDB takes them together; the few extra round trips cost nothing)."""
+    specs = registered_indexes()
+    for spec in specs:
+        await database[spec.collection].create_indexes([spec.model()])
+    log.info("mongodb indexes ensured", count=len(specs))
+    return len(specs)
+
+
+@dataclass(frozen=True)
+class UserReference:
+    """A collection whose documents point at a user by id in `field`. Erasure deletes them
+    (unless kept: audit logs), export includes them, reconcile checks they point at a user."""
+
+    collection: str
+    field: str
+    erase: bool = True
+
+
+_USER_REFERENCES: dict[str, UserReference] = {}
+
+
+def register_user_reference(*references: UserReference) -> None:
+    for reference in references:
+        _USER_REFERENCES[f"{reference.collection}.{reference.field}"] = reference
+
+
+def user_references() -> list[UserReference]:
+    return list(_USER_REFERENCES.values())

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, Session
 
 from oneenglish.settings import Settings
 
@@ -49,7 +49,12 @@ def create_engine(settings: Settings) -> AsyncEngine:
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+    # A Session class of this application's own, so that session events (the saga runner's
+    # after-commit hook) are scoped to it rather than to every session in the process.
+    session_class = type("AppSession", (Session,), {})
+    return async_sessionmaker(
+        engine, expire_on_commit=False, autoflush=False, sync_session_class=session_class
+    )
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, String, func, literal_column, select, update
+from sqlalchemy import delete as sa_delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from oneenglish.users.models import SEARCH_SQL, User
@@ -89,3 +90,29 @@ def email_or_username_taken(exc_text: str) -> str | None:
         if f"uq_users_{field}_lower" in exc_text:
             return field
     return None
+
+
+async def delete(db: AsyncSession, user_id: uuid.UUID) -> bool:
+    result = await db.execute(sa_delete(User).where(User.id == user_id))
+    return bool(getattr(result, "rowcount", 0))
+
+
+async def existing_ids(db: AsyncSession, user_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
+    if not user_ids:
+        return set()
+    rows = await db.scalars(select(User.id).where(User.id.in_(list(user_ids))))
+    return set(rows)
+
+
+async def iterate_ids(db: AsyncSession, batch_size: int) -> AsyncIterator[list[uuid.UUID]]:
+    """Every user id, in batches, by keyset (no OFFSET scans, no long-held cursor)."""
+    last: uuid.UUID | None = None
+    while True:
+        query = select(User.id).order_by(User.id).limit(batch_size)
+        if last is not None:
+            query = query.where(User.id > last)
+        batch = list(await db.scalars(query))
+        if not batch:
+            return
+        yield batch
+        last = batch[-1]

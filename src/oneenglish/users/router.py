@@ -1,19 +1,34 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
+import orjson
 from fastapi import APIRouter, Query, status
+from starlette.responses import Response
 
-from oneenglish.auth.dependencies import CurrentUser, Require
+from oneenglish.auth.dependencies import CurrentActor, CurrentUser, Require
 from oneenglish.core.pagination import Page, Pagination
 from oneenglish.core.principal import Principal
+from oneenglish.db.mongo import MongoDb
 from oneenglish.db.postgres import DbSession
 from oneenglish.rbac.schemas import PermissionNames, RoleNames
 from oneenglish.users import service
 from oneenglish.users.schemas import UserCreateIn, UserFilters, UserOut, UserPatch
+from oneenglish.workflows.dependencies import Sagas
+from oneenglish.workflows.erase_user import erase_user
+from oneenglish.workflows.register_user import register_user
+from oneenglish.workflows.user_account import (
+    UserAccountOut,
+    export_user_data,
+    get_user_account,
+)
 
 router = APIRouter(prefix="/api/users", tags=["users"])
+
+UNAVAILABLE: dict[int | str, dict[str, Any]] = {
+    503: {"description": "A database is unavailable (see `database` in the problem)"}
+}
 
 
 @router.get("", summary="List users (filter by role, active, text)")
@@ -36,35 +51,83 @@ async def list_users(
     "",
     status_code=status.HTTP_201_CREATED,
     summary="Create a user (administrators)",
-    responses={409: {"description": "Email or username already registered"}},
+    description="The user in PostgreSQL, its profile and settings in MongoDB: 201 only when all "
+    "three exist. If MongoDB is unavailable: 503, and nothing is kept in either database.",
+    responses={409: {"description": "Email or username already registered"}, **UNAVAILABLE},
 )
 async def create_user(
-    body: UserCreateIn, db: DbSession, _: Annotated[Principal, Require("users", "create")]
+    body: UserCreateIn,
+    db: DbSession,
+    sagas: Sagas,
+    actor: CurrentActor,
+    _: Annotated[Principal, Require("users", "create")],
 ) -> UserOut:
-    user = await service.create_user(db, service.NewUser.from_input(body), body.roles)
-    await db.commit()
-    return user
+    return await register_user(db, sagas, actor, service.NewUser.from_input(body), body.roles)
 
 
-@router.get("/{user_id}", summary="A user (yourself, or anyone with users:read)")
-async def get_user(user_id: uuid.UUID, db: DbSession, principal: CurrentUser) -> UserOut:
-    return await service.get_user(db, principal, user_id)
+@router.get(
+    "/{user_id}",
+    summary="A user with profile and settings (yourself, or anyone with users:read)",
+    description="PostgreSQL and MongoDB are read concurrently. If MongoDB is unavailable the "
+    'answer is still 200, with `profile` and `settings` null and `degraded: ["mongodb"]`. '
+    "If PostgreSQL is unavailable: 503.",
+    responses=UNAVAILABLE,
+)
+async def get_user(
+    user_id: uuid.UUID, db: DbSession, mongo: MongoDb, principal: CurrentUser
+) -> UserAccountOut:
+    return await get_user_account(db, mongo, principal, user_id)
 
 
 @router.patch("/{user_id}", summary="Update names (yourself) or activation (users:update)")
 async def update_user(
-    user_id: uuid.UUID, body: UserPatch, db: DbSession, principal: CurrentUser
+    user_id: uuid.UUID, body: UserPatch, db: DbSession, principal: CurrentUser, actor: CurrentActor
 ) -> UserOut:
-    user = await service.update_user(db, principal, user_id, body)
+    user = await service.update_user(db, principal, actor, user_id, body)
     await db.commit()
     return user
 
 
+@router.delete(
+    "/{user_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Erase a user from both databases (yourself, or users:delete)",
+    description="Deletes every document that points at the user in MongoDB, then the user in "
+    'PostgreSQL. If MongoDB is unavailable: 503 with `erasure: "pending"`: the account is '
+    "deactivated at once and the erasure completes automatically when MongoDB is back.",
+    responses={409: {"description": "The last active administrator"}, **UNAVAILABLE},
+)
+async def delete_user(
+    user_id: uuid.UUID, db: DbSession, sagas: Sagas, principal: CurrentUser, actor: CurrentActor
+) -> None:
+    await erase_user(db, sagas, principal, actor, user_id)
+
+
+@router.get(
+    "/{user_id}/export",
+    summary="Everything held about a user, from both databases (yourself, or users:read)",
+    response_class=Response,
+    responses={200: {"content": {"application/json": {}}}, **UNAVAILABLE},
+)
+async def export_user(
+    user_id: uuid.UUID, db: DbSession, mongo: MongoDb, principal: CurrentUser
+) -> Response:
+    data = await export_user_data(db, mongo, principal, user_id)
+    return Response(
+        orjson.dumps(data, default=str),
+        media_type="application/json",
+        headers={"Content-Disposition": f'attachment; filename="user-{user_id}.json"'},
+    )
+
+
 @router.post("/{user_id}/deactivate", summary="Deactivate a user (users:update)")
 async def deactivate_user(
-    user_id: uuid.UUID, db: DbSession, principal: Annotated[Principal, Require("users", "update")]
+    user_id: uuid.UUID,
+    db: DbSession,
+    actor: CurrentActor,
+    principal: Annotated[Principal, Require("users", "update")],
 ) -> UserOut:
-    user = await service.deactivate_user(db, principal, user_id)
+    user = await service.deactivate_user(db, principal, actor, user_id)
     await db.commit()
     return user
 
@@ -74,9 +137,10 @@ async def set_user_roles(
     user_id: uuid.UUID,
     body: RoleNames,
     db: DbSession,
+    actor: CurrentActor,
     _: Annotated[Principal, Require("roles", "assign")],
 ) -> RoleNames:
-    roles = await service.set_roles(db, user_id, body.roles)
+    roles = await service.set_roles(db, actor, user_id, body.roles)
     await db.commit()
     return RoleNames(roles=roles)
 
@@ -93,8 +157,9 @@ async def set_user_permissions(
     user_id: uuid.UUID,
     body: PermissionNames,
     db: DbSession,
+    actor: CurrentActor,
     _: Annotated[Principal, Require("permissions", "assign")],
 ) -> PermissionNames:
-    names = await service.set_direct_permissions(db, user_id, body.permissions)
+    names = await service.set_direct_permissions(db, actor, user_id, body.permissions)
     await db.commit()
     return PermissionNames(permissions=names)

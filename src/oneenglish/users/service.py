@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from oneenglish.audit import service as audit
+from oneenglish.core.context import Actor
 from oneenglish.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from oneenglish.core.principal import Principal, ensure_self_or_permitted
 from oneenglish.core.security import hash_password, password_problems
@@ -107,12 +109,14 @@ async def list_users(
 
 
 async def update_user(
-    db: AsyncSession, principal: Principal, user_id: uuid.UUID, patch: UserPatch
+    db: AsyncSession, principal: Principal, actor: Actor, user_id: uuid.UUID, patch: UserPatch
 ) -> UserOut:
     ensure_self_or_permitted(principal, user_id, "users", "update")
     user = await repository.get_for_update(db, user_id)
     if user is None:
         raise NotFound(f"No users record {user_id}")
+    roles = await rbac.role_names_of_users(db, [user.id])
+    before = _out(user, roles[user.id])
     if patch.is_active is not None and patch.is_active != user.is_active:
         if not principal.can("users", "update"):
             raise Forbidden("Changing is_active requires users:update")
@@ -125,26 +129,81 @@ async def update_user(
         user.last_name = patch.last_name
     await db.flush()
     await db.refresh(user)
-    roles = await rbac.role_names_of_users(db, [user.id])
-    return _out(user, roles[user.id])
+    after = _out(user, roles[user.id])
+    if after != before:
+        audit.record(db, actor, "user.updated", "user", user.id, before=before, after=after)
+    return after
 
 
-async def deactivate_user(db: AsyncSession, principal: Principal, user_id: uuid.UUID) -> UserOut:
-    return await update_user(db, principal, user_id, UserPatch(is_active=False))
+async def deactivate_user(
+    db: AsyncSession, principal: Principal, actor: Actor, user_id: uuid.UUID
+) -> UserOut:
+    return await update_user(db, principal, actor, user_id, UserPatch(is_active=False))
 
 
-async def set_roles(db: AsyncSession, user_id: uuid.UUID, names: Sequence[str]) -> list[str]:
+async def set_roles(
+    db: AsyncSession, actor: Actor, user_id: uuid.UUID, names: Sequence[str]
+) -> list[str]:
     await _existing(db, user_id)
     if ADMIN_ROLE not in names:
         await _ensure_an_active_admin_remains(db, losing=user_id)
-    return await rbac.set_user_roles(db, user_id, names)
+    before = (await rbac.role_names_of_users(db, [user_id]))[user_id]
+    after = await rbac.set_user_roles(db, user_id, names)
+    audit.record(
+        db,
+        actor,
+        "user.roles_set",
+        "user",
+        user_id,
+        before={"roles": before},
+        after={"roles": after},
+    )
+    return after
 
 
 async def set_direct_permissions(
-    db: AsyncSession, user_id: uuid.UUID, names: Sequence[str]
+    db: AsyncSession, actor: Actor, user_id: uuid.UUID, names: Sequence[str]
 ) -> list[str]:
     await _existing(db, user_id)
-    return await rbac.set_user_permissions(db, user_id, names)
+    before = await rbac.direct_permissions_of_user(db, user_id)
+    after = await rbac.set_user_permissions(db, user_id, names)
+    audit.record(
+        db,
+        actor,
+        "user.permissions_set",
+        "user",
+        user_id,
+        before={"permissions": before},
+        after={"permissions": after},
+    )
+    return after
+
+
+async def lock_for_erasure(db: AsyncSession, principal: Principal, user_id: uuid.UUID) -> UserOut:
+    """Lock the row, check the caller may erase it, and deactivate it at once."""
+    ensure_self_or_permitted(principal, user_id, "users", "delete")
+    user = await repository.get_for_update(db, user_id)
+    if user is None:
+        raise NotFound(f"No users record {user_id}")
+    await _ensure_an_active_admin_remains(db, losing=user_id)
+    roles = await rbac.role_names_of_users(db, [user.id])
+    snapshot = _out(user, roles[user.id])
+    user.is_active = False
+    await db.flush()
+    return snapshot
+
+
+async def delete_user_row(db: AsyncSession, user_id: uuid.UUID) -> bool:
+    """Delete the row (roles, grants and sessions cascade). Idempotent."""
+    return await repository.delete(db, user_id)
+
+
+async def existing_user_ids(db: AsyncSession, user_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
+    return await repository.existing_ids(db, user_ids)
+
+
+def iterate_user_ids(db: AsyncSession, batch_size: int) -> AsyncIterator[list[uuid.UUID]]:
+    return repository.iterate_ids(db, batch_size)
 
 
 async def direct_permissions(db: AsyncSession, user_id: uuid.UUID) -> list[str]:

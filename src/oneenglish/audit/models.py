@@ -1,0 +1,18 @@
+"""audit_logs: append-only. `_id` is the id of the event's outbox row, so that delivering an
+event twice stores it once."""
+
+from __future__ import annotations
+
+from oneenglish.db.mongo import IndexSpec, register_indexes
+
+COLLECTION = "audit_logs"
+
+register_indexes(
+    IndexSpec(COLLECTION, (("timestamp", -1), ("_id", -1)), "ix_audit_logs_timestamp"),
+    IndexSpec(COLLECTION, (("actorId", 1), ("timestamp", -1), ("_id", -1)), "ix_audit_logs_actor"),
+    IndexSpec(
+        COLLECTION,
+        (("entity", 1), ("entityId", 1), ("timestamp", -1), ("_id", -1)),
+        "ix_audit_logs_entity",
+    ),
+)

@@ -1,0 +1,64 @@
+"""Free-form JSON from clients, checked so that it is storable in MongoDB and in FerretDB.
+
+Both refuse keys with `.` or a leading `$`; FerretDB also refuses arrays directly inside arrays,
+NaN and ±Infinity, and NUL characters. A client who sends such data gets a 422 naming the path,
+never a 500 from the database."""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Any
+
+import orjson
+from pydantic import AfterValidator
+
+MAX_DEPTH = 8
+MAX_KEYS = 200
+MAX_ITEMS = 1000
+MAX_STRING = 10_000
+MAX_BYTES = 32_768
+INT64 = 2**63
+
+
+def check_storable(value: Any, path: str = "$", depth: int = 0) -> None:
+    if depth > MAX_DEPTH:
+        raise ValueError(f"{path}: nested deeper than {MAX_DEPTH} levels")
+    if isinstance(value, dict):
+        if len(value) > MAX_KEYS:
+            raise ValueError(f"{path}: more than {MAX_KEYS} keys")
+        for key, item in value.items():
+            if not isinstance(key, str) or not key or len(key) > 100:
+                raise ValueError(f"{path}: keys must be 1 to 100 characters")
+            if "." in key or key.startswith("$") or "\x00" in key:
+                raise ValueError(f"{path}: key {key!r} may not contain '.', NUL or start with '$'")
+            check_storable(item, f"{path}.{key}", depth + 1)
+    elif isinstance(value, list):
+        if len(value) > MAX_ITEMS:
+            raise ValueError(f"{path}: more than {MAX_ITEMS} items")
+        for index, item in enumerate(value):
+            if isinstance(item, list):
+                raise ValueError(f"{path}[{index}]: arrays may not directly contain arrays")
+            check_storable(item, f"{path}[{index}]", depth + 1)
+    elif isinstance(value, str):
+        if "\x00" in value or len(value) > MAX_STRING:
+            raise ValueError(f"{path}: strings may not contain NUL or exceed {MAX_STRING} chars")
+    elif isinstance(value, bool) or value is None:
+        return
+    elif isinstance(value, int):
+        if not -INT64 <= value < INT64:
+            raise ValueError(f"{path}: integer out of the 64-bit range")
+    elif isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError(f"{path}: numbers must be finite")
+    else:
+        raise ValueError(f"{path}: unsupported value of type {type(value).__name__}")
+
+
+def _storable_object(value: dict[str, Any]) -> dict[str, Any]:
+    check_storable(value)
+    if len(orjson.dumps(value)) > MAX_BYTES:
+        raise ValueError(f"larger than {MAX_BYTES} bytes once encoded")
+    return value
+
+
+StorableObject = Annotated[dict[str, Any], AfterValidator(_storable_object)]

@@ -1,0 +1,54 @@
+"""The only code that touches user_profiles."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from pymongo import ReturnDocument
+
+from oneenglish.db.mongo import Database, MongoDocument
+from oneenglish.profiles.models import COLLECTION
+
+
+async def create_if_missing(db: Database, user_id: str) -> None:
+    """Idempotent: a replay finds the document there and changes nothing."""
+    now = datetime.now(UTC)
+    await db[COLLECTION].update_one(
+        {"_id": user_id},
+        {
+            "$setOnInsert": {
+                "userId": user_id,
+                "bio": "",
+                "address": "",
+                "city": "",
+                "socialLinks": {},
+                "preferences": {},
+                "createdAt": now,
+                "updatedAt": now,
+            }
+        },
+        upsert=True,
+    )
+
+
+async def get(db: Database, user_id: str) -> MongoDocument | None:
+    return await db[COLLECTION].find_one({"_id": user_id})
+
+
+async def update(db: Database, user_id: str, changes: dict[str, Any]) -> MongoDocument | None:
+    return await db[COLLECTION].find_one_and_update(
+        {"_id": user_id},
+        {"$set": {**changes, "updatedAt": datetime.now(UTC)}},
+        return_document=ReturnDocument.AFTER,
+    )
+
+
+async def delete(db: Database, user_id: str) -> None:
+    await db[COLLECTION].delete_one({"_id": user_id})
+
+
+async def existing_ids(db: Database, user_ids: Sequence[str]) -> set[str]:
+    cursor = db[COLLECTION].find({"_id": {"$in": list(user_ids)}}, {"_id": 1})
+    return {doc["_id"] async for doc in cursor}

@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter
+
+from oneenglish.auth.dependencies import CurrentActor, CurrentUser
+from oneenglish.db.mongo import MongoDb
+from oneenglish.profiles import service
+from oneenglish.profiles.schemas import ProfileOut, ProfilePatch
+
+router = APIRouter(tags=["profiles"])
+
+
+@router.get("/api/users/{user_id}/profile", summary="A user's profile (yourself, or users:read)")
+async def get_profile(user_id: uuid.UUID, mongo: MongoDb, principal: CurrentUser) -> ProfileOut:
+    return await service.get_profile(mongo, principal, user_id)
+
+
+@router.patch(
+    "/api/users/{user_id}/profile", summary="Update a profile (yourself, or users:update)"
+)
+async def update_profile(
+    user_id: uuid.UUID,
+    body: ProfilePatch,
+    mongo: MongoDb,
+    principal: CurrentUser,
+    actor: CurrentActor,
+) -> ProfileOut:
+    return await service.update_profile(mongo, principal, actor, user_id, body)
+
+
+@router.get("/api/me/profile", summary="My profile")
+async def get_my_profile(mongo: MongoDb, principal: CurrentUser) -> ProfileOut:
+    return await service.get_profile(mongo, principal, principal.id)
+
+
+@router.patch("/api/me/profile", summary="Update my profile")
+async def update_my_profile(
+    body: ProfilePatch, mongo: MongoDb, principal: CurrentUser, actor: CurrentActor
+) -> ProfileOut:
+    return await service.update_profile(mongo, principal, actor, principal.id, body)

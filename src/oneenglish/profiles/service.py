@@ -1,0 +1,88 @@
+"""Profiles (MongoDB): created with the user, read and patched by their owner or an admin."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+from oneenglish.audit import service as audit
+from oneenglish.core.context import Actor
+from oneenglish.core.errors import NotFound
+from oneenglish.core.principal import Principal, ensure_self_or_permitted
+from oneenglish.db.mongo import Database, MongoDocument
+from oneenglish.profiles import repository
+from oneenglish.profiles.schemas import ProfileOut, ProfilePatch
+
+_FIELDS = {
+    "bio": "bio",
+    "address": "address",
+    "city": "city",
+    "social_links": "socialLinks",
+    "preferences": "preferences",
+}
+
+
+async def create_default_profile(db: Database, user_id: str) -> None:
+    await repository.create_if_missing(db, user_id)
+
+
+async def delete_profile(db: Database, user_id: str) -> None:
+    await repository.delete(db, user_id)
+
+
+async def find_profile(db: Database, user_id: str) -> ProfileOut | None:
+    document = await repository.get(db, user_id)
+    return to_out(document) if document else None
+
+
+async def get_profile(db: Database, principal: Principal, user_id: uuid.UUID) -> ProfileOut:
+    ensure_self_or_permitted(principal, user_id, "users", "read")
+    profile = await find_profile(db, str(user_id))
+    if profile is None:
+        raise NotFound(f"No profile for user {user_id}")
+    return profile
+
+
+async def update_profile(
+    db: Database, principal: Principal, actor: Actor, user_id: uuid.UUID, patch: ProfilePatch
+) -> ProfileOut:
+    ensure_self_or_permitted(principal, user_id, "users", "update")
+    before = await get_profile(db, principal, user_id)
+    after = await _apply(db, str(user_id), patch)
+    await audit.write_now(
+        db, actor, "profile.updated", "user_profile", user_id, before=before, after=after
+    )
+    return after
+
+
+async def _apply(db: Database, user_id: str, patch: ProfilePatch) -> ProfileOut:
+    changes = {
+        stored: ({k: str(v) for k, v in value.items()} if name == "social_links" else value)
+        for name, stored in _FIELDS.items()
+        if (value := getattr(patch, name)) is not None
+    }
+    document = (
+        await repository.update(db, user_id, changes)
+        if changes
+        else await repository.get(db, user_id)
+    )
+    if document is None:
+        raise NotFound(f"No profile for user {user_id}")
+    return to_out(document)
+
+
+async def users_with_profiles(db: Database, user_ids: Sequence[str]) -> set[str]:
+    return await repository.existing_ids(db, user_ids)
+
+
+def to_out(document: MongoDocument) -> ProfileOut:
+    return ProfileOut(
+        user_id=document["userId"],
+        bio=document.get("bio", ""),
+        address=document.get("address", ""),
+        city=document.get("city", ""),
+        social_links=document.get("socialLinks", {}),
+        preferences=document.get("preferences", {}),
+        created_at=document["createdAt"],
+        updated_at=document["updatedAt"],
+    )

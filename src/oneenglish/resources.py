@@ -1,0 +1,48 @@
+"""The connections a process needs, opened and closed together: by the API's lifespan and by
+the CLI commands that work on the databases."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from pymongo import AsyncMongoClient
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from oneenglish import models, workflows
+from oneenglish.db import mongo, postgres
+from oneenglish.sagas.runner import SagaRunner
+from oneenglish.settings import Settings
+
+
+@dataclass(frozen=True)
+class Resources:
+    settings: Settings
+    engine: AsyncEngine
+    sessionmaker: async_sessionmaker[AsyncSession]
+    mongo_client: AsyncMongoClient[mongo.MongoDocument]
+    mongo_db: mongo.Database
+    runner: SagaRunner
+
+
+@contextlib.asynccontextmanager
+async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
+    models.load_all()
+    workflows.load_all()
+    engine = postgres.create_engine(settings)
+    client = mongo.create_client(settings)
+    sessionmaker = postgres.create_sessionmaker(engine)
+    database = client[settings.mongodb_database]
+    try:
+        yield Resources(
+            settings=settings,
+            engine=engine,
+            sessionmaker=sessionmaker,
+            mongo_client=client,
+            mongo_db=database,
+            runner=SagaRunner(sessionmaker, database, settings),
+        )
+    finally:
+        await asyncio.gather(engine.dispose(), client.close())

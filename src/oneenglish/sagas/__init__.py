@@ -1,0 +1,1 @@
+"""The mechanism that runs and recovers operations spanning both databases (see runner.py)."""

@@ -1,0 +1,82 @@
+"""Queries on the saga log."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from oneenglish.sagas.models import UNFINISHED, Saga
+
+
+def add(
+    db: AsyncSession,
+    kind: str,
+    payload: dict[str, Any],
+    subject_id: uuid.UUID | None,
+    lease_seconds: float,
+) -> Saga:
+    saga = Saga(
+        id=uuid.uuid4(),
+        kind=kind,
+        payload=payload,
+        subject_id=subject_id,
+        next_attempt_at=func.now() + timedelta(seconds=lease_seconds),
+    )
+    db.add(saga)
+    return saga
+
+
+async def lock(db: AsyncSession, saga_id: uuid.UUID) -> Saga | None:
+    """Wait for and lock one saga (the request that started it runs it under this lock)."""
+    return await db.scalar(
+        select(Saga)
+        .where(Saga.id == saga_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+
+
+async def lock_due(db: AsyncSession, limit: int, *, ignore_lease: bool = False) -> Sequence[Saga]:
+    """Unfinished sagas that are due, locked; rows another process holds are skipped, so
+    several processes can recover at once without running a step twice."""
+    query = select(Saga).where(Saga.status.in_(UNFINISHED))
+    if not ignore_lease:
+        query = query.where(Saga.next_attempt_at <= func.now())
+    rows = await db.scalars(
+        query.order_by(Saga.next_attempt_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+        .execution_options(populate_existing=True)
+    )
+    return rows.all()
+
+
+async def unfinished_subjects(db: AsyncSession, subject_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
+    if not subject_ids:
+        return set()
+    rows = await db.scalars(
+        select(Saga.subject_id).where(
+            Saga.status.in_(UNFINISHED), Saga.subject_id.in_(list(subject_ids))
+        )
+    )
+    return {s for s in rows if s is not None}
+
+
+async def count_by_status(db: AsyncSession) -> dict[str, int]:
+    rows = await db.execute(select(Saga.status, func.count()).group_by(Saga.status))
+    return {status: count for status, count in rows.tuples()}
+
+
+async def delete_finished_before(db: AsyncSession, older_than_seconds: int) -> int:
+    result = await db.execute(
+        delete(Saga).where(
+            Saga.finished_at.is_not(None),
+            Saga.finished_at < func.now() - timedelta(seconds=older_than_seconds),
+        )
+    )
+    return int(getattr(result, "rowcount", 0) or 0)

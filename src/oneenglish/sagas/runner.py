@@ -1,0 +1,260 @@
+"""Runs sagas: first in the request that started them, then (after a crash, an outage, or for
+outbox events) in the relay loop that every API process and `oneenglish worker` run.
+
+Why our own runner rather than a library: see the README's "Cross-database operations". In short,
+DBOS Transact recovers only the workflows of its own executor id unless its hosted Conductor
+coordinates several processes, and records the workflow start outside the business transaction;
+PostgreSQL job queues (pgqueuer) give at-least-once jobs but no step log or compensation, which
+is the part we need. What is left — lock due rows with SKIP LOCKED, run idempotent steps, record
+them — is the small piece below.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+import uuid
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Any
+
+from pymongo.errors import ConnectionFailure
+from sqlalchemy import event, func
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Session
+
+from oneenglish.core.logging import get_logger
+from oneenglish.db.mongo import Database
+from oneenglish.sagas import repository
+from oneenglish.sagas.models import (
+    COMPENSATED,
+    COMPENSATING,
+    COMPLETED,
+    FAILED,
+    PENDING,
+    Saga,
+)
+from oneenglish.sagas.workflow import OnFailure, StepContext, Workflow, workflow_for
+from oneenglish.settings import Settings
+
+log = get_logger("oneenglish.sagas")
+
+_ENQUEUED = "oneenglish.sagas_enqueued"
+MAX_BACKOFF_SECONDS = 300.0
+
+
+def enqueue(
+    db: AsyncSession,
+    kind: str,
+    payload: dict[str, Any],
+    *,
+    subject_id: uuid.UUID | None = None,
+    lease_seconds: float = 0.0,
+) -> uuid.UUID:
+    """Record the intent in the caller's transaction. It commits with the caller's change, or
+    not at all. With a lease, recovery leaves it to the caller for that long."""
+    workflow_for(kind)  # fail fast on a typo, before anything is committed
+    saga = repository.add(db, kind, payload, subject_id, lease_seconds)
+    db.info[_ENQUEUED] = True
+    return saga.id
+
+
+def _backoff(attempts: int) -> timedelta:
+    seconds = min(MAX_BACKOFF_SECONDS, 2.0 ** min(attempts, 10))
+    return timedelta(seconds=seconds * random.uniform(0.75, 1.0))  # noqa: S311 - jitter
+
+
+def _describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"[:2000]
+
+
+class SagaRunner:
+    def __init__(
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        mongo: Database,
+        settings: Settings,
+    ) -> None:
+        self.sessionmaker = sessionmaker
+        self.mongo = mongo
+        self.settings = settings
+        self._wake = asyncio.Event()
+        self._install_commit_hook()
+
+    # -- the request path --------------------------------------------------------------------
+
+    async def run_now(self, saga_id: uuid.UUID) -> str:
+        """Run a just-committed saga under its row lock; returns its status afterwards."""
+        pause = self.settings.test_pause_before_saga_steps
+        if pause and self.settings.environment == "test":
+            # Fault injection for the crash tests: the intent is committed, MongoDB untouched.
+            await asyncio.sleep(pause)
+        async with self.sessionmaker() as db, db.begin():
+            saga = await repository.lock(db, saga_id)
+            if saga is None:
+                return FAILED
+            if saga.status in (PENDING, COMPENSATING):
+                await self._advance(db, saga, from_request=True)
+            return saga.status
+
+    # -- recovery and relay ------------------------------------------------------------------
+
+    async def recover_once(self, limit: int = 100, *, ignore_lease: bool = False) -> int:
+        """One pass over due sagas; returns how many it advanced. `ignore_lease` also takes
+        sagas whose starting request may still be running: only for an operator who knows no
+        other API process is alive."""
+        async with self.sessionmaker() as db, db.begin():
+            sagas = await repository.lock_due(db, limit, ignore_lease=ignore_lease)
+            for saga in sagas:
+                try:
+                    async with db.begin_nested():
+                        await self._advance(db, saga, from_request=False)
+                except Exception as exc:  # one bad saga must not stop the others
+                    log.error(
+                        "saga step raised", saga_id=str(saga.id), kind=saga.kind, exc_info=exc
+                    )
+                    saga.attempts += 1
+                    saga.last_error = _describe(exc)
+                    saga.next_attempt_at = func.now() + _backoff(saga.attempts)
+            return len(sagas)
+
+    async def relay_forever(self, interval: float | None = None) -> None:
+        """Recover at start-up, then whenever a commit enqueued a saga, or every `interval`."""
+        interval = interval or self.settings.saga_relay_interval_seconds
+        cleaned_at = 0.0
+        loop = asyncio.get_running_loop()
+        while True:
+            try:
+                while await self.recover_once() > 0:
+                    pass
+                if loop.time() - cleaned_at > 600:
+                    await self._delete_old_finished()
+                    cleaned_at = loop.time()
+            except Exception as exc:  # a database outage: log, wait, try again
+                log.warning("saga relay pass failed", error=_describe(exc))
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), interval)
+
+    def kick(self) -> None:
+        self._wake.set()
+
+    async def status_counts(self) -> dict[str, int]:
+        async with self.sessionmaker() as db:
+            return await repository.count_by_status(db)
+
+    async def _delete_old_finished(self) -> None:
+        async with self.sessionmaker() as db, db.begin():
+            deleted = await repository.delete_finished_before(
+                db, self.settings.saga_retention_seconds
+            )
+        if deleted:
+            log.info("finished sagas deleted", count=deleted)
+
+    def _install_commit_hook(self) -> None:
+        # db.postgres.create_sessionmaker gives each application its own Session class, so
+        # this listener hears only this application's commits.
+        session_class = self.sessionmaker.kw["sync_session_class"]
+        runner = self
+
+        @event.listens_for(session_class, "after_commit")
+        def _kick_after_commit(session: Session) -> None:
+            if session.info.pop(_ENQUEUED, False):
+                runner.kick()
+
+    # -- one step forward (or back) --------------------------------------------------------
+
+    async def _advance(self, db: AsyncSession, saga: Saga, *, from_request: bool) -> None:
+        workflow = workflow_for(saga.kind)
+        context = StepContext(saga.id, dict(saga.payload), self.mongo, self.settings)
+        steps: dict[str, dict[str, Any]] = {k: dict(v) for k, v in saga.steps.items()}
+        if saga.status == PENDING:
+            failures = await self._run_forward(workflow, context, steps)
+            if not failures:
+                if workflow.complete is not None:
+                    await workflow.complete(db, context)
+                saga.status = COMPLETED
+                saga.finished_at = func.now()
+                saga.last_error = None
+            else:
+                saga.attempts += 1
+                saga.last_error = _describe(failures[0])
+                give_up = from_request or saga.attempts >= workflow.max_forward_attempts
+                if workflow.on_failure is OnFailure.COMPENSATE and give_up:
+                    saga.status = COMPENSATING
+                    reachable = not any(isinstance(f, ConnectionFailure) for f in failures)
+                    await self._compensate(db, saga, workflow, context, steps, try_mongo=reachable)
+                else:
+                    saga.next_attempt_at = func.now() + _backoff(saga.attempts)
+                log.warning(
+                    "saga step failed",
+                    saga_id=str(saga.id),
+                    kind=saga.kind,
+                    status=saga.status,
+                    error=saga.last_error,
+                )
+        elif saga.status == COMPENSATING:
+            await self._compensate(db, saga, workflow, context, steps, try_mongo=True)
+        saga.steps = steps
+
+    async def _run_forward(
+        self, workflow: Workflow, context: StepContext, steps: dict[str, dict[str, Any]]
+    ) -> list[BaseException]:
+        # The steps of one workflow are independent of each other: run them together.
+        todo = [s for s in workflow.steps if not steps.get(s.name, {}).get("done")]
+        results = await asyncio.gather(*(s.forward(context) for s in todo), return_exceptions=True)
+        failures: list[BaseException] = []
+        for step, result in zip(todo, results, strict=True):
+            # runs: attempts; applied: attempts that succeeded (more than one would be a step
+            # applied twice, which the row locks exist to prevent).
+            record = steps.setdefault(step.name, {"runs": 0, "applied": 0, "done": False})
+            record["runs"] += 1
+            if isinstance(result, BaseException):
+                if not isinstance(result, Exception):
+                    raise result  # cancellation and the like are not step failures
+                failures.append(result)
+            else:
+                record["applied"] = record.get("applied", 0) + 1
+                record["done"] = True
+        return failures
+
+    async def _compensate(
+        self,
+        db: AsyncSession,
+        saga: Saga,
+        workflow: Workflow,
+        context: StepContext,
+        steps: dict[str, dict[str, Any]],
+        *,
+        try_mongo: bool,
+    ) -> None:
+        # PostgreSQL first: it is reachable (we hold a lock in it), so the row the client must
+        # not see goes now, even while MongoDB is down.
+        if workflow.undo is not None:
+            await workflow.undo(db, context)
+        if not try_mongo:
+            saga.next_attempt_at = func.now()
+            return
+        # Every step is undone, done or not: a write may have landed without its answer.
+        backward = [s for s in workflow.steps if s.backward is not None]
+        results = await asyncio.gather(
+            *(s.backward(context) for s in backward if s.backward is not None),
+            return_exceptions=True,
+        )
+        errors = [r for r in results if isinstance(r, Exception)]
+        for step, result in zip(backward, results, strict=True):
+            record = steps.setdefault(step.name, {"runs": 0, "applied": 0, "done": False})
+            record["undone"] = not isinstance(result, BaseException)
+        if errors:
+            saga.attempts += 1
+            saga.last_error = _describe(errors[0])
+            saga.next_attempt_at = func.now() + _backoff(saga.attempts)
+        else:
+            saga.status = COMPENSATED
+            saga.finished_at = func.now()
+
+
+async def subjects_in_flight(db: AsyncSession, ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
+    """Which of these entities an unfinished saga is still working on."""
+    return await repository.unfinished_subjects(db, ids)

@@ -1,0 +1,17 @@
+"""user_settings: one document per user, `_id` = the PostgreSQL user id."""
+
+from __future__ import annotations
+
+from oneenglish.db.mongo import (
+    IndexSpec,
+    UserReference,
+    register_indexes,
+    register_user_reference,
+)
+
+COLLECTION = "user_settings"
+
+register_indexes(
+    IndexSpec(COLLECTION, (("userId", 1),), "uq_user_settings_userId", unique=True),
+)
+register_user_reference(UserReference(COLLECTION, "userId"))

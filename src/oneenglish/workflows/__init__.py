@@ -1,0 +1,17 @@
+"""The use cases that span both databases, one module each, readable top to bottom."""
+
+from __future__ import annotations
+
+import importlib
+
+WORKFLOW_MODULES = (
+    "oneenglish.workflows.deliver_audit",
+    "oneenglish.workflows.register_user",
+    "oneenglish.workflows.erase_user",
+)
+
+
+def load_all() -> None:
+    """Import every workflow so the saga runner knows each kind it may have to recover."""
+    for module in WORKFLOW_MODULES:
+        importlib.import_module(module)

@@ -1,0 +1,22 @@
+"""Deliver an audit entry recorded in a PostgreSQL transaction to MongoDB's audit_logs.
+
+One step, keyed by the outbox row's id: delivering twice stores it once. It never compensates;
+it retries until MongoDB takes it."""
+
+from __future__ import annotations
+
+from oneenglish.audit import service as audit
+from oneenglish.sagas.workflow import OnFailure, Step, StepContext, Workflow, register
+
+
+async def _deliver(context: StepContext) -> None:
+    await audit.deliver(context.mongo, str(context.saga_id), context.payload)
+
+
+WORKFLOW = register(
+    Workflow(
+        kind=audit.DELIVER_AUDIT,
+        steps=(Step("deliver", _deliver),),
+        on_failure=OnFailure.RETRY,
+    )
+)

@@ -1,0 +1,98 @@
+"""Create a user: the PostgreSQL row (with roles), then its profile and settings in MongoDB.
+
+1. One PostgreSQL transaction: the user, its roles, its audit entry and this saga's intent.
+2. Under the saga's lock, both MongoDB documents (idempotent upserts keyed by the user id).
+3. Completed: 201. MongoDB failed: the user row is deleted in the same transaction that marks
+   the saga compensating, then the documents are deleted (now, or by the relay once MongoDB is
+   back), and the client gets a 503.
+A crash anywhere leaves the intent behind; recovery finishes it (or compensates it after
+repeated failures). So a user exists in both databases or in neither, and a 201 means both.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from oneenglish.audit import service as audit
+from oneenglish.core.context import Actor
+from oneenglish.core.errors import Unavailable
+from oneenglish.profiles import service as profiles
+from oneenglish.sagas.models import COMPLETED
+from oneenglish.sagas.runner import SagaRunner, enqueue
+from oneenglish.sagas.workflow import OnFailure, Step, StepContext, Workflow, register
+from oneenglish.user_settings import service as user_settings
+from oneenglish.users import service as users
+from oneenglish.users.schemas import UserOut
+
+KIND = "register_user"
+
+
+async def _create_profile(context: StepContext) -> None:
+    await profiles.create_default_profile(context.mongo, context.payload["user_id"])
+
+
+async def _delete_profile(context: StepContext) -> None:
+    await profiles.delete_profile(context.mongo, context.payload["user_id"])
+
+
+async def _create_settings(context: StepContext) -> None:
+    await user_settings.create_default_settings(
+        context.mongo, context.payload["user_id"], context.payload["default_settings"]
+    )
+
+
+async def _delete_settings(context: StepContext) -> None:
+    await user_settings.delete_settings(context.mongo, context.payload["user_id"])
+
+
+async def _delete_user_row(db: AsyncSession, context: StepContext) -> None:
+    user_id = uuid.UUID(context.payload["user_id"])
+    if await users.delete_user_row(db, user_id):
+        audit.record(db, Actor.system(), "user.registration_undone", "user", user_id)
+
+
+WORKFLOW = register(
+    Workflow(
+        kind=KIND,
+        steps=(
+            Step("profile", _create_profile, _delete_profile),
+            Step("settings", _create_settings, _delete_settings),
+        ),
+        on_failure=OnFailure.COMPENSATE,
+        undo=_delete_user_row,
+    )
+)
+
+
+async def register_user(
+    db: AsyncSession,
+    runner: SagaRunner,
+    actor: Actor,
+    new_user: users.NewUser,
+    roles: Sequence[str],
+) -> UserOut:
+    user_id = uuid.uuid4()
+    user = await users.create_user(db, new_user, roles, user_id=user_id)
+    audit.record(db, actor, "user.created", "user", user_id, after=user)
+    saga_id = enqueue(
+        db,
+        KIND,
+        {
+            "user_id": str(user_id),
+            "default_settings": runner.settings.default_user_settings,
+        },
+        subject_id=user_id,
+        lease_seconds=runner.settings.saga_recovery_window_seconds,
+    )
+    await db.commit()
+
+    if await runner.run_now(saga_id) != COMPLETED:
+        raise Unavailable(
+            "MongoDB is unavailable, so the account was not created; nothing was kept. "
+            "Retry shortly.",
+            database="MongoDB",
+        )
+    return user

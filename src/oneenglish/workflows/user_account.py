@@ -1,0 +1,101 @@
+"""Reads that combine a user's PostgreSQL row with their MongoDB documents.
+
+Both databases are asked at the same time. When MongoDB is down, the account read degrades:
+200 with `profile` and `settings` null and `degraded: ["mongodb"]`; PostgreSQL down is a 503.
+The export never degrades: a partial export would claim to be complete, so it is a 503."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from pymongo.errors import ConnectionFailure
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from oneenglish.audit import service as audit
+from oneenglish.auth import service as auth
+from oneenglish.core.logging import get_logger
+from oneenglish.core.principal import Principal, ensure_self_or_permitted
+from oneenglish.db.mongo import Database, user_references
+from oneenglish.profiles import service as profiles
+from oneenglish.profiles.schemas import ProfileOut
+from oneenglish.user_settings import service as user_settings
+from oneenglish.user_settings.schemas import SettingsOut
+from oneenglish.users import service as users
+from oneenglish.users.schemas import UserOut
+
+log = get_logger("oneenglish.accounts")
+
+EXPORT_LIMIT_PER_COLLECTION = 50_000
+
+
+class UserAccountOut(UserOut):
+    profile: ProfileOut | None
+    settings: SettingsOut | None
+    degraded: list[str]
+
+
+async def _documents(
+    mongo: Database, user_id: str
+) -> tuple[ProfileOut | None, SettingsOut | None, list[str]]:
+    try:
+        profile, settings = await asyncio.gather(
+            profiles.find_profile(mongo, user_id), user_settings.find_settings(mongo, user_id)
+        )
+    except ConnectionFailure as exc:
+        log.warning("account read without MongoDB", error=str(exc))
+        return None, None, ["mongodb"]
+    return profile, settings, []
+
+
+async def get_user_account(
+    db: AsyncSession, mongo: Database, principal: Principal, user_id: uuid.UUID
+) -> UserAccountOut:
+    ensure_self_or_permitted(principal, user_id, "users", "read")
+    user, (profile, settings, degraded) = await asyncio.gather(
+        users.get_user_unchecked(db, user_id), _documents(mongo, str(user_id))
+    )
+    return UserAccountOut(
+        **user.model_dump(), profile=profile, settings=settings, degraded=degraded
+    )
+
+
+async def export_user_data(
+    db: AsyncSession, mongo: Database, principal: Principal, user_id: uuid.UUID
+) -> dict[str, Any]:
+    """Everything we hold about a user, from both databases, as one JSON document."""
+    ensure_self_or_permitted(principal, user_id, "users", "read")
+    uid = str(user_id)
+
+    async def postgres_part() -> dict[str, Any]:
+        user = await users.get_user_unchecked(db, user_id)
+        return {
+            "user": user.model_dump(mode="json"),
+            "direct_permissions": await users.direct_permissions(db, user_id),
+            "sessions": await auth.sessions_of_user(db, user_id),
+        }
+
+    async def collection(name: str, field: str) -> tuple[str, list[dict[str, Any]]]:
+        cursor = mongo[name].find({field: uid}).limit(EXPORT_LIMIT_PER_COLLECTION)
+        return f"{name}", [doc async for doc in cursor]
+
+    async def mongo_part() -> dict[str, list[dict[str, Any]]]:
+        found = await asyncio.gather(
+            *(collection(ref.collection, ref.field) for ref in user_references())
+        )
+        documents: dict[str, list[dict[str, Any]]] = {}
+        for name, docs in found:
+            documents.setdefault(name, []).extend(docs)
+        documents["audit_logs"] = await audit.entries_about_user(
+            mongo, uid, EXPORT_LIMIT_PER_COLLECTION
+        )
+        return documents
+
+    postgres, mongodb = await asyncio.gather(postgres_part(), mongo_part())
+    return {
+        "exported_at": datetime.now(UTC).isoformat(),
+        "postgresql": postgres,
+        "mongodb": mongodb,
+    }
