@@ -1,0 +1,47 @@
+"""Assertions that look into both databases directly."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from fastapi import FastAPI
+from sqlalchemy import text
+
+from oneenglish.sagas.models import UNFINISHED
+
+
+async def pg_scalar(app: FastAPI, sql: str, **params: Any) -> Any:
+    async with app.state.engine.connect() as conn:
+        return await conn.scalar(text(sql), params)
+
+
+async def user_row_exists(app: FastAPI, user_id: uuid.UUID | str) -> bool:
+    return bool(await pg_scalar(app, "SELECT count(*) FROM users WHERE id = :id", id=str(user_id)))
+
+
+async def user_documents(app: FastAPI, user_id: uuid.UUID | str) -> tuple[bool, bool]:
+    db = app.state.mongo_db
+    profile, settings = await asyncio.gather(
+        db.user_profiles.find_one({"_id": str(user_id)}),
+        db.user_settings.find_one({"_id": str(user_id)}),
+    )
+    return profile is not None, settings is not None
+
+
+async def unfinished_sagas(app: FastAPI) -> int:
+    statuses = ", ".join(f"'{s}'" for s in UNFINISHED)
+    return int(await pg_scalar(app, f"SELECT count(*) FROM sagas WHERE status IN ({statuses})"))  # noqa: S608
+
+
+async def eventually(
+    check: Callable[[], Awaitable[bool]], attempts: int = 200, delay: float = 0.1
+) -> bool:
+    """Poll a condition the relay makes true in the background (bounded, never a sleep-and-hope)."""
+    for _ in range(attempts):
+        if await check():
+            return True
+        await asyncio.sleep(delay)
+    return False

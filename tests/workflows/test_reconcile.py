@@ -1,0 +1,79 @@
+"""Drift made by hand, in both directions, is found, reported and repaired."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import UTC, datetime
+
+from fastapi import FastAPI
+
+from oneenglish.settings import Settings
+from oneenglish.workflows.reconcile_users import reconcile
+from tests.factories import make_user
+from tests.helpers import user_documents
+from tests.processes import run_cli
+
+
+async def make_drift(app: FastAPI) -> tuple[uuid.UUID, str]:
+    user = await make_user(app)
+    mongo = app.state.mongo_db
+    await mongo.user_profiles.delete_one({"_id": str(user.id)})  # a row without its profile
+    ghost = str(uuid.uuid4())
+    now = datetime.now(UTC)
+    await mongo.user_settings.insert_one(  # a document whose user does not exist
+        {"_id": ghost, "userId": ghost, "settings": {}, "createdAt": now, "updatedAt": now}
+    )
+    return user.id, ghost
+
+
+async def test_reconcile_reports_drift_in_both_directions_without_touching_it(
+    app: FastAPI,
+) -> None:
+    await make_user(app)  # a healthy user is not drift
+    user_id, ghost = await make_drift(app)
+    report = await reconcile(
+        app.state.sessionmaker, app.state.mongo_db, app.state.settings, repair=False
+    )
+    assert report.users_checked == 2
+    assert report.missing_profiles == [str(user_id)]
+    assert report.missing_settings == []
+    assert report.orphans == {"user_settings.userId": [ghost]}
+    assert report.remaining == 2
+    assert await app.state.mongo_db.user_settings.find_one({"_id": ghost}) is not None
+
+
+async def test_reconcile_repairs_and_then_finds_nothing(app: FastAPI) -> None:
+    user_id, ghost = await make_drift(app)
+    report = await reconcile(
+        app.state.sessionmaker, app.state.mongo_db, app.state.settings, repair=True
+    )
+    assert report.found == report.repaired == 2
+    assert report.remaining == 0
+    assert await user_documents(app, user_id) == (True, True)
+    assert await app.state.mongo_db.user_settings.find_one({"_id": ghost}) is None
+    again = await reconcile(
+        app.state.sessionmaker, app.state.mongo_db, app.state.settings, repair=True
+    )
+    assert again.found == 0
+
+
+async def test_reconcile_command_exits_non_zero_while_drift_remains(
+    app: FastAPI, migrated: Settings
+) -> None:
+    await make_drift(app)
+
+    async def run(*args: str) -> tuple[int, str]:
+        process = run_cli(migrated, "reconcile", *args)
+        out, _ = await asyncio.to_thread(process.communicate, None, 120)
+        return process.returncode, out.decode()
+
+    code, out = await run()
+    assert code == 1, out
+    assert "users without a profile:  1" in out
+    assert "documents in user_settings.userId for missing users: 1" in out
+    code, out = await run("--repair")
+    assert code == 0, out
+    code, out = await run()
+    assert code == 0, out
+    assert "drift found: 0" in out
