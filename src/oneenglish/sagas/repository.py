@@ -7,10 +7,10 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from oneenglish.sagas.models import UNFINISHED, Saga
+from oneenglish.sagas.models import COMPLETED, PENDING, UNFINISHED, Saga
 
 
 def add(
@@ -80,3 +80,23 @@ async def delete_finished_before(db: AsyncSession, older_than_seconds: int) -> i
         )
     )
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def relax_commit_durability(db: AsyncSession) -> None:
+    """This transaction's commit returns before its WAL record reaches disk."""
+    await db.execute(text("SET LOCAL synchronous_commit TO off"))
+
+
+async def complete_if_pending(db: AsyncSession, saga_id: uuid.UUID, steps: dict[str, Any]) -> bool:
+    """Mark completed unless recovery already decided otherwise; True if this call did."""
+    result = await db.execute(
+        update(Saga)
+        .where(Saga.id == saga_id, Saga.status == PENDING)
+        .values(status=COMPLETED, steps=steps, finished_at=func.now(), last_error=None)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
+async def status_of(db: AsyncSession, saga_id: uuid.UUID) -> str | None:
+    return await db.scalar(select(Saga.status).where(Saga.id == saga_id))

@@ -16,6 +16,7 @@ import contextlib
 import random
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -44,6 +45,13 @@ _ENQUEUED = "oneenglish.sagas_enqueued"
 MAX_BACKOFF_SECONDS = 300.0
 
 
+@dataclass(frozen=True)
+class Enqueued:
+    id: uuid.UUID
+    kind: str
+    payload: dict[str, Any]
+
+
 def enqueue(
     db: AsyncSession,
     kind: str,
@@ -51,13 +59,13 @@ def enqueue(
     *,
     subject_id: uuid.UUID | None = None,
     lease_seconds: float = 0.0,
-) -> uuid.UUID:
+) -> Enqueued:
     """Record the intent in the caller's transaction. It commits with the caller's change, or
     not at all. With a lease, recovery leaves it to the caller for that long."""
     workflow_for(kind)  # fail fast on a typo, before anything is committed
     saga = repository.add(db, kind, payload, subject_id, lease_seconds)
     db.info[_ENQUEUED] = True
-    return saga.id
+    return Enqueued(saga.id, kind, payload)
 
 
 def _backoff(attempts: int) -> timedelta:
@@ -84,19 +92,43 @@ class SagaRunner:
 
     # -- the request path --------------------------------------------------------------------
 
-    async def run_now(self, saga_id: uuid.UUID) -> str:
-        """Run a just-committed saga under its row lock; returns its status afterwards."""
+    async def run_now(self, saga: Enqueued) -> str:
+        """Run a just-committed saga; returns its status afterwards.
+
+        The fast path takes no lock: the saga's lease keeps recovery away while the request
+        runs its steps, and the final status update only applies if the saga is still pending,
+        so a request that outlived its lease cannot overwrite what recovery decided. A failure
+        takes the slow path, under the row lock."""
         pause = self.settings.test_pause_before_saga_steps
         if pause and self.settings.environment == "test":
             # Fault injection for the crash tests: the intent is committed, MongoDB untouched.
             await asyncio.sleep(pause)
+        workflow = workflow_for(saga.kind)
+        context = StepContext(saga.id, dict(saga.payload), self.mongo, self.settings)
+        steps: dict[str, dict[str, Any]] = {}
+        failures = await self._run_forward(workflow, context, steps)
+        if not failures and workflow.complete is None:
+            async with self.sessionmaker() as db, db.begin():
+                # Losing this mark in a PostgreSQL crash costs nothing (recovery would repeat the
+                # idempotent steps), so it need not wait for the WAL flush like the intent did.
+                await repository.relax_commit_durability(db)
+                if await repository.complete_if_pending(db, saga.id, steps):
+                    return COMPLETED
+                return await repository.status_of(db, saga.id) or FAILED
         async with self.sessionmaker() as db, db.begin():
-            saga = await repository.lock(db, saga_id)
-            if saga is None:
+            if not failures:
+                if await repository.complete_if_pending(db, saga.id, steps):
+                    if workflow.complete is not None:
+                        await workflow.complete(db, context)
+                    return COMPLETED
+                return await repository.status_of(db, saga.id) or FAILED
+            row = await repository.lock(db, saga.id)
+            if row is None:
                 return FAILED
-            if saga.status in (PENDING, COMPENSATING):
-                await self._advance(db, saga, from_request=True)
-            return saga.status
+            if row.status == PENDING:
+                await self._after_forward(db, row, workflow, context, steps, failures, True)
+                row.steps = steps
+            return row.status
 
     # -- recovery and relay ------------------------------------------------------------------
 
@@ -171,32 +203,44 @@ class SagaRunner:
         steps: dict[str, dict[str, Any]] = {k: dict(v) for k, v in saga.steps.items()}
         if saga.status == PENDING:
             failures = await self._run_forward(workflow, context, steps)
-            if not failures:
-                if workflow.complete is not None:
-                    await workflow.complete(db, context)
-                saga.status = COMPLETED
-                saga.finished_at = func.now()
-                saga.last_error = None
-            else:
-                saga.attempts += 1
-                saga.last_error = _describe(failures[0])
-                give_up = from_request or saga.attempts >= workflow.max_forward_attempts
-                if workflow.on_failure is OnFailure.COMPENSATE and give_up:
-                    saga.status = COMPENSATING
-                    reachable = not any(isinstance(f, ConnectionFailure) for f in failures)
-                    await self._compensate(db, saga, workflow, context, steps, try_mongo=reachable)
-                else:
-                    saga.next_attempt_at = func.now() + _backoff(saga.attempts)
-                log.warning(
-                    "saga step failed",
-                    saga_id=str(saga.id),
-                    kind=saga.kind,
-                    status=saga.status,
-                    error=saga.last_error,
-                )
+            await self._after_forward(db, saga, workflow, context, steps, failures, from_request)
         elif saga.status == COMPENSATING:
             await self._compensate(db, saga, workflow, context, steps, try_mongo=True)
         saga.steps = steps
+
+    async def _after_forward(
+        self,
+        db: AsyncSession,
+        saga: Saga,
+        workflow: Workflow,
+        context: StepContext,
+        steps: dict[str, dict[str, Any]],
+        failures: list[BaseException],
+        from_request: bool,
+    ) -> None:
+        if not failures:
+            if workflow.complete is not None:
+                await workflow.complete(db, context)
+            saga.status = COMPLETED
+            saga.finished_at = func.now()
+            saga.last_error = None
+            return
+        saga.attempts += 1
+        saga.last_error = _describe(failures[0])
+        give_up = from_request or saga.attempts >= workflow.max_forward_attempts
+        if workflow.on_failure is OnFailure.COMPENSATE and give_up:
+            saga.status = COMPENSATING
+            reachable = not any(isinstance(f, ConnectionFailure) for f in failures)
+            await self._compensate(db, saga, workflow, context, steps, try_mongo=reachable)
+        else:
+            saga.next_attempt_at = func.now() + _backoff(saga.attempts)
+        log.warning(
+            "saga step failed",
+            saga_id=str(saga.id),
+            kind=saga.kind,
+            status=saga.status,
+            error=saga.last_error,
+        )
 
     async def _run_forward(
         self, workflow: Workflow, context: StepContext, steps: dict[str, dict[str, Any]]

@@ -19,8 +19,7 @@ SEARCH_EXPRESSION: ColumnElement[str] = literal_column(SEARCH_SQL, String)
 async def insert(db: AsyncSession, **values: Any) -> User:
     user = User(**values)
     db.add(user)
-    await db.flush()
-    await db.refresh(user)
+    await db.flush()  # eager defaults: id and timestamps come back with the INSERT
     return user
 
 

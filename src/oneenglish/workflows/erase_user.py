@@ -69,7 +69,7 @@ async def erase_user(
 ) -> None:
     before = await users.lock_for_erasure(db, principal, user_id)
     await auth.revoke_all_sessions(db, user_id, "erased")
-    saga_id = enqueue(
+    saga = enqueue(
         db,
         KIND,
         {
@@ -84,7 +84,7 @@ async def erase_user(
     )
     await db.commit()
 
-    if await runner.run_now(saga_id) != COMPLETED:
+    if await runner.run_now(saga) != COMPLETED:
         raise Unavailable(
             "MongoDB is unavailable. The account is deactivated and its erasure will complete "
             "automatically once MongoDB is back.",

@@ -77,7 +77,7 @@ async def register_user(
     user_id = uuid.uuid4()
     user = await users.create_user(db, new_user, roles, user_id=user_id)
     audit.record(db, actor, "user.created", "user", user_id, after=user)
-    saga_id = enqueue(
+    saga = enqueue(
         db,
         KIND,
         {
@@ -89,7 +89,7 @@ async def register_user(
     )
     await db.commit()
 
-    if await runner.run_now(saga_id) != COMPLETED:
+    if await runner.run_now(saga) != COMPLETED:
         raise Unavailable(
             "MongoDB is unavailable, so the account was not created; nothing was kept. "
             "Retry shortly.",
