@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Annotated, Any, ClassVar
+from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy import MetaData
@@ -31,7 +31,7 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
     # Server-generated values (ids, timestamps) come back in the INSERT's RETURNING clause,
     # not in a second SELECT.
-    __mapper_args__: ClassVar[dict[str, Any]] = {"eager_defaults": True}
+    __mapper_args__ = {"eager_defaults": True}  # noqa: RUF012 - read once by SQLAlchemy
 
 
 def create_engine(settings: Settings) -> AsyncEngine:
