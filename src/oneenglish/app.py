@@ -13,8 +13,11 @@ from oneenglish.bootstrap import bootstrap
 from oneenglish.core.logging import configure_logging, get_logger
 from oneenglish.core.middleware import RequestContextMiddleware
 from oneenglish.core.problems import PROBLEM_RESPONSES, register_problem_handlers
+from oneenglish.courses.router import router as courses_router
 from oneenglish.db import mongo
+from oneenglish.enrollments.router import router as enrollments_router
 from oneenglish.health.router import router as health_router
+from oneenglish.lessons.router import router as lessons_router
 from oneenglish.profiles.router import router as profiles_router
 from oneenglish.rbac.router import permissions_router, roles_router
 from oneenglish.resources import open_resources
@@ -32,6 +35,9 @@ ROUTERS = (
     users_router,
     profiles_router,
     user_settings_router,
+    courses_router,
+    lessons_router,
+    enrollments_router,
     roles_router,
     permissions_router,
 )

@@ -12,6 +12,11 @@ MODEL_MODULES: tuple[str, ...] = (
     "oneenglish.profiles.models",
     "oneenglish.user_settings.models",
     "oneenglish.audit.models",
+    "oneenglish.courses.models",
+    "oneenglish.lessons.models",
+    "oneenglish.enrollments.models",
+    "oneenglish.content.models",
+    "oneenglish.progress.models",
 )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 
 import httpx
@@ -34,8 +35,7 @@ async def test_every_api_route_except_sign_in_needs_a_token(
     for method, path in api_routes(app):
         if (method, path) in PUBLIC:
             continue
-        url = path.replace("{user_id}", str(uuid.uuid4())).replace("{role_id}", str(uuid.uuid4()))
-        url = url.replace("{permission_id}", str(uuid.uuid4()))
+        url = re.sub(r"\{[a-z_]+_id\}", lambda _: str(uuid.uuid4()), path)
         response = await client.request(method, url)
         assert response.status_code == 401, (method, path, response.status_code)
 

@@ -7,6 +7,7 @@ never a 500 from the database."""
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Annotated, Any
 
 import orjson
@@ -54,11 +55,16 @@ def check_storable(value: Any, path: str = "$", depth: int = 0) -> None:
         raise ValueError(f"{path}: unsupported value of type {type(value).__name__}")
 
 
-def _storable_object(value: dict[str, Any]) -> dict[str, Any]:
-    check_storable(value)
-    if len(orjson.dumps(value)) > MAX_BYTES:
-        raise ValueError(f"larger than {MAX_BYTES} bytes once encoded")
-    return value
+def storable_checker(max_bytes: int = MAX_BYTES) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """A validator: storable, and at most `max_bytes` once encoded."""
+
+    def check(value: dict[str, Any]) -> dict[str, Any]:
+        check_storable(value)
+        if len(orjson.dumps(value)) > max_bytes:
+            raise ValueError(f"larger than {max_bytes} bytes once encoded")
+        return value
+
+    return check
 
 
-StorableObject = Annotated[dict[str, Any], AfterValidator(_storable_object)]
+StorableObject = Annotated[dict[str, Any], AfterValidator(storable_checker())]

@@ -20,6 +20,12 @@ DEFAULT_PERMISSIONS: tuple[tuple[str, str, str], ...] = (
     ("permissions", "update", "Update permissions"),
     ("permissions", "delete", "Delete permissions"),
     ("permissions", "assign", "Grant permissions to users directly"),
+    ("courses", "create", "Create courses, and manage the courses one created"),
+    ("courses", "read", "Read any course and lesson, published or not"),
+    ("courses", "update", "Manage any course and its lessons"),
+    ("courses", "delete", "Delete any course, even one with enrollments (forced)"),
+    ("enrollments", "read", "Read the enrollments of any course"),
+    ("enrollments", "delete", "Remove any learner from a course"),
 )
 
 ALL = "*"
@@ -27,7 +33,7 @@ ALL = "*"
 # role -> (description, permission names or ALL)
 DEFAULT_ROLES: dict[str, tuple[str, tuple[str, ...]]] = {
     "admin": ("Administrators: every permission", (ALL,)),
-    "teacher": ("Teachers: manage their own courses and lessons", ()),
+    "teacher": ("Teachers: manage their own courses and lessons", ("courses:create",)),
     "student": ("Learners: their own records only", ()),
 }
 

@@ -1,4 +1,5 @@
-"""The use cases that span both databases, one module each, readable top to bottom."""
+"""The use cases that span both databases (or several domains), one module each, readable top
+to bottom."""
 
 from __future__ import annotations
 
@@ -8,6 +9,10 @@ WORKFLOW_MODULES = (
     "oneenglish.workflows.deliver_audit",
     "oneenglish.workflows.register_user",
     "oneenglish.workflows.erase_user",
+    "oneenglish.workflows.dispatch_event",
+    "oneenglish.workflows.create_lesson",
+    "oneenglish.workflows.remove_learning",
+    "oneenglish.workflows.learning",
 )
 
 

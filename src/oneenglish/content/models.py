@@ -1,0 +1,12 @@
+"""lesson_contents: one document per lesson, `_id` = the PostgreSQL lesson id."""
+
+from __future__ import annotations
+
+from oneenglish.db.mongo import IndexSpec, register_indexes
+
+COLLECTION = "lesson_contents"
+
+register_indexes(
+    IndexSpec(COLLECTION, (("lessonId", 1),), "uq_lesson_contents_lessonId", unique=True),
+    IndexSpec(COLLECTION, (("courseId", 1),), "ix_lesson_contents_courseId"),
+)

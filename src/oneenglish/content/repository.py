@@ -1,0 +1,48 @@
+"""The only code that touches lesson_contents."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from oneenglish.content.models import COLLECTION
+from oneenglish.db.mongo import Database, MongoDocument
+
+
+async def replace(
+    db: Database, lesson_id: str, course_id: str, content: dict[str, Any]
+) -> MongoDocument:
+    """Idempotent: the whole document is replaced by key. `version` counts replacements and
+    is informational (FerretDB applies concurrent replacements one after the other, last wins)."""
+    previous = await db[COLLECTION].find_one({"_id": lesson_id}, {"version": 1})
+    document = {
+        "_id": lesson_id,
+        "lessonId": lesson_id,
+        "courseId": course_id,
+        **content,
+        "version": (previous or {}).get("version", 0) + 1,
+        "updatedAt": datetime.now(UTC),
+    }
+    await db[COLLECTION].replace_one({"_id": lesson_id}, document, upsert=True)
+    return document
+
+
+async def get(db: Database, lesson_id: str) -> MongoDocument | None:
+    return await db[COLLECTION].find_one({"_id": lesson_id})
+
+
+async def delete(db: Database, lesson_id: str) -> None:
+    await db[COLLECTION].delete_one({"_id": lesson_id})
+
+
+async def delete_of_course(db: Database, course_id: str) -> None:
+    await db[COLLECTION].delete_many({"courseId": course_id})
+
+
+async def distinct_values(db: Database, field: str) -> Sequence[Any]:
+    return await db[COLLECTION].distinct(field)
+
+
+async def delete_where_in(db: Database, field: str, values: Sequence[Any]) -> None:
+    await db[COLLECTION].delete_many({field: {"$in": list(values)}})

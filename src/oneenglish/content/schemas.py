@@ -1,0 +1,199 @@
+"""Lesson content: rich text, steps, resources and exercises with their answer keys.
+
+Two views of the same document: managers (the course's teacher, administrators) get the answer
+keys; learners get the *Public* models, which have no field that could carry one."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    AnyHttpUrl,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
+
+from oneenglish.core.documents import storable_checker
+
+ItemId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
+Text = Annotated[str, StringConstraints(min_length=1, max_length=2000)]
+Points = Annotated[int, Field(ge=1, le=100)]
+RichText = Annotated[dict[str, Any], AfterValidator(storable_checker(max_bytes=256 * 1024))]
+BLANK = "{{blank}}"
+
+
+class StrictIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Choice(StrictIn):
+    id: ItemId
+    text: Annotated[str, StringConstraints(min_length=1, max_length=500)]
+
+
+def _unique(ids: list[str], what: str) -> None:
+    if len(ids) != len(set(ids)):
+        raise ValueError(f"{what} ids must be unique")
+
+
+class MultipleChoice(StrictIn):
+    type: Literal["multiple_choice"]
+    id: ItemId
+    prompt: Text
+    options: Annotated[list[Choice], Field(min_length=2, max_length=10)]
+    correct_option_id: ItemId
+    points: Points = 1
+
+    @model_validator(mode="after")
+    def _answer_is_an_option(self) -> MultipleChoice:
+        _unique([o.id for o in self.options], "option")
+        if self.correct_option_id not in {o.id for o in self.options}:
+            raise ValueError("correct_option_id must be one of the options")
+        return self
+
+
+class Blank(StrictIn):
+    accepted: Annotated[
+        list[Annotated[str, StringConstraints(min_length=1, max_length=200)]],
+        Field(min_length=1, max_length=10),
+    ]
+
+
+class FillInTheBlank(StrictIn):
+    type: Literal["fill_in_blank"]
+    id: ItemId
+    prompt: Text = Field(description=f"Mark each gap with {BLANK}")
+    blanks: Annotated[list[Blank], Field(min_length=1, max_length=20)]
+    case_sensitive: bool = False
+    points: Points = 1
+
+    @model_validator(mode="after")
+    def _one_gap_per_blank(self) -> FillInTheBlank:
+        if self.prompt.count(BLANK) != len(self.blanks):
+            raise ValueError(f"the prompt must contain one {BLANK} per blank")
+        return self
+
+
+class Matching(StrictIn):
+    type: Literal["matching"]
+    id: ItemId
+    prompt: Text
+    left: Annotated[list[Choice], Field(min_length=2, max_length=20)]
+    right: Annotated[list[Choice], Field(min_length=2, max_length=20)]
+    pairs: dict[ItemId, ItemId] = Field(description="left id -> right id, for every left item")
+    points: Points = 1
+
+    @model_validator(mode="after")
+    def _pairs_cover_left(self) -> Matching:
+        _unique([c.id for c in self.left], "left")
+        _unique([c.id for c in self.right], "right")
+        if set(self.pairs) != {c.id for c in self.left}:
+            raise ValueError("pairs must map every left id")
+        if not set(self.pairs.values()) <= {c.id for c in self.right}:
+            raise ValueError("pairs must point at right ids")
+        return self
+
+
+class FreeText(StrictIn):
+    type: Literal["free_text"]
+    id: ItemId
+    prompt: Text
+    max_length: Annotated[int, Field(ge=1, le=5000)] = 1000
+    keywords: Annotated[
+        list[Annotated[str, StringConstraints(min_length=1, max_length=100)]],
+        Field(max_length=20, description="Graded by the share present; none: needs review"),
+    ] = Field(default_factory=list)
+    points: Points = 1
+
+
+Exercise = Annotated[
+    MultipleChoice | FillInTheBlank | Matching | FreeText, Field(discriminator="type")
+]
+
+
+class Step(StrictIn):
+    id: ItemId
+    title: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+
+
+class Resource(StrictIn):
+    type: Literal["link", "audio", "video", "image", "file"]
+    title: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    url: AnyHttpUrl
+    mime_type: Annotated[str, StringConstraints(pattern=r"^[a-z]+/[A-Za-z0-9.+-]+$")] | None = None
+    size_bytes: Annotated[int, Field(ge=0, le=5 * 1024**3)] | None = None
+    duration_seconds: Annotated[int, Field(ge=0, le=86_400)] | None = None
+
+
+class ContentIn(StrictIn):
+    body: RichText = Field(default_factory=dict, description="Rich-text document (JSON)")
+    steps: Annotated[list[Step], Field(max_length=100)] = Field(default_factory=list)
+    resources: Annotated[list[Resource], Field(max_length=50)] = Field(default_factory=list)
+    exercises: Annotated[list[Exercise], Field(max_length=100)] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _ids_unique(self) -> ContentIn:
+        _unique([s.id for s in self.steps] + [e.id for e in self.exercises], "step and exercise")
+        return self
+
+
+# -- what learners see ---------------------------------------------------------------------
+
+
+class PublicMultipleChoice(BaseModel):
+    type: Literal["multiple_choice"]
+    id: str
+    prompt: str
+    options: list[Choice]
+    points: int
+
+
+class PublicFillInTheBlank(BaseModel):
+    type: Literal["fill_in_blank"]
+    id: str
+    prompt: str
+    blanks: int
+    points: int
+
+
+class PublicMatching(BaseModel):
+    type: Literal["matching"]
+    id: str
+    prompt: str
+    left: list[Choice]
+    right: list[Choice]
+    points: int
+
+
+class PublicFreeText(BaseModel):
+    type: Literal["free_text"]
+    id: str
+    prompt: str
+    max_length: int
+    points: int
+
+
+PublicExercise = Annotated[
+    PublicMultipleChoice | PublicFillInTheBlank | PublicMatching | PublicFreeText,
+    Field(discriminator="type"),
+]
+
+
+class ContentOut(BaseModel):
+    lesson_id: uuid.UUID
+    body: dict[str, Any]
+    steps: list[Step]
+    resources: list[Resource]
+    exercises: list[PublicExercise]
+    version: int
+    updated_at: datetime
+
+
+class ManagedContentOut(ContentOut):
+    exercises: list[Exercise]  # type: ignore[assignment]

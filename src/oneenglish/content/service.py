@@ -1,0 +1,70 @@
+"""Lesson content (MongoDB): stored whole, shown with or without the answer keys."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from oneenglish.content import repository
+from oneenglish.content.schemas import ContentIn, ContentOut, ManagedContentOut
+from oneenglish.db.mongo import Database, MongoDocument
+
+
+def to_document(content: ContentIn) -> dict[str, Any]:
+    """The stored form: JSON-compatible, answer keys included."""
+    return content.model_dump(mode="json")
+
+
+async def store_content(
+    db: Database, lesson_id: uuid.UUID, course_id: uuid.UUID, content: dict[str, Any]
+) -> MongoDocument:
+    return await repository.replace(db, str(lesson_id), str(course_id), content)
+
+
+async def find_content(db: Database, lesson_id: uuid.UUID) -> MongoDocument | None:
+    return await repository.get(db, str(lesson_id))
+
+
+async def delete_content(db: Database, lesson_id: uuid.UUID | str) -> None:
+    await repository.delete(db, str(lesson_id))
+
+
+async def delete_course_content(db: Database, course_id: uuid.UUID | str) -> None:
+    await repository.delete_of_course(db, str(course_id))
+
+
+def view(document: MongoDocument, *, with_answers: bool) -> ContentOut | ManagedContentOut:
+    fields = {
+        "lesson_id": document["lessonId"],
+        "body": document.get("body", {}),
+        "steps": document.get("steps", []),
+        "resources": document.get("resources", []),
+        "version": document.get("version", 1),
+        "updated_at": document["updatedAt"],
+    }
+    exercises = document.get("exercises", [])
+    if with_answers:
+        return ManagedContentOut(**fields, exercises=exercises)
+    return ContentOut(**fields, exercises=[_public(e) for e in exercises])
+
+
+def _public(exercise: dict[str, Any]) -> dict[str, Any]:
+    """Only the fields a learner may see, by construction (an allow-list, not a deny-list)."""
+    shown = {k: exercise[k] for k in ("type", "id", "prompt", "points")}
+    match exercise["type"]:
+        case "multiple_choice":
+            shown["options"] = exercise["options"]
+        case "fill_in_blank":
+            shown["blanks"] = len(exercise["blanks"])
+        case "matching":
+            shown["left"], shown["right"] = exercise["left"], exercise["right"]
+        case "free_text":
+            shown["max_length"] = exercise["max_length"]
+    return shown
+
+
+def item_ids(document: MongoDocument) -> set[str]:
+    """Steps and exercises: what a learner can mark as done."""
+    return {s["id"] for s in document.get("steps", [])} | {
+        e["id"] for e in document.get("exercises", [])
+    }

@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+Level = Literal["A1", "A2", "B1", "B2", "C1", "C2"]
+Title = Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
+Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=200)]
+Description = Annotated[str, StringConstraints(max_length=10_000)]
+Price = Annotated[Decimal, Field(ge=0, max_digits=10, decimal_places=2)]
+CourseSort = Literal["newest", "oldest", "title", "price", "-price"]
+
+
+class StrictIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class CourseIn(StrictIn):
+    title: Title
+    slug: Slug | None = Field(None, description="Generated from the title when left out")
+    description: Description = ""
+    level: Level
+    price: Price = Decimal("0")
+
+
+class CoursePatch(StrictIn):
+    title: Title | None = None
+    slug: Slug | None = None
+    description: Description | None = None
+    level: Level | None = None
+    price: Price | None = None
+
+
+class CourseOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    title: str
+    slug: str
+    description: str
+    level: Level
+    price: Decimal
+    is_published: bool
+    created_by: uuid.UUID | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class CourseFilters(BaseModel):
+    level: Level | None = None
+    published: bool | None = None
+    min_price: Decimal | None = None
+    max_price: Decimal | None = None
+    search: str | None = None
+    mine: bool = False
+    sort: CourseSort = "newest"

@@ -1,0 +1,152 @@
+"""The course catalogue: who sees and manages what, slugs, publication."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from oneenglish.audit import service as audit
+from oneenglish.core.context import Actor
+from oneenglish.core.errors import Conflict, Forbidden, NotFound
+from oneenglish.core.principal import Principal
+from oneenglish.core.slugs import slugify
+from oneenglish.courses import repository
+from oneenglish.courses.models import Course
+from oneenglish.courses.schemas import CourseFilters, CourseIn, CourseOut, CoursePatch
+
+SLUG_ATTEMPTS = 5
+
+
+def can_manage(principal: Principal, course: Course) -> bool:
+    """Admins manage every course; teachers the ones they created (while still teachers)."""
+    return principal.can("courses", "update") or (
+        course.created_by == principal.id and principal.can("courses", "create")
+    )
+
+
+def can_see(principal: Principal, course: Course) -> bool:
+    return course.is_published or principal.can("courses", "read") or can_manage(principal, course)
+
+
+async def get_visible(db: AsyncSession, principal: Principal, course_id: uuid.UUID) -> Course:
+    """The course, if the caller may see it; a draft is a 404 to learners (it does not exist
+    for them)."""
+    course = await repository.get(db, course_id)
+    if course is None or not can_see(principal, course):
+        raise NotFound(f"No course {course_id}")
+    return course
+
+
+async def get_managed(
+    db: AsyncSession, principal: Principal, course_id: uuid.UUID, *, for_update: bool = False
+) -> Course:
+    course = await repository.get(db, course_id, for_update=for_update)
+    if course is None or not can_see(principal, course):
+        raise NotFound(f"No course {course_id}")
+    if not can_manage(principal, course):
+        raise Forbidden("Only the course's teacher or an administrator may change it")
+    return course
+
+
+async def read_course(db: AsyncSession, principal: Principal, course_id: uuid.UUID) -> CourseOut:
+    return CourseOut.model_validate(await get_visible(db, principal, course_id))
+
+
+async def list_courses(
+    db: AsyncSession, principal: Principal, filters: CourseFilters, limit: int, offset: int
+) -> tuple[list[CourseOut], int]:
+    rows, total = await repository.list_page(
+        db,
+        filters,
+        visible_to=principal.id,
+        see_all=principal.can("courses", "read"),
+        limit=limit,
+        offset=offset,
+    )
+    return [CourseOut.model_validate(c) for c in rows], total
+
+
+async def create_course(
+    db: AsyncSession, principal: Principal, actor: Actor, data: CourseIn
+) -> CourseOut:
+    if not principal.can("courses", "create"):
+        raise Forbidden("Requires permission courses:create")
+    values = data.model_dump(exclude={"slug"})
+    for attempt in range(SLUG_ATTEMPTS):
+        slug = data.slug or await _free_slug(db, slugify(data.title))
+        try:
+            async with db.begin_nested():
+                course = await repository.insert(db, **values, slug=slug, created_by=principal.id)
+            break
+        except IntegrityError as exc:
+            if "uq_courses_slug" not in str(exc.orig):
+                raise
+            if data.slug or attempt == SLUG_ATTEMPTS - 1:
+                raise Conflict(f"The slug {slug!r} is taken", field="slug") from exc
+    out = CourseOut.model_validate(course)
+    audit.record(db, actor, "course.created", "course", course.id, after=out)
+    return out
+
+
+async def update_course(
+    db: AsyncSession, principal: Principal, actor: Actor, course_id: uuid.UUID, patch: CoursePatch
+) -> CourseOut:
+    course = await get_managed(db, principal, course_id, for_update=True)
+    before = CourseOut.model_validate(course)
+    for field, value in patch.model_dump(exclude_unset=True).items():
+        if value is None:
+            continue
+        setattr(course, field, value)
+    try:
+        async with db.begin_nested():
+            await db.flush()
+    except IntegrityError as exc:
+        raise Conflict(f"The slug {patch.slug!r} is taken", field="slug") from exc
+    await db.refresh(course)
+    after = CourseOut.model_validate(course)
+    if after != before:
+        audit.record(db, actor, "course.updated", "course", course.id, before=before, after=after)
+    return after
+
+
+async def set_published(
+    db: AsyncSession, principal: Principal, actor: Actor, course_id: uuid.UUID, published: bool
+) -> CourseOut:
+    course = await get_managed(db, principal, course_id, for_update=True)
+    if course.is_published != published:
+        course.is_published = published
+        await db.flush()
+        await db.refresh(course)
+        action = "course.published" if published else "course.unpublished"
+        audit.record(db, actor, action, "course", course.id)
+    return CourseOut.model_validate(course)
+
+
+async def withdraw(db: AsyncSession, course_id: uuid.UUID) -> None:
+    """Take a course out of the catalogue (while it is being deleted)."""
+    await repository.set_published(db, course_id, False)
+
+
+async def delete_course_row(db: AsyncSession, course_id: uuid.UUID) -> bool:
+    return await repository.delete_row(db, course_id)
+
+
+async def existing_course_ids(db: AsyncSession, ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
+    return await repository.existing_ids(db, ids)
+
+
+async def _free_slug(db: AsyncSession, base: str) -> str:
+    taken = await repository.slugs_like(db, base)
+    if base not in taken:
+        return base
+    n = 2
+    while f"{base}-{n}" in taken:
+        n += 1
+    return f"{base}-{n}"
+
+
+async def summaries(db: AsyncSession, ids: Sequence[uuid.UUID]) -> Sequence[Course]:
+    return await repository.many(db, ids)

@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import (
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy.orm import Mapped, mapped_column
+
+from oneenglish.core.models import created_at_column, updated_at_column, uuid_pk
+from oneenglish.db.postgres import Base
+
+
+class Enrollment(Base):
+    __tablename__ = "enrollments"
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("users.id", ondelete="CASCADE"), nullable=False
+    )
+    # RESTRICT: a course with learners is deleted only on purpose (forced, by an admin).
+    course_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("courses.id", ondelete="RESTRICT"), nullable=False
+    )
+    progress: Mapped[Decimal] = mapped_column(Numeric(5, 2), nullable=False, server_default="0")
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_activity_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = created_at_column()
+    updated_at: Mapped[datetime] = updated_at_column()
+
+    __table_args__ = (
+        UniqueConstraint("user_id", "course_id"),
+        CheckConstraint("progress >= 0 AND progress <= 100", name="progress_range"),
+        Index("ix_enrollments_course_created", "course_id", "created_at", "id"),
+        Index("ix_enrollments_user_created", "user_id", "created_at", "id"),
+    )
+
+
+class LessonActivity(Base):
+    """A learner's exact totals for one lesson of an enrollment: time spent and completion.
+
+    Kept in PostgreSQL so that concurrent updates are exact (row-level atomic increments) and
+    the enrollment's progress is one aggregate away; MongoDB's lesson_progress carries the
+    flexible detail (steps, notes, quiz attempts)."""
+
+    __tablename__ = "lesson_activity"
+
+    enrollment_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("enrollments.id", ondelete="CASCADE"), primary_key=True
+    )
+    lesson_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True),
+        ForeignKey("lessons.id", ondelete="CASCADE"),
+        primary_key=True,
+        index=True,
+    )
+    time_spent_seconds: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_activity_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+
+    __table_args__ = (CheckConstraint("time_spent_seconds >= 0", name="time_not_negative"),)

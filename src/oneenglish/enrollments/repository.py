@@ -1,0 +1,224 @@
+"""Queries on enrollments and lesson_activity."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, delete, func, select, text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from oneenglish.enrollments.models import Enrollment, LessonActivity
+
+
+async def insert(db: AsyncSession, user_id: uuid.UUID, course_id: uuid.UUID) -> Enrollment:
+    enrollment = Enrollment(user_id=user_id, course_id=course_id)
+    db.add(enrollment)
+    await db.flush()
+    return enrollment
+
+
+async def get(db: AsyncSession, enrollment_id: uuid.UUID) -> Enrollment | None:
+    return await db.get(Enrollment, enrollment_id)
+
+
+async def of_user_in_course(
+    db: AsyncSession, user_id: uuid.UUID, course_id: uuid.UUID, *, for_update: bool = False
+) -> Enrollment | None:
+    query = select(Enrollment).where(
+        Enrollment.user_id == user_id, Enrollment.course_id == course_id
+    )
+    if for_update:
+        query = query.with_for_update()
+    return await db.scalar(query)
+
+
+async def page(
+    db: AsyncSession, where: ColumnElement[bool], limit: int, offset: int
+) -> tuple[Sequence[Enrollment], int]:
+    total = await db.scalar(select(func.count()).select_from(Enrollment).where(where))
+    rows = await db.scalars(
+        select(Enrollment)
+        .where(where)
+        .order_by(Enrollment.created_at.desc(), Enrollment.id.desc())
+        .limit(limit)
+        .offset(offset)
+    )
+    return rows.all(), total or 0
+
+
+def of_user(user_id: uuid.UUID) -> ColumnElement[bool]:
+    return Enrollment.user_id == user_id
+
+
+def of_course(course_id: uuid.UUID) -> ColumnElement[bool]:
+    return Enrollment.course_id == course_id
+
+
+async def count_of_course(db: AsyncSession, course_id: uuid.UUID) -> int:
+    return (await db.scalar(select(func.count()).where(Enrollment.course_id == course_id))) or 0
+
+
+async def delete_row(db: AsyncSession, enrollment_id: uuid.UUID) -> bool:
+    result = await db.execute(delete(Enrollment).where(Enrollment.id == enrollment_id))
+    return bool(getattr(result, "rowcount", 0))
+
+
+async def delete_of_course(db: AsyncSession, course_id: uuid.UUID) -> list[uuid.UUID]:
+    rows = await db.scalars(
+        delete(Enrollment).where(Enrollment.course_id == course_id).returning(Enrollment.id)
+    )
+    return list(rows)
+
+
+@dataclass(frozen=True)
+class ActivityTotals:
+    time_spent_seconds: int
+    completed_at: datetime | None
+    newly_completed: bool
+
+
+async def add_activity(
+    db: AsyncSession,
+    enrollment_id: uuid.UUID,
+    lesson_id: uuid.UUID,
+    seconds: int,
+    completed: bool,
+) -> ActivityTotals:
+    """Add time and (once) completion, atomically in the row: concurrent calls never lose one."""
+    before = await db.scalar(
+        select(LessonActivity.completed_at).where(
+            LessonActivity.enrollment_id == enrollment_id, LessonActivity.lesson_id == lesson_id
+        )
+    )
+    stmt = pg_insert(LessonActivity).values(
+        enrollment_id=enrollment_id,
+        lesson_id=lesson_id,
+        time_spent_seconds=seconds,
+        completed_at=func.now() if completed else None,
+        last_activity_at=func.now(),
+    )
+    row = (
+        await db.execute(
+            stmt.on_conflict_do_update(
+                index_elements=[LessonActivity.enrollment_id, LessonActivity.lesson_id],
+                set_={
+                    "time_spent_seconds": LessonActivity.time_spent_seconds
+                    + stmt.excluded.time_spent_seconds,
+                    "completed_at": func.coalesce(
+                        LessonActivity.completed_at, stmt.excluded.completed_at
+                    ),
+                    "last_activity_at": func.now(),
+                },
+            ).returning(LessonActivity.time_spent_seconds, LessonActivity.completed_at)
+        )
+    ).one()
+    return ActivityTotals(
+        row.time_spent_seconds, row.completed_at, before is None and row.completed_at is not None
+    )
+
+
+@dataclass(frozen=True)
+class ProgressRow:
+    enrollment_id: uuid.UUID
+    user_id: uuid.UUID
+    progress: Decimal
+    completed_at: datetime | None
+
+
+# The share of the course's published lessons each enrollment completed; completed_at is set
+# when it reaches 100 (kept from the first time) and cleared if new lessons bring it below.
+_RECOMPUTE_SQL = text(
+    """
+    UPDATE enrollments AS e SET
+      progress = s.progress,
+      completed_at = CASE WHEN s.progress = 100 THEN coalesce(e.completed_at, now()) END,
+      last_activity_at = CASE WHEN :touch THEN now() ELSE e.last_activity_at END
+    FROM (
+      SELECT e2.id,
+             CASE WHEN cardinality(CAST(:published AS uuid[])) = 0 THEN 0
+                  ELSE round(100.0 * count(a.lesson_id)
+                             / cardinality(CAST(:published AS uuid[])), 2)
+             END AS progress
+      FROM enrollments AS e2
+      LEFT JOIN lesson_activity AS a
+        ON a.enrollment_id = e2.id AND a.completed_at IS NOT NULL
+       AND a.lesson_id = ANY(CAST(:published AS uuid[]))
+      WHERE e2.course_id = :course_id
+        AND (CAST(:enrollment_id AS uuid) IS NULL OR e2.id = CAST(:enrollment_id AS uuid))
+      GROUP BY e2.id
+    ) AS s
+    WHERE e.id = s.id
+    RETURNING e.id, e.user_id, e.progress, e.completed_at
+    """
+)
+
+
+async def recompute_progress(
+    db: AsyncSession,
+    course_id: uuid.UUID,
+    published_lesson_ids: Sequence[uuid.UUID],
+    *,
+    enrollment_id: uuid.UUID | None = None,
+    touch: bool = False,
+) -> list[ProgressRow]:
+    rows = await db.execute(
+        _RECOMPUTE_SQL,
+        {
+            "course_id": course_id,
+            "published": list(published_lesson_ids),
+            "enrollment_id": enrollment_id,
+            "touch": touch,
+        },
+    )
+    return [ProgressRow(r.id, r.user_id, r.progress, r.completed_at) for r in rows]
+
+
+async def progress_of_user(
+    db: AsyncSession, user_id: uuid.UUID, published_lessons: Any
+) -> list[dict[str, Any]]:
+    """One aggregate over the learner's enrollments, their lesson activity and the courses'
+    published lessons (a subquery the lessons domain provides)."""
+    published = published_lessons.subquery()
+    lessons_total = (
+        select(func.count())
+        .select_from(published)
+        .where(published.c.course_id == Enrollment.course_id)
+        .scalar_subquery()
+    )
+    activity = LessonActivity
+    completed_published = func.count(activity.lesson_id).filter(
+        and_(
+            activity.completed_at.is_not(None),
+            activity.lesson_id.in_(select(published.c.lesson_id)),
+        )
+    )
+    query = (
+        select(
+            Enrollment.id.label("enrollment_id"),
+            Enrollment.course_id,
+            Enrollment.progress,
+            Enrollment.completed_at,
+            lessons_total.label("lessons_total"),
+            completed_published.label("lessons_completed"),
+            func.coalesce(func.sum(activity.time_spent_seconds), 0).label("time_spent_seconds"),
+            func.max(activity.last_activity_at).label("last_activity_at"),
+        )
+        .select_from(Enrollment)
+        .outerjoin(activity, activity.enrollment_id == Enrollment.id)
+        .where(Enrollment.user_id == user_id)
+        .group_by(Enrollment.id)
+        .order_by(Enrollment.created_at.desc())
+    )
+    return [dict(r._mapping) for r in await db.execute(query)]
+
+
+async def existing_ids(db: AsyncSession, ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
+    if not ids:
+        return set()
+    return set(await db.scalars(select(Enrollment.id).where(Enrollment.id.in_(list(ids)))))

@@ -1,0 +1,193 @@
+"""Enrollments: joining and leaving courses, lesson activity and the progress it makes."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from oneenglish.audit import service as audit
+from oneenglish.core.context import Actor
+from oneenglish.core.errors import Conflict, Forbidden, NotFound
+from oneenglish.core.principal import Principal
+from oneenglish.courses import service as courses
+from oneenglish.enrollments import repository
+from oneenglish.enrollments.models import Enrollment
+from oneenglish.enrollments.schemas import (
+    CourseProgress,
+    CourseSummary,
+    EnrollmentOut,
+    MyEnrollmentOut,
+)
+from oneenglish.events import service as events
+from oneenglish.lessons import service as lessons
+
+
+async def enroll(
+    db: AsyncSession, principal: Principal, actor: Actor, course_id: uuid.UUID
+) -> EnrollmentOut:
+    course = await courses.get_visible(db, principal, course_id)
+    if not course.is_published:
+        raise Conflict("Only published courses accept enrollments")
+    try:
+        async with db.begin_nested():
+            enrollment = await repository.insert(db, principal.id, course_id)
+    except IntegrityError as exc:
+        raise Conflict("You are already enrolled in this course") from exc
+    await db.refresh(enrollment)
+    out = EnrollmentOut.model_validate(enrollment)
+    audit.record(db, actor, "enrollment.created", "enrollment", enrollment.id, after=out)
+    events.publish(
+        db,
+        events.ENROLLED,
+        principal.id,
+        {
+            "courseId": str(course.id),
+            "courseTitle": course.title,
+            "enrollmentId": str(enrollment.id),
+        },
+    )
+    return out
+
+
+async def require_enrollment(
+    db: AsyncSession, user_id: uuid.UUID, course_id: uuid.UUID, *, for_update: bool = False
+) -> Enrollment:
+    enrollment = await repository.of_user_in_course(db, user_id, course_id, for_update=for_update)
+    if enrollment is None:
+        raise Forbidden("Enrol in the course first")
+    return enrollment
+
+
+async def find_enrollment(
+    db: AsyncSession, user_id: uuid.UUID, course_id: uuid.UUID
+) -> Enrollment | None:
+    return await repository.of_user_in_course(db, user_id, course_id)
+
+
+async def get_for_unenrollment(
+    db: AsyncSession, principal: Principal, enrollment_id: uuid.UUID
+) -> EnrollmentOut:
+    enrollment = await repository.get(db, enrollment_id)
+    if enrollment is None:
+        raise NotFound(f"No enrollment {enrollment_id}")
+    if enrollment.user_id != principal.id and not principal.can("enrollments", "delete"):
+        course = await courses.get_visible(db, principal, enrollment.course_id)
+        if not courses.can_manage(principal, course):
+            raise NotFound(f"No enrollment {enrollment_id}")
+    return EnrollmentOut.model_validate(enrollment)
+
+
+async def delete_enrollment_row(db: AsyncSession, enrollment_id: uuid.UUID) -> bool:
+    return await repository.delete_row(db, enrollment_id)
+
+
+async def list_mine(
+    db: AsyncSession, principal: Principal, limit: int, offset: int
+) -> tuple[list[MyEnrollmentOut], int]:
+    rows, total = await repository.page(db, repository.of_user(principal.id), limit, offset)
+    summaries = await _course_summaries(db, principal, [e.course_id for e in rows])
+    return [
+        MyEnrollmentOut(
+            **EnrollmentOut.model_validate(e).model_dump(), course=summaries.get(e.course_id)
+        )
+        for e in rows
+    ], total
+
+
+async def list_of_course(
+    db: AsyncSession, principal: Principal, course_id: uuid.UUID, limit: int, offset: int
+) -> tuple[list[EnrollmentOut], int]:
+    course = await courses.get_visible(db, principal, course_id)
+    if not (principal.can("enrollments", "read") or courses.can_manage(principal, course)):
+        raise Forbidden("Only the course's teacher or an administrator sees its learners")
+    rows, total = await repository.page(db, repository.of_course(course_id), limit, offset)
+    return [EnrollmentOut.model_validate(e) for e in rows], total
+
+
+async def count_for_course(db: AsyncSession, course_id: uuid.UUID) -> int:
+    return await repository.count_of_course(db, course_id)
+
+
+async def delete_all_of_course(db: AsyncSession, course_id: uuid.UUID) -> list[uuid.UUID]:
+    return await repository.delete_of_course(db, course_id)
+
+
+@dataclass(frozen=True)
+class ActivityResult:
+    enrollment_id: uuid.UUID
+    time_spent_seconds: int
+    lesson_completed_at: datetime | None
+    progress: Decimal
+    course_completed_at: datetime | None
+
+
+async def record_activity(
+    db: AsyncSession,
+    user_id: uuid.UUID,
+    course_id: uuid.UUID,
+    course_title: str,
+    lesson_id: uuid.UUID,
+    seconds: int,
+    completed: bool,
+) -> ActivityResult:
+    """Add a learner's time and completion for a lesson and recompute the enrollment's progress.
+
+    The enrollment row is locked first, so concurrent updates for different lessons of one
+    learner are serialised and the progress is exact; the events of a first completion are
+    published in this same transaction."""
+    enrollment = await require_enrollment(db, user_id, course_id, for_update=True)
+    totals = await repository.add_activity(db, enrollment.id, lesson_id, seconds, completed)
+    was_completed = enrollment.completed_at is not None
+    published = await lessons.published_lesson_ids(db, course_id)
+    [row] = await repository.recompute_progress(
+        db, course_id, published, enrollment_id=enrollment.id, touch=True
+    )
+    if totals.newly_completed:
+        events.publish(
+            db,
+            events.LESSON_COMPLETED,
+            user_id,
+            {"courseId": str(course_id), "lessonId": str(lesson_id), "progress": str(row.progress)},
+        )
+    if row.completed_at is not None and not was_completed:
+        events.publish(
+            db,
+            events.COURSE_COMPLETED,
+            user_id,
+            {"courseId": str(course_id), "courseTitle": course_title},
+        )
+    return ActivityResult(
+        enrollment.id,
+        totals.time_spent_seconds,
+        totals.completed_at,
+        row.progress,
+        row.completed_at,
+    )
+
+
+async def refresh_course_progress(db: AsyncSession, course_id: uuid.UUID) -> None:
+    """After lessons were published, unpublished or deleted: every enrollment of the course."""
+    published = await lessons.published_lesson_ids(db, course_id)
+    await repository.recompute_progress(db, course_id, published)
+
+
+async def progress_of(db: AsyncSession, user_id: uuid.UUID) -> list[CourseProgress]:
+    rows = await repository.progress_of_user(db, user_id, lessons.published_lessons_query())
+    return [CourseProgress(**row) for row in rows]
+
+
+async def existing_enrollment_ids(db: AsyncSession, ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
+    return await repository.existing_ids(db, ids)
+
+
+async def _course_summaries(
+    db: AsyncSession, principal: Principal, course_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, CourseSummary]:
+    found = await courses.summaries(db, course_ids)
+    return {c.id: CourseSummary(id=c.id, title=c.title, slug=c.slug, level=c.level) for c in found}

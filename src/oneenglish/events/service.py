@@ -1,0 +1,67 @@
+"""Publish domain events and subscribe to them."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from oneenglish.db.mongo import Database
+from oneenglish.sagas.runner import enqueue
+
+DISPATCH_EVENT = "dispatch_event"
+
+ENROLLED = "enrollment.created"
+LESSON_COMPLETED = "lesson.completed"
+COURSE_COMPLETED = "course.completed"
+QUIZ_PERFECT = "quiz.perfect"
+QUIZ_SUBMITTED = "quiz.submitted"
+
+
+@dataclass(frozen=True)
+class DomainEvent:
+    id: str  # the outbox row's id: subscribers key their effects on it
+    type: str
+    user_id: str
+    data: dict[str, Any]
+    occurred_at: datetime
+
+
+Subscriber = Callable[[Database, DomainEvent], Awaitable[None]]
+_SUBSCRIBERS: dict[str, list[Subscriber]] = {}
+
+
+def subscribe(event_type: str, subscriber: Subscriber) -> None:
+    _SUBSCRIBERS.setdefault(event_type, []).append(subscriber)
+
+
+def subscribers_of(event_type: str) -> list[Subscriber]:
+    return list(_SUBSCRIBERS.get(event_type, ()))
+
+
+def publish(db: AsyncSession, event_type: str, user_id: uuid.UUID, data: dict[str, Any]) -> None:
+    """Add an event to the caller's transaction: it is dispatched exactly if the change commits."""
+    enqueue(
+        db,
+        DISPATCH_EVENT,
+        {
+            "type": event_type,
+            "user_id": str(user_id),
+            "data": data,
+            "occurred_at": datetime.now(UTC).isoformat(),
+        },
+    )
+
+
+def from_payload(event_id: uuid.UUID, payload: dict[str, Any]) -> DomainEvent:
+    return DomainEvent(
+        id=str(event_id),
+        type=payload["type"],
+        user_id=payload["user_id"],
+        data=payload["data"],
+        occurred_at=datetime.fromisoformat(payload["occurred_at"]),
+    )

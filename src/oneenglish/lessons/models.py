@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy.orm import Mapped, mapped_column
+
+from oneenglish.core.models import created_at_column, updated_at_column, uuid_pk
+from oneenglish.courses.models import SLUG_PATTERN
+from oneenglish.db.postgres import Base
+
+
+class Lesson(Base):
+    __tablename__ = "lessons"
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    course_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("courses.id", ondelete="CASCADE"), nullable=False
+    )
+    title: Mapped[str] = mapped_column(String(200), nullable=False)
+    slug: Mapped[str] = mapped_column(String(220), nullable=False)
+    # Position within the course, 1..n, dense. Deferrable so a reorder can pass through
+    # duplicate positions inside its transaction.
+    order: Mapped[int] = mapped_column("order", Integer, nullable=False)
+    duration_minutes: Mapped[int] = mapped_column(Integer, nullable=False)
+    is_published: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, server_default=text("false")
+    )
+    created_at: Mapped[datetime] = created_at_column()
+    updated_at: Mapped[datetime] = updated_at_column()
+
+    __table_args__ = (
+        UniqueConstraint("course_id", "slug"),
+        UniqueConstraint(
+            "course_id",
+            "order",
+            deferrable=True,
+            initially="IMMEDIATE",
+            name="uq_lessons_course_id_order",
+        ),
+        CheckConstraint('"order" > 0', name="order_positive"),
+        CheckConstraint("duration_minutes > 0 AND duration_minutes <= 1440", name="duration_range"),
+        CheckConstraint(f"slug ~ '{SLUG_PATTERN}'", name="slug_format"),
+        Index("ix_lessons_course_published", "course_id", "is_published"),
+    )

@@ -1,0 +1,106 @@
+"""Grading a quiz attempt against the answer keys, on the server. Pure functions."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from oneenglish.core.errors import InvalidInput
+from oneenglish.progress.schemas import (
+    Answer,
+    BlanksAnswer,
+    ChoiceAnswer,
+    ExerciseResult,
+    PairsAnswer,
+    TextAnswer,
+)
+
+
+def _normalise(text: str, case_sensitive: bool) -> str:
+    collapsed = " ".join(text.split())
+    return collapsed if case_sensitive else collapsed.casefold()
+
+
+def _reject(exercise_id: str, message: str) -> InvalidInput:
+    return InvalidInput(
+        f"Answer to {exercise_id}: {message}",
+        errors=[{"loc": ["body", "answers", exercise_id], "msg": message}],
+    )
+
+
+def check_answers(exercises: dict[str, dict[str, Any]], answers: Sequence[Answer]) -> None:
+    """Every answer names an exercise of this lesson, once, with an answer of its type and
+    shape; otherwise 422 and nothing is recorded."""
+    seen: set[str] = set()
+    for answer in answers:
+        exercise = exercises.get(answer.exercise_id)
+        if exercise is None:
+            raise _reject(answer.exercise_id, "no such exercise in this lesson")
+        if answer.exercise_id in seen:
+            raise _reject(answer.exercise_id, "answered twice")
+        seen.add(answer.exercise_id)
+        if exercise["type"] != answer.type:
+            raise _reject(answer.exercise_id, f"expected a {exercise['type']} answer")
+        if isinstance(answer, ChoiceAnswer) and answer.option_id not in {
+            o["id"] for o in exercise["options"]
+        }:
+            raise _reject(answer.exercise_id, "no such option")
+        if isinstance(answer, BlanksAnswer) and len(answer.blanks) != len(exercise["blanks"]):
+            raise _reject(answer.exercise_id, f"expected {len(exercise['blanks'])} blanks")
+        if isinstance(answer, PairsAnswer) and (
+            not set(answer.pairs) <= {c["id"] for c in exercise["left"]}
+            or not set(answer.pairs.values()) <= {c["id"] for c in exercise["right"]}
+        ):
+            raise _reject(answer.exercise_id, "pairs must map left ids to right ids")
+        if isinstance(answer, TextAnswer) and len(answer.text) > exercise["max_length"]:
+            raise _reject(answer.exercise_id, f"longer than {exercise['max_length']} characters")
+
+
+def grade_exercise(exercise: dict[str, Any], answer: Answer | None) -> ExerciseResult:
+    points: int = exercise["points"]
+    result = ExerciseResult(
+        exercise_id=exercise["id"],
+        type=exercise["type"],
+        points=0,
+        max_points=points,
+        correct=False,
+    )
+    if exercise["type"] == "free_text" and not exercise.get("keywords"):
+        result.needs_review = True
+        return result
+    if answer is None:
+        return result
+    share = 0.0
+    if isinstance(answer, ChoiceAnswer):
+        share = 1.0 if answer.option_id == exercise["correct_option_id"] else 0.0
+    elif isinstance(answer, BlanksAnswer):
+        sensitive = exercise.get("case_sensitive", False)
+        hits = sum(
+            _normalise(given, sensitive) in {_normalise(a, sensitive) for a in blank["accepted"]}
+            for given, blank in zip(answer.blanks, exercise["blanks"], strict=True)
+        )
+        share = hits / len(exercise["blanks"])
+    elif isinstance(answer, PairsAnswer):
+        expected: dict[str, str] = exercise["pairs"]
+        share = sum(answer.pairs.get(k) == v for k, v in expected.items()) / len(expected)
+    elif isinstance(answer, TextAnswer):
+        text = answer.text.casefold()
+        keywords = exercise["keywords"]
+        share = sum(
+            re.search(rf"\b{re.escape(k.casefold())}\b", text) is not None for k in keywords
+        ) / len(keywords)
+    result.points = round(points * share, 2)
+    result.correct = share == 1.0
+    return result
+
+
+def grade(
+    exercises: Sequence[dict[str, Any]], answers: Sequence[Answer]
+) -> tuple[list[ExerciseResult], float, int]:
+    """Per-exercise results, score and maximum. Exercises that need a human are left out of the
+    maximum; unanswered ones score 0."""
+    by_id = {a.exercise_id: a for a in answers}
+    results = [grade_exercise(e, by_id.get(e["id"])) for e in exercises]
+    gradable = [r for r in results if not r.needs_review]
+    return results, round(sum(r.points for r in gradable), 2), sum(r.max_points for r in gradable)

@@ -1,0 +1,31 @@
+"""lesson_progress: one document per learner and lesson, `_id` = "<userId>:<lessonId>".
+
+Updates are idempotent and commutative so the saga runner may repeat or reorder them: steps are
+added as a set, totals copied from PostgreSQL with $max, quiz attempts pushed only if their id is
+not there yet."""
+
+from __future__ import annotations
+
+from oneenglish.db.mongo import (
+    IndexSpec,
+    UserReference,
+    register_indexes,
+    register_user_reference,
+)
+
+COLLECTION = "lesson_progress"
+
+register_indexes(
+    IndexSpec(
+        COLLECTION, (("userId", 1), ("lessonId", 1)), "uq_lesson_progress_user_lesson", unique=True
+    ),
+    IndexSpec(COLLECTION, (("userId", 1), ("courseId", 1)), "ix_lesson_progress_user_course"),
+    IndexSpec(COLLECTION, (("lessonId", 1),), "ix_lesson_progress_lessonId"),
+    IndexSpec(COLLECTION, (("enrollmentId", 1),), "ix_lesson_progress_enrollmentId"),
+    IndexSpec(COLLECTION, (("courseId", 1),), "ix_lesson_progress_courseId"),
+)
+register_user_reference(UserReference(COLLECTION, "userId"))
+
+
+def progress_key(user_id: str, lesson_id: str) -> str:
+    return f"{user_id}:{lesson_id}"

@@ -1,0 +1,136 @@
+"""The only code that touches lesson_progress."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from pymongo.errors import DuplicateKeyError
+
+from oneenglish.db.mongo import Database, MongoDocument
+from oneenglish.progress.models import COLLECTION
+
+
+def _identity(
+    key: str, user_id: str, lesson_id: str, course_id: str, enrollment_id: str
+) -> dict[str, Any]:
+    return {
+        "userId": user_id,
+        "lessonId": lesson_id,
+        "courseId": course_id,
+        "enrollmentId": enrollment_id,
+        "_id": key,
+    }
+
+
+async def apply_progress(
+    db: Database,
+    *,
+    key: str,
+    user_id: str,
+    lesson_id: str,
+    course_id: str,
+    enrollment_id: str,
+    steps: Sequence[str],
+    time_spent_total: int,
+    completed_at: datetime | None,
+    at: datetime,
+) -> None:
+    """Idempotent and order-free: a set union, monotonic maxima and a first-completion minimum."""
+    identity = _identity(key, user_id, lesson_id, course_id, enrollment_id)
+    update: dict[str, Any] = {
+        "$setOnInsert": {
+            **{k: v for k, v in identity.items() if k != "_id"},
+            "notes": "",
+            "quizAttempts": 0,
+            "quizPercentSum": 0.0,
+            "quizResults": [],
+            "attemptIds": [],
+            "createdAt": at,
+        },
+        "$max": {"timeSpent": time_spent_total, "lastActivityAt": at, "updatedAt": at},
+    }
+    if steps:
+        update["$addToSet"] = {"completedSteps": {"$each": list(steps)}}
+    else:
+        update["$setOnInsert"]["completedSteps"] = []
+    if completed_at is not None:
+        update["$min"] = {"completedAt": completed_at}
+    await db[COLLECTION].update_one({"_id": key}, update, upsert=True)
+
+
+async def set_notes_if_newer(db: Database, key: str, notes: str, at: datetime) -> None:
+    """Notes replace older notes only: a replayed older update never overwrites a newer one."""
+    await db[COLLECTION].update_one(
+        {"_id": key, "$or": [{"notesAt": {"$exists": False}}, {"notesAt": {"$lte": at}}]},
+        {"$set": {"notes": notes, "notesAt": at}},
+    )
+
+
+async def add_quiz_attempt(
+    db: Database,
+    *,
+    key: str,
+    user_id: str,
+    lesson_id: str,
+    course_id: str,
+    enrollment_id: str,
+    attempt: dict[str, Any],
+    at: datetime,
+) -> bool:
+    """Push the attempt unless its id is already there; False when it was (a replay)."""
+    identity = _identity(key, user_id, lesson_id, course_id, enrollment_id)
+    try:
+        await db[COLLECTION].update_one(
+            {"_id": key, "attemptIds": {"$ne": attempt["attemptId"]}},
+            {
+                "$setOnInsert": {
+                    **{k: v for k, v in identity.items() if k != "_id"},
+                    "notes": "",
+                    "completedSteps": [],
+                    "timeSpent": 0,
+                    "createdAt": at,
+                },
+                "$push": {"quizResults": attempt, "attemptIds": attempt["attemptId"]},
+                "$inc": {"quizAttempts": 1, "quizPercentSum": attempt["percent"]},
+                "$max": {"bestPercent": attempt["percent"], "lastActivityAt": at, "updatedAt": at},
+            },
+            upsert=True,
+        )
+    except DuplicateKeyError:
+        return False  # the document exists and already holds this attempt
+    return True
+
+
+async def get(db: Database, key: str) -> MongoDocument | None:
+    return await db[COLLECTION].find_one({"_id": key})
+
+
+async def quiz_totals_by_course(db: Database, user_id: str) -> dict[str, tuple[int, float]]:
+    """courseId -> (attempts, sum of percents): one aggregation ($sum only, which FerretDB has)."""
+    cursor = await db[COLLECTION].aggregate(
+        [
+            {"$match": {"userId": user_id}},
+            {
+                "$group": {
+                    "_id": "$courseId",
+                    "attempts": {"$sum": "$quizAttempts"},
+                    "percentSum": {"$sum": "$quizPercentSum"},
+                }
+            },
+        ]
+    )
+    return {doc["_id"]: (int(doc["attempts"]), float(doc["percentSum"])) async for doc in cursor}
+
+
+async def delete_where(db: Database, field: str, value: str) -> None:
+    await db[COLLECTION].delete_many({field: value})
+
+
+async def distinct_values(db: Database, field: str) -> Sequence[Any]:
+    return await db[COLLECTION].distinct(field)
+
+
+async def delete_where_in(db: Database, field: str, values: Sequence[Any]) -> None:
+    await db[COLLECTION].delete_many({field: {"$in": list(values)}})
