@@ -19,8 +19,8 @@ from oneenglish.resources import Resources, open_resources
 from oneenglish.settings import Settings, get_settings
 from oneenglish.stack.errors import StackError
 from oneenglish.stack.manager import Stack
-from oneenglish.workflows import reconcile_users
-from oneenglish.workflows.reconcile_users import DriftReport
+from oneenglish.workflows import reconcile as reconcile_drift
+from oneenglish.workflows.reconcile import DriftReport
 
 app = typer.Typer(help="OneEnglish backend.", no_args_is_help=True, add_completion=False)
 stack_app = typer.Typer(help="The local PostgreSQL and FerretDB servers.", no_args_is_help=True)
@@ -170,7 +170,7 @@ def reconcile(
     remains."""
 
     async def run_reconcile(resources: Resources) -> DriftReport:
-        return await reconcile_users.reconcile(
+        return await reconcile_drift.reconcile(
             resources.sessionmaker, resources.mongo_db, resources.settings, repair=repair
         )
 
@@ -179,7 +179,7 @@ def reconcile(
     typer.echo(f"users without a profile:  {len(report.missing_profiles)}")
     typer.echo(f"users without settings:   {len(report.missing_settings)}")
     for where, ids in sorted(report.orphans.items()):
-        typer.echo(f"documents in {where} for missing users: {len(ids)}")
+        typer.echo(f"documents in {where} pointing at missing rows: {len(ids)}")
     typer.echo(f"drift found: {report.found}, repaired: {report.repaired}")
     if report.remaining:
         typer.echo(f"drift remaining: {report.remaining}", err=True)

@@ -6,11 +6,13 @@ import asyncio
 import uuid
 from datetime import UTC, datetime
 
+import httpx
 from fastapi import FastAPI
+from sqlalchemy import text
 
 from oneenglish.settings import Settings
-from oneenglish.workflows.reconcile_users import reconcile
-from tests.factories import make_user
+from oneenglish.workflows.reconcile import reconcile
+from tests.factories import SAMPLE_CONTENT, enroll, logged_in, make_course, make_lesson, make_user
 from tests.helpers import user_documents
 from tests.processes import run_cli
 
@@ -71,9 +73,37 @@ async def test_reconcile_command_exits_non_zero_while_drift_remains(
     code, out = await run()
     assert code == 1, out
     assert "users without a profile:  1" in out
-    assert "documents in user_settings.userId for missing users: 1" in out
+    assert "documents in user_settings.userId pointing at missing rows: 1" in out
     code, out = await run("--repair")
     assert code == 0, out
     code, out = await run()
     assert code == 0, out
     assert "drift found: 0" in out
+
+
+async def test_reconcile_finds_learning_documents_whose_rows_are_gone(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    teacher = await logged_in(app, client, roles=("teacher",))
+    learner = await logged_in(app, client)
+    course = await make_course(client, teacher)
+    lesson = await make_lesson(client, teacher, course["id"], content=SAMPLE_CONTENT)
+    await enroll(client, learner, course["id"])
+    await client.put(
+        f"/api/lessons/{lesson['id']}/progress",
+        headers=learner.headers,
+        json={"completed_steps": ["intro"]},
+    )
+    async with app.state.engine.begin() as conn:  # behind the application's back
+        await conn.execute(text("DELETE FROM lessons WHERE id = :id"), {"id": lesson["id"]})
+
+    report = await reconcile(
+        app.state.sessionmaker, app.state.mongo_db, app.state.settings, repair=True
+    )
+    assert report.orphans == {
+        "lesson_contents.lessonId": [lesson["id"]],
+        "lesson_progress.lessonId": [lesson["id"]],
+    }
+    assert report.remaining == 0
+    assert await app.state.mongo_db.lesson_contents.count_documents({}) == 0
+    assert await app.state.mongo_db.lesson_progress.count_documents({}) == 0

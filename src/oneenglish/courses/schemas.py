@@ -5,13 +5,14 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_serializer
 
 Level = Literal["A1", "A2", "B1", "B2", "C1", "C2"]
 Title = Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=200)]
 Description = Annotated[str, StringConstraints(max_length=10_000)]
 Price = Annotated[Decimal, Field(ge=0, max_digits=10, decimal_places=2)]
+CENT = Decimal("0.01")
 CourseSort = Literal["newest", "oldest", "title", "price", "-price"]
 
 
@@ -48,6 +49,10 @@ class CourseOut(BaseModel):
     created_by: uuid.UUID | None
     created_at: datetime
     updated_at: datetime
+
+    @field_serializer("price")
+    def _money(self, price: Decimal) -> str:
+        return str(price.quantize(CENT))
 
 
 class CourseFilters(BaseModel):

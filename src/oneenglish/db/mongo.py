@@ -77,22 +77,30 @@ async def ensure_indexes(database: Database) -> int:
 
 
 @dataclass(frozen=True)
-class UserReference:
-    """A collection whose documents point at a user by id in `field`. Erasure deletes them
-    (unless kept: audit logs), export includes them, reconcile checks they point at a user."""
+class Reference:
+    """A field of a collection that holds the id of a PostgreSQL row (`table`).
+
+    Reconcile checks every such reference points at a row. References to users also drive
+    erasure (their documents are deleted with the user, unless `erase` is off: audit logs) and
+    the data export."""
 
     collection: str
     field: str
+    table: str = "users"
     erase: bool = True
 
 
-_USER_REFERENCES: dict[str, UserReference] = {}
+_REFERENCES: dict[str, Reference] = {}
 
 
-def register_user_reference(*references: UserReference) -> None:
+def register_reference(*references: Reference) -> None:
     for reference in references:
-        _USER_REFERENCES[f"{reference.collection}.{reference.field}"] = reference
+        _REFERENCES[f"{reference.collection}.{reference.field}"] = reference
 
 
-def user_references() -> list[UserReference]:
-    return list(_USER_REFERENCES.values())
+def references() -> list[Reference]:
+    return list(_REFERENCES.values())
+
+
+def user_references() -> list[Reference]:
+    return [r for r in _REFERENCES.values() if r.table == "users"]

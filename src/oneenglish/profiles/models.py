@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from oneenglish.db.mongo import (
     IndexSpec,
-    UserReference,
+    Reference,
     register_indexes,
-    register_user_reference,
+    register_reference,
 )
 
 COLLECTION = "user_profiles"
@@ -15,4 +15,4 @@ COLLECTION = "user_profiles"
 register_indexes(
     IndexSpec(COLLECTION, (("userId", 1),), "uq_user_profiles_userId", unique=True),
 )
-register_user_reference(UserReference(COLLECTION, "userId"))
+register_reference(Reference(COLLECTION, "userId"))

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from oneenglish.db.mongo import (
     IndexSpec,
-    UserReference,
+    Reference,
     register_indexes,
-    register_user_reference,
+    register_reference,
 )
 
 COLLECTION = "lesson_progress"
@@ -24,7 +24,12 @@ register_indexes(
     IndexSpec(COLLECTION, (("enrollmentId", 1),), "ix_lesson_progress_enrollmentId"),
     IndexSpec(COLLECTION, (("courseId", 1),), "ix_lesson_progress_courseId"),
 )
-register_user_reference(UserReference(COLLECTION, "userId"))
+register_reference(
+    Reference(COLLECTION, "userId"),
+    Reference(COLLECTION, "lessonId", table="lessons"),
+    Reference(COLLECTION, "courseId", table="courses"),
+    Reference(COLLECTION, "enrollmentId", table="enrollments"),
+)
 
 
 def progress_key(user_id: str, lesson_id: str) -> str:

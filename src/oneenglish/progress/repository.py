@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -108,20 +109,23 @@ async def get(db: Database, key: str) -> MongoDocument | None:
 
 
 async def quiz_totals_by_course(db: Database, user_id: str) -> dict[str, tuple[int, float]]:
-    """courseId -> (attempts, sum of percents): one aggregation ($sum only, which FerretDB has)."""
-    cursor = await db[COLLECTION].aggregate(
-        [
-            {"$match": {"userId": user_id}},
-            {
-                "$group": {
-                    "_id": "$courseId",
-                    "attempts": {"$sum": "$quizAttempts"},
-                    "percentSum": {"$sum": "$quizPercentSum"},
-                }
-            },
-        ]
-    )
-    return {doc["_id"]: (int(doc["attempts"]), float(doc["percentSum"])) async for doc in cursor}
+    """courseId -> (attempts, sum of percents), by $group/$sum (the accumulator FerretDB has).
+
+    Two single-accumulator aggregations, run together: FerretDB 1.24 computes only the first
+    accumulator of a $group and returns 0 for the others (FerretDB issue #4616). On MongoDB one
+    $group with both sums would do; two give the same answer on both servers."""
+
+    async def total(field: str) -> dict[str, float]:
+        cursor = await db[COLLECTION].aggregate(
+            [
+                {"$match": {"userId": user_id}},
+                {"$group": {"_id": "$courseId", "total": {"$sum": f"${field}"}}},
+            ]
+        )
+        return {doc["_id"]: doc["total"] async for doc in cursor}
+
+    attempts, percents = await asyncio.gather(total("quizAttempts"), total("quizPercentSum"))
+    return {course: (int(n), float(percents.get(course, 0.0))) for course, n in attempts.items()}
 
 
 async def delete_where(db: Database, field: str, value: str) -> None:

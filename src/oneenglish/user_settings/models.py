@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from oneenglish.db.mongo import (
     IndexSpec,
-    UserReference,
+    Reference,
     register_indexes,
-    register_user_reference,
+    register_reference,
 )
 
 COLLECTION = "user_settings"
@@ -14,4 +14,4 @@ COLLECTION = "user_settings"
 register_indexes(
     IndexSpec(COLLECTION, (("userId", 1),), "uq_user_settings_userId", unique=True),
 )
-register_user_reference(UserReference(COLLECTION, "userId"))
+register_reference(Reference(COLLECTION, "userId"))

@@ -3,7 +3,7 @@
 1. One PostgreSQL transaction: lock and deactivate the user (no new logins), end their
    sessions, record the intent.
 2. Under the saga's lock, delete every MongoDB document that points at the user (each
-   collection registered with `register_user_reference`); deletes by user id are idempotent.
+   collection with a `Reference` to users); deletes by user id are idempotent.
 3. In the transaction that marks the saga completed, delete the PostgreSQL row (its roles,
    grants and sessions cascade) and record the audit entry.
 Erasure cannot be undone, so it only moves forward: if MongoDB is down, the client gets a 503

@@ -117,13 +117,22 @@ async def view_lesson(
     )
 
 
+async def _no_content() -> None:
+    return None
+
+
 async def _enrollment_and_content(
-    db: AsyncSession, mongo: Database, principal: Principal, lesson_id: uuid.UUID
+    db: AsyncSession,
+    mongo: Database,
+    principal: Principal,
+    lesson_id: uuid.UUID,
+    *,
+    needs_content: bool = True,
 ) -> tuple[lessons.LessonAccess, Any, MongoDocument | None]:
     access = await lessons.get_accessible(db, principal, lesson_id)
     enrollment, document = await asyncio.gather(
         enrollments.find_enrollment(db, principal.id, access.course.id),
-        content.find_content(mongo, lesson_id),
+        content.find_content(mongo, lesson_id) if needs_content else _no_content(),
     )
     if enrollment is None:
         raise Forbidden("Enrol in the course first")
@@ -138,7 +147,10 @@ async def record_progress(
     lesson_id: uuid.UUID,
     body: ProgressIn,
 ) -> ProgressOut:
-    access, _, document = await _enrollment_and_content(db, mongo, principal, lesson_id)
+    # The content is read only to check named steps: time and completion alone need no MongoDB.
+    access, _, document = await _enrollment_and_content(
+        db, mongo, principal, lesson_id, needs_content=bool(body.completed_steps)
+    )
     unknown = sorted(
         set(body.completed_steps) - (content.item_ids(document) if document else set())
     )
@@ -290,11 +302,9 @@ async def replace_content(
     body: Any,
 ) -> ManagedContentOut:
     """Replace a lesson's content (MongoDB only; the lesson row is not changed)."""
-    access = await lessons.get_managed(db, principal, lesson_id)
+    course_id = (await lessons.get_managed(db, principal, lesson_id)).course.id
     await db.rollback()  # release the course lock before the MongoDB write
-    document = await content.store_content(
-        mongo, lesson_id, access.course.id, content.to_document(body)
-    )
+    document = await content.store_content(mongo, lesson_id, course_id, content.to_document(body))
     shown = content.view(document, with_answers=True)
     await audit.write_now(
         mongo,

@@ -2,21 +2,24 @@
 
 - A user row without its profile or settings document: repaired by creating the defaults
   (the same idempotent upserts registration uses).
-- A document whose user id matches no user row (in any collection registered with
-  `register_user_reference`): repaired by deleting it.
+- A document that points at a PostgreSQL row that does not exist (every field registered with
+  `register_reference`: users, lessons, courses, enrollments): repaired by deleting it.
 Entities an unfinished saga is still working on are not drift yet and are left to the saga."""
 
 from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from oneenglish.core.logging import get_logger
-from oneenglish.db.mongo import Database, user_references
+from oneenglish.courses import service as courses
+from oneenglish.db.mongo import Database, references
+from oneenglish.enrollments import service as enrollments
+from oneenglish.lessons import service as lessons
 from oneenglish.profiles import service as profiles
 from oneenglish.sagas.runner import subjects_in_flight
 from oneenglish.settings import Settings
@@ -31,7 +34,7 @@ class DriftReport:
     users_checked: int = 0
     missing_profiles: list[str] = field(default_factory=list)
     missing_settings: list[str] = field(default_factory=list)
-    # "collection.field" -> ids of users that do not exist but are referenced
+    # "collection.field" -> ids of rows that do not exist but are referenced
     orphans: dict[str, list[str]] = field(default_factory=dict)
     repaired: int = 0
 
@@ -46,6 +49,15 @@ class DriftReport:
     @property
     def remaining(self) -> int:
         return self.found - self.repaired
+
+
+ExistingIds = Callable[[AsyncSession, Sequence[uuid.UUID]], Awaitable[set[uuid.UUID]]]
+_EXISTING: dict[str, ExistingIds] = {
+    "users": users.existing_user_ids,
+    "courses": courses.existing_course_ids,
+    "lessons": lessons.existing_lesson_ids,
+    "enrollments": enrollments.existing_enrollment_ids,
+}
 
 
 def _as_uuid(value: object) -> uuid.UUID | None:
@@ -89,13 +101,14 @@ async def _rows_without_documents(
 async def _documents_without_rows(
     db: AsyncSession, mongo: Database, report: DriftReport, repair: bool, batch: int
 ) -> None:
-    for ref in user_references():
+    for ref in references():
+        existing_ids = _EXISTING[ref.table]
         referenced: Sequence[object] = await mongo[ref.collection].distinct(ref.field)
         for start in range(0, len(referenced), batch):
             chunk = [v for v in referenced[start : start + batch] if v is not None]
             parsed = {v: _as_uuid(v) for v in chunk}
             valid = [u for u in parsed.values() if u is not None]
-            existing = await users.existing_user_ids(db, valid)
+            existing = await existing_ids(db, valid)
             in_flight = await subjects_in_flight(db, valid)
             orphans = [
                 v
