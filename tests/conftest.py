@@ -19,6 +19,8 @@ from oneenglish.settings import Settings
 from oneenglish.stack.manager import Stack
 
 REPO = Path(__file__).resolve().parents[1]
+# Lets two checkouts run their suites at once on one machine (each its own ports and data).
+PORT_OFFSET = int(os.environ.get("TEST_PORT_OFFSET", "0"))
 
 
 def make_settings(name: str, pg_port: int, mongo_port: int, **overrides: object) -> Settings:
@@ -44,13 +46,15 @@ def make_settings(name: str, pg_port: int, mongo_port: int, **overrides: object)
 
 @pytest.fixture(scope="session")
 def settings() -> Settings:
-    return make_settings("test", 55433, 57018)
+    return make_settings("test", 55433 + PORT_OFFSET, 57018 + PORT_OFFSET)
 
 
 @pytest.fixture(scope="session")
 def fault_settings() -> Settings:
     """A second stack that fault-injection tests kill and restart, so no other test notices."""
-    return make_settings("test-faults", 55434, 57019, health_timeout=1.5)
+    return make_settings(
+        "test-faults", 55434 + PORT_OFFSET, 57019 + PORT_OFFSET, health_timeout=1.5
+    )
 
 
 @pytest.fixture(scope="session")
