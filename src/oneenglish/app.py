@@ -8,16 +8,20 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 from fastapi import FastAPI
 
+from oneenglish.achievements.router import router as achievements_router
 from oneenglish.auth.router import router as auth_router
 from oneenglish.bootstrap import bootstrap
+from oneenglish.chat.router import MAX_BODY as CHAT_MAX_BODY
+from oneenglish.chat.router import router as chat_router
 from oneenglish.core.logging import configure_logging, get_logger
-from oneenglish.core.middleware import RequestContextMiddleware
+from oneenglish.core.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from oneenglish.core.problems import PROBLEM_RESPONSES, register_problem_handlers
 from oneenglish.courses.router import router as courses_router
 from oneenglish.db import mongo
 from oneenglish.enrollments.router import router as enrollments_router
 from oneenglish.health.router import router as health_router
 from oneenglish.lessons.router import router as lessons_router
+from oneenglish.notifications.router import router as notifications_router
 from oneenglish.profiles.router import router as profiles_router
 from oneenglish.rbac.router import permissions_router, roles_router
 from oneenglish.resources import open_resources
@@ -28,6 +32,7 @@ from oneenglish.users.router import router as users_router
 log = get_logger("oneenglish.app")
 
 STARTUP_RETRY_SECONDS = 5.0
+BODY_LIMITS = {"/api/chat/": CHAT_MAX_BODY}
 
 ROUTERS = (
     health_router,
@@ -38,6 +43,9 @@ ROUTERS = (
     courses_router,
     lessons_router,
     enrollments_router,
+    chat_router,
+    notifications_router,
+    achievements_router,
     roles_router,
     permissions_router,
 )
@@ -105,6 +113,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
         responses=PROBLEM_RESPONSES,
     )
+    app.add_middleware(
+        BodyLimitMiddleware, default=settings.max_request_body_bytes, limits=BODY_LIMITS
+    )
+    # Added last, so outermost: every response, even a 413, carries the request id.
     app.add_middleware(RequestContextMiddleware)
     register_problem_handlers(app)
     for router in ROUTERS:

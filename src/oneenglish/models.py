@@ -17,6 +17,9 @@ MODEL_MODULES: tuple[str, ...] = (
     "oneenglish.enrollments.models",
     "oneenglish.content.models",
     "oneenglish.progress.models",
+    "oneenglish.chat.models",
+    "oneenglish.notifications.models",
+    "oneenglish.achievements.models",
 )
 
 

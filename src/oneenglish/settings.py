@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_json: bool = True
 
+    # Larger request bodies are refused with 413 before they are read (chat allows 64 KiB).
+    max_request_body_bytes: int = Field(1024 * 1024, ge=1024, le=100 * 1024 * 1024)
+
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
     workers: int = Field(1, ge=1, le=64)

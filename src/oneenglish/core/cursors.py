@@ -57,3 +57,7 @@ def older_than(timestamp: datetime, item_id: Any, field: str = "createdAt") -> d
             {field: timestamp, "_id": {"$lt": item_id}},
         ]
     }
+
+
+def codec_for(secret: str, purpose: str) -> CursorCodec:
+    return CursorCodec(secret.encode(), purpose)

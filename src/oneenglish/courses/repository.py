@@ -106,3 +106,7 @@ async def many(db: AsyncSession, ids: Sequence[uuid.UUID]) -> Sequence[Course]:
     if not ids:
         return []
     return (await db.scalars(select(Course).where(Course.id.in_(list(ids))))).all()
+
+
+async def ids_created_by(db: AsyncSession, user_id: uuid.UUID) -> list[uuid.UUID]:
+    return list(await db.scalars(select(Course.id).where(Course.created_by == user_id)))

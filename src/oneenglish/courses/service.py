@@ -150,3 +150,7 @@ async def _free_slug(db: AsyncSession, base: str) -> str:
 
 async def summaries(db: AsyncSession, ids: Sequence[uuid.UUID]) -> Sequence[Course]:
     return await repository.many(db, ids)
+
+
+async def ids_created_by(db: AsyncSession, user_id: uuid.UUID) -> list[uuid.UUID]:
+    return await repository.ids_created_by(db, user_id)

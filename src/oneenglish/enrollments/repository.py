@@ -222,3 +222,7 @@ async def existing_ids(db: AsyncSession, ids: Sequence[uuid.UUID]) -> set[uuid.U
     if not ids:
         return set()
     return set(await db.scalars(select(Enrollment.id).where(Enrollment.id.in_(list(ids)))))
+
+
+async def course_ids_of_user(db: AsyncSession, user_id: uuid.UUID) -> list[uuid.UUID]:
+    return list(await db.scalars(select(Enrollment.course_id).where(Enrollment.user_id == user_id)))

@@ -191,3 +191,7 @@ async def _course_summaries(
 ) -> dict[uuid.UUID, CourseSummary]:
     found = await courses.summaries(db, course_ids)
     return {c.id: CourseSummary(id=c.id, title=c.title, slug=c.slug, level=c.level) for c in found}
+
+
+async def course_ids_of(db: AsyncSession, user_id: uuid.UUID) -> list[uuid.UUID]:
+    return await repository.course_ids_of_user(db, user_id)

@@ -115,3 +115,10 @@ async def iterate_ids(db: AsyncSession, batch_size: int) -> AsyncIterator[list[u
             return
         yield batch
         last = batch[-1]
+
+
+async def usernames(db: AsyncSession, user_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, str]:
+    if not user_ids:
+        return {}
+    rows = await db.execute(select(User.id, User.username).where(User.id.in_(list(user_ids))))
+    return dict(rows.tuples().all())

@@ -244,3 +244,14 @@ def _out(user: User, roles: list[str]) -> UserOut:
         created_at=user.created_at,
         updated_at=user.updated_at,
     )
+
+
+async def usernames(db: AsyncSession, user_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, str]:
+    return await repository.usernames(db, user_ids)
+
+
+async def require_active_user(db: AsyncSession, user_id: uuid.UUID) -> User:
+    user = await repository.get(db, user_id)
+    if user is None or not user.is_active:
+        raise NotFound(f"No users record {user_id}")
+    return user

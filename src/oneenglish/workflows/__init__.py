@@ -13,6 +13,9 @@ WORKFLOW_MODULES = (
     "oneenglish.workflows.create_lesson",
     "oneenglish.workflows.remove_learning",
     "oneenglish.workflows.learning",
+    "oneenglish.workflows.engagement",
+    "oneenglish.workflows.chat",
+    "oneenglish.workflows.achievements_views",
 )
 
 

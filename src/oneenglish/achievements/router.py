@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+
+from oneenglish.achievements import service
+from oneenglish.achievements.schemas import AchievementPage, Leaderboard
+from oneenglish.auth.dependencies import CurrentUser
+from oneenglish.core.cursors import CursorCodec, CursorParam, LimitParam, codec_for
+from oneenglish.core.dependencies import AppSettings
+from oneenglish.db.mongo import MongoDb
+from oneenglish.db.postgres import DbSession
+from oneenglish.workflows import achievements_views
+
+router = APIRouter(tags=["achievements"])
+
+
+def _codec(settings: AppSettings) -> CursorCodec:
+    return codec_for(settings.secret_key.get_secret_value(), "achievements")
+
+
+Codec = Annotated[CursorCodec, Depends(_codec)]
+
+
+@router.get("/api/me/achievements", summary="My achievements and points")
+async def my_achievements(
+    mongo: MongoDb,
+    principal: CurrentUser,
+    codec: Codec,
+    cursor: CursorParam = None,
+    limit: LimitParam = 50,
+) -> AchievementPage:
+    return await service.of_user(mongo, codec, principal.id, cursor, limit)
+
+
+@router.get("/api/users/{user_id}/achievements", summary="A learner's achievements")
+async def user_achievements(
+    user_id: uuid.UUID,
+    db: DbSession,
+    mongo: MongoDb,
+    principal: CurrentUser,
+    codec: Codec,
+    cursor: CursorParam = None,
+    limit: LimitParam = 50,
+) -> AchievementPage:
+    return await achievements_views.achievements_of(db, mongo, codec, user_id, cursor, limit)
+
+
+@router.get("/api/leaderboard", summary="Top learners by points, overall or in one course")
+async def leaderboard(
+    db: DbSession,
+    mongo: MongoDb,
+    principal: CurrentUser,
+    course_id: uuid.UUID | None = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 10,
+) -> Leaderboard:
+    return await achievements_views.leaderboard(db, mongo, principal, course_id, limit)

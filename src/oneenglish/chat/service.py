@@ -1,0 +1,206 @@
+"""Chat messages (MongoDB): sending, pages, edits, soft deletion, read state."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from bson import ObjectId
+from bson.errors import InvalidId
+
+from oneenglish.chat import repository
+from oneenglish.chat.models import direct_conversation, room_conversation
+from oneenglish.chat.schemas import ConversationOut, MessageIn, MessageOut, MessagePage
+from oneenglish.core.cursors import CursorCodec, older_than
+from oneenglish.core.errors import BadRequest, Forbidden, NotFound
+from oneenglish.db.mongo import Database, MongoDocument
+
+
+async def send_direct(
+    db: Database, sender: uuid.UUID, receiver: uuid.UUID, body: MessageIn
+) -> MessageOut:
+    conversation = direct_conversation(str(sender), str(receiver))
+    now = datetime.now(UTC)
+    document = await repository.insert(
+        db,
+        {
+            **_content(body),
+            "conversationId": conversation,
+            "kind": "direct",
+            "senderId": str(sender),
+            "receiverId": str(receiver),
+            "roomId": None,
+            "createdAt": now,
+            "editedAt": None,
+            "deletedAt": None,
+            "readAt": None,
+        },
+    )
+    await repository.touch_conversations(
+        db, conversation, [(str(sender), str(receiver)), (str(receiver), str(sender))], now
+    )
+    return to_out(document)
+
+
+async def send_to_room(
+    db: Database, sender: uuid.UUID, course_id: uuid.UUID, body: MessageIn
+) -> MessageOut:
+    document = await repository.insert(
+        db,
+        {
+            **_content(body),
+            "conversationId": room_conversation(str(course_id)),
+            "kind": "room",
+            "senderId": str(sender),
+            "receiverId": None,
+            "roomId": str(course_id),
+            "createdAt": datetime.now(UTC),
+            "editedAt": None,
+            "deletedAt": None,
+        },
+    )
+    return to_out(document)
+
+
+async def direct_page(
+    db: Database, codec: CursorCodec, me: uuid.UUID, peer: uuid.UUID, cursor: str | None, limit: int
+) -> MessagePage:
+    # The conversation id is built from the caller's own id: no one reads another's messages.
+    return await _page(db, codec, direct_conversation(str(me), str(peer)), cursor, limit)
+
+
+async def room_page(
+    db: Database, codec: CursorCodec, course_id: uuid.UUID, cursor: str | None, limit: int
+) -> MessagePage:
+    return await _page(db, codec, room_conversation(str(course_id)), cursor, limit)
+
+
+async def _page(
+    db: Database, codec: CursorCodec, conversation: str, cursor: str | None, limit: int
+) -> MessagePage:
+    after = None
+    if cursor:
+        timestamp, last_id = codec.decode(cursor)
+        after = older_than(timestamp, _object_id(last_id, BadRequest))
+    documents = await repository.page(db, conversation, after, limit + 1)
+    more = len(documents) > limit
+    documents = documents[:limit]
+    return MessagePage(
+        items=[to_out(d) for d in documents],
+        next_cursor=codec.encode(documents[-1]["createdAt"], documents[-1]["_id"])
+        if more
+        else None,
+    )
+
+
+async def edit(db: Database, me: uuid.UUID, message_id: str, text: str) -> MessageOut:
+    oid = await _own_message(db, me, message_id)
+    document = await repository.update_own(
+        db, oid, str(me), {"message": text, "editedAt": datetime.now(UTC)}
+    )
+    if document is None:
+        raise NotFound(f"No message {message_id}")
+    return to_out(document)
+
+
+async def soft_delete(db: Database, me: uuid.UUID, message_id: str) -> None:
+    """The text and attachments are erased; the message keeps its place in the conversation."""
+    oid = await _own_message(db, me, message_id)
+    await repository.update_own(
+        db, oid, str(me), {"message": "", "attachments": [], "deletedAt": datetime.now(UTC)}
+    )
+
+
+async def mark_direct_read(db: Database, me: uuid.UUID, peer: uuid.UUID) -> int:
+    return await repository.mark_direct_read(
+        db, direct_conversation(str(me), str(peer)), str(me), datetime.now(UTC)
+    )
+
+
+async def mark_room_read(db: Database, me: uuid.UUID, course_id: uuid.UUID) -> None:
+    await repository.mark_room_read(
+        db, str(me), room_conversation(str(course_id)), datetime.now(UTC)
+    )
+
+
+async def conversations(
+    db: Database, me: uuid.UUID, room_course_ids: Sequence[uuid.UUID], limit: int = 100
+) -> list[ConversationOut]:
+    """Direct conversations and course rooms, each with its unread count."""
+    user = str(me)
+
+    async def room(course_id: uuid.UUID) -> ConversationOut:
+        conversation = room_conversation(str(course_id))
+        since = await repository.last_read(db, user, conversation)
+        unread, latest = await asyncio.gather(
+            repository.count_room_unread(db, conversation, user, since),
+            repository.latest_in(db, conversation),
+        )
+        return ConversationOut(
+            conversation_id=conversation,
+            kind="room",
+            course_id=course_id,
+            last_message_at=latest,
+            unread=unread,
+        )
+
+    directs, unread, rooms = await asyncio.gather(
+        repository.direct_conversations(db, user, limit),
+        repository.unread_direct_by_conversation(db, user),
+        asyncio.gather(*(room(c) for c in room_course_ids)),
+    )
+    listed = [
+        ConversationOut(
+            conversation_id=d["conversationId"],
+            kind="direct",
+            peer_id=uuid.UUID(d["peerId"]),
+            last_message_at=d["lastMessageAt"],
+            unread=unread.get(d["conversationId"], 0),
+        )
+        for d in directs
+    ] + list(rooms)
+    oldest = datetime.min.replace(tzinfo=UTC)
+    return sorted(listed, key=lambda c: c.last_message_at or oldest, reverse=True)
+
+
+async def _own_message(db: Database, me: uuid.UUID, message_id: str) -> ObjectId:
+    oid = _object_id(message_id, NotFound)
+    document = await repository.get(db, oid)
+    if document is None or document.get("deletedAt") is not None:
+        raise NotFound(f"No message {message_id}")
+    if document["senderId"] != str(me):
+        raise Forbidden("Only the sender may change a message")
+    return oid
+
+
+def _object_id(value: str, error: type[BadRequest] | type[NotFound]) -> ObjectId:
+    try:
+        return ObjectId(value)
+    except (InvalidId, TypeError) as exc:
+        raise error(f"Not a message id: {value!r}") from exc
+
+
+def _content(body: MessageIn) -> dict[str, object]:
+    return {
+        "message": body.message,
+        "messageType": body.message_type,
+        "attachments": [a.model_dump(mode="json") for a in body.attachments],
+    }
+
+
+def to_out(document: MongoDocument) -> MessageOut:
+    return MessageOut(
+        id=str(document["_id"]),
+        conversation_id=document["conversationId"],
+        sender_id=uuid.UUID(document["senderId"]),
+        receiver_id=uuid.UUID(document["receiverId"]) if document.get("receiverId") else None,
+        room_id=uuid.UUID(document["roomId"]) if document.get("roomId") else None,
+        message=document["message"],
+        message_type=document["messageType"],
+        attachments=document.get("attachments", []),
+        created_at=document["createdAt"],
+        edited_at=document.get("editedAt"),
+        deleted=document.get("deletedAt") is not None,
+    )

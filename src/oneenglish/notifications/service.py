@@ -1,0 +1,93 @@
+"""Notifications: created by the system when something happens to a user, read by that user."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from oneenglish.core.cursors import CursorCodec, older_than
+from oneenglish.core.errors import NotFound
+from oneenglish.db.mongo import Database, MongoDocument
+from oneenglish.notifications import repository
+from oneenglish.notifications.schemas import NotificationOut, NotificationPage
+
+ENROLLED = "enrolled"
+LESSON_COMPLETED = "lesson_completed"
+COURSE_COMPLETED = "course_completed"
+ACHIEVEMENT_EARNED = "achievement_earned"
+DIRECT_MESSAGE = "direct_message"
+
+
+async def notify(
+    db: Database,
+    notification_id: str,
+    user_id: str,
+    kind: str,
+    title: str,
+    message: str,
+    data: dict[str, Any],
+) -> bool:
+    """Create a notification once: `notification_id` names its cause, so a replay is a no-op."""
+    return await repository.insert_once(
+        db,
+        {
+            "_id": notification_id,
+            "userId": user_id,
+            "type": kind,
+            "title": title,
+            "message": message,
+            "data": data,
+            "isRead": False,
+            "readAt": None,
+            "createdAt": datetime.now(UTC),
+        },
+    )
+
+
+async def inbox(
+    db: Database,
+    codec: CursorCodec,
+    user_id: uuid.UUID,
+    *,
+    unread_only: bool,
+    cursor: str | None,
+    limit: int,
+) -> NotificationPage:
+    after = None
+    if cursor:
+        timestamp, last_id = codec.decode(cursor)
+        after = older_than(timestamp, last_id)
+    documents = await repository.page(db, str(user_id), unread_only, after, limit + 1)
+    more = len(documents) > limit
+    documents = documents[:limit]
+    next_cursor = codec.encode(documents[-1]["createdAt"], documents[-1]["_id"]) if more else None
+    return NotificationPage(items=[_out(d) for d in documents], next_cursor=next_cursor)
+
+
+async def mark_read(db: Database, user_id: uuid.UUID, notification_id: str) -> NotificationOut:
+    document = await repository.mark_read(db, str(user_id), notification_id, datetime.now(UTC))
+    if document is None:
+        raise NotFound(f"No notification {notification_id}")
+    return _out(document)
+
+
+async def mark_all_read(db: Database, user_id: uuid.UUID) -> int:
+    return await repository.mark_all_read(db, str(user_id), datetime.now(UTC))
+
+
+async def unread_count(db: Database, user_id: uuid.UUID) -> int:
+    return await repository.count_unread(db, str(user_id))
+
+
+def _out(document: MongoDocument) -> NotificationOut:
+    return NotificationOut(
+        id=str(document["_id"]),
+        type=document["type"],
+        title=document["title"],
+        message=document["message"],
+        data=document.get("data", {}),
+        is_read=document["isRead"],
+        read_at=document.get("readAt"),
+        created_at=document["createdAt"],
+    )

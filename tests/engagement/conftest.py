@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from tests.factories import TestUser, logged_in
+
+
+@pytest.fixture
+async def alice(app: FastAPI, client: httpx.AsyncClient) -> TestUser:
+    return await logged_in(app, client)
+
+
+@pytest.fixture
+async def bob(app: FastAPI, client: httpx.AsyncClient) -> TestUser:
+    return await logged_in(app, client)
+
+
+@pytest.fixture
+async def teacher(app: FastAPI, client: httpx.AsyncClient) -> TestUser:
+    return await logged_in(app, client, roles=("teacher",))
