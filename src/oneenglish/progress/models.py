@@ -34,3 +34,8 @@ register_reference(
 
 def progress_key(user_id: str, lesson_id: str) -> str:
     return f"{user_id}:{lesson_id}"
+
+
+# The list and aggregation queries above, as (equality fields, sort fields): checked against the
+# declared indexes in tests.
+LIST_QUERIES = ((COLLECTION, ("userId",), ("courseId",)),)

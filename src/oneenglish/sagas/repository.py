@@ -69,7 +69,7 @@ async def unfinished_subjects(db: AsyncSession, subject_ids: Sequence[uuid.UUID]
 
 async def count_by_status(db: AsyncSession) -> dict[str, int]:
     rows = await db.execute(select(Saga.status, func.count()).group_by(Saga.status))
-    return {status: count for status, count in rows.tuples()}
+    return {row[0]: row[1] for row in rows}
 
 
 async def delete_finished_before(db: AsyncSession, older_than_seconds: int) -> int:

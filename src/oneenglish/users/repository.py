@@ -121,4 +121,4 @@ async def usernames(db: AsyncSession, user_ids: Sequence[uuid.UUID]) -> dict[uui
     if not user_ids:
         return {}
     rows = await db.execute(select(User.id, User.username).where(User.id.in_(list(user_ids))))
-    return dict(rows.tuples().all())
+    return {row[0]: row[1] for row in rows}
