@@ -26,6 +26,25 @@ def _snapshot(value: BaseModel | dict[str, Any] | None) -> dict[str, Any] | None
     return value
 
 
+def _entry(
+    actor: Actor,
+    action: str,
+    entity: str,
+    entity_id: uuid.UUID | str,
+    before: BaseModel | dict[str, Any] | None,
+    after: BaseModel | dict[str, Any] | None,
+) -> dict[str, Any]:
+    return {
+        "actorId": str(actor.user_id) if actor.user_id else None,
+        "action": action,
+        "entity": entity,
+        "entityId": str(entity_id),
+        "changes": {"before": _snapshot(before), "after": _snapshot(after)},
+        "ipAddress": actor.ip,
+        "requestId": actor.request_id,
+    }
+
+
 def record(
     db: AsyncSession,
     actor: Actor,
@@ -37,17 +56,8 @@ def record(
     after: BaseModel | dict[str, Any] | None = None,
 ) -> None:
     """Add an audit entry to the caller's transaction; it exists exactly if the change does."""
-    entry = {
-        "actorId": str(actor.user_id) if actor.user_id else None,
-        "action": action,
-        "entity": entity,
-        "entityId": str(entity_id),
-        "changes": {"before": _snapshot(before), "after": _snapshot(after)},
-        "ipAddress": actor.ip,
-        "requestId": actor.request_id,
-        "timestamp": datetime.now(UTC).isoformat(),
-    }
-    enqueue(db, DELIVER_AUDIT, entry)
+    entry = _entry(actor, action, entity, entity_id, before, after)
+    enqueue(db, DELIVER_AUDIT, {**entry, "timestamp": datetime.now(UTC).isoformat()})
 
 
 async def deliver(db: Database, event_id: str, entry: dict[str, Any]) -> None:
@@ -71,15 +81,7 @@ async def write_now(
 ) -> None:
     """For changes that live in MongoDB only: the entry is written right after the change, to
     the database that just accepted it (there is no PostgreSQL transaction to ride along)."""
-    entry = {
-        "_id": uuid.uuid4().hex,
-        "actorId": str(actor.user_id) if actor.user_id else None,
-        "action": action,
-        "entity": entity,
-        "entityId": str(entity_id),
-        "changes": {"before": _snapshot(before), "after": _snapshot(after)},
-        "ipAddress": actor.ip,
-        "requestId": actor.request_id,
-        "timestamp": datetime.now(UTC),
-    }
-    await repository.insert_once(db, entry)
+    entry = _entry(actor, action, entity, entity_id, before, after)
+    await repository.insert_once(
+        db, {"_id": uuid.uuid4().hex, **entry, "timestamp": datetime.now(UTC)}
+    )

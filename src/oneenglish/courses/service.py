@@ -11,8 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from oneenglish.audit import service as audit
 from oneenglish.core.context import Actor
 from oneenglish.core.errors import Conflict, Forbidden, NotFound
+from oneenglish.core.patching import apply_patch
 from oneenglish.core.principal import Principal
-from oneenglish.core.slugs import slugify
+from oneenglish.core.slugs import first_free, slugify
 from oneenglish.courses import repository
 from oneenglish.courses.models import Course
 from oneenglish.courses.schemas import CourseFilters, CourseIn, CourseOut, CoursePatch
@@ -96,16 +97,7 @@ async def update_course(
 ) -> CourseOut:
     course = await get_managed(db, principal, course_id, for_update=True)
     before = CourseOut.model_validate(course)
-    for field, value in patch.model_dump(exclude_unset=True).items():
-        if value is None:
-            continue
-        setattr(course, field, value)
-    try:
-        async with db.begin_nested():
-            await db.flush()
-    except IntegrityError as exc:
-        raise Conflict(f"The slug {patch.slug!r} is taken", field="slug") from exc
-    await db.refresh(course)
+    await apply_patch(db, course, patch, conflict=f"The slug {patch.slug!r} is taken", field="slug")
     after = CourseOut.model_validate(course)
     if after != before:
         audit.record(db, actor, "course.updated", "course", course.id, before=before, after=after)
@@ -139,13 +131,7 @@ async def existing_course_ids(db: AsyncSession, ids: Sequence[uuid.UUID]) -> set
 
 
 async def _free_slug(db: AsyncSession, base: str) -> str:
-    taken = await repository.slugs_like(db, base)
-    if base not in taken:
-        return base
-    n = 2
-    while f"{base}-{n}" in taken:
-        n += 1
-    return f"{base}-{n}"
+    return first_free(base, await repository.slugs_like(db, base))
 
 
 async def summaries(db: AsyncSession, ids: Sequence[uuid.UUID]) -> Sequence[Course]:

@@ -13,8 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from oneenglish.audit import service as audit
 from oneenglish.core.context import Actor
 from oneenglish.core.errors import Conflict, InvalidInput, NotFound
+from oneenglish.core.patching import apply_patch
 from oneenglish.core.principal import Principal
-from oneenglish.core.slugs import slugify
+from oneenglish.core.slugs import first_free, slugify
 from oneenglish.courses import service as courses
 from oneenglish.courses.models import Course
 from oneenglish.lessons import repository
@@ -111,15 +112,9 @@ async def update_lesson(
     access = await get_managed(db, principal, lesson_id)
     lesson = access.lesson
     before = LessonOut.model_validate(lesson)
-    for field, value in patch.model_dump(exclude_unset=True).items():
-        if value is not None:
-            setattr(lesson, field, value)
-    try:
-        async with db.begin_nested():
-            await db.flush()
-    except IntegrityError as exc:
-        raise Conflict(f"The slug {patch.slug!r} is taken in this course", field="slug") from exc
-    await db.refresh(lesson)
+    await apply_patch(
+        db, lesson, patch, conflict=f"The slug {patch.slug!r} is taken in this course", field="slug"
+    )
     after = LessonOut.model_validate(lesson)
     if after != before:
         audit.record(db, actor, "lesson.updated", "lesson", lesson.id, before=before, after=after)
@@ -207,13 +202,7 @@ async def existing_lesson_ids(db: AsyncSession, ids: Sequence[uuid.UUID]) -> set
 
 
 async def _free_slug(db: AsyncSession, course_id: uuid.UUID, base: str) -> str:
-    taken = await repository.slugs_like(db, course_id, base)
-    if base not in taken:
-        return base
-    n = 2
-    while f"{base}-{n}" in taken:
-        n += 1
-    return f"{base}-{n}"
+    return first_free(base, await repository.slugs_like(db, course_id, base))
 
 
 def published_lessons_query() -> Any:
