@@ -17,6 +17,8 @@ MODEL_MODULES: tuple[str, ...] = (
     "oneenglish.enrollments.models",
     "oneenglish.content.models",
     "oneenglish.progress.models",
+    "oneenglish.activity.models",
+    "oneenglish.error_logs.models",
 )
 
 
