@@ -43,9 +43,12 @@ class BatchWriter(Generic[T]):
         self._drop_log_interval = drop_log_interval
         self._sink: Callable[[list[T]], Awaitable[object]] | None = None
         self._task: asyncio.Task[None] | None = None
+        # Counters for operators (and tests): entries dropped (queue full), lost to write
+        # errors, written; writes retried while the database was unreachable.
         self.dropped = 0
         self.failed = 0
         self.written = 0
+        self.retries = 0
         self._dropped_unreported = 0
         self._drop_reported_at = -math.inf
 
@@ -118,6 +121,7 @@ class BatchWriter(Generic[T]):
                 await self._sink(batch)
             except self._retry_on as exc:
                 # Entries keep arriving meanwhile; past the queue's capacity they are dropped.
+                self.retries += 1
                 log.warning(
                     "log write failed; retrying", writer=self.name, items=len(batch), error=str(exc)
                 )
