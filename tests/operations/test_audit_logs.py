@@ -10,7 +10,15 @@ from datetime import UTC, datetime, timedelta
 import httpx
 from fastapi import FastAPI
 
-from tests.factories import TestUser, logged_in
+from tests.factories import (
+    PERFECT_ANSWERS,
+    SAMPLE_CONTENT,
+    TestUser,
+    enroll,
+    logged_in,
+    make_course,
+    make_lesson,
+)
 from tests.helpers import eventually
 
 BASE = datetime(2030, 1, 1, tzinfo=UTC)
@@ -324,3 +332,33 @@ async def test_audit_log_api_shows_delivered_entries(
     assert item["entity_id"] == str(learner.id)
     assert item["changes"]["after"]["bio"] == "Hello"
     assert item["ip_address"] == "127.0.0.1"
+
+
+async def test_progress_and_quiz_attempts_are_audited(
+    app: FastAPI, client: httpx.AsyncClient, learner: TestUser
+) -> None:
+    teacher = await logged_in(app, client, roles=("teacher",))
+    course = await make_course(client, teacher)
+    lesson = await make_lesson(client, teacher, course["id"], content=SAMPLE_CONTENT)
+    await enroll(client, learner, course["id"])
+    progress = await client.put(
+        f"/api/lessons/{lesson['id']}/progress",
+        headers=learner.headers,
+        json={"completed_steps": ["intro"], "notes": "my private words"},
+    )
+    assert progress.status_code == 200
+    quiz = await client.post(
+        f"/api/lessons/{lesson['id']}/quiz",
+        headers=learner.headers,
+        json={"answers": PERFECT_ANSWERS},
+    )
+    assert quiz.status_code == 200
+    recorded = await delivered(
+        app, action="progress.recorded", entityId=f"{learner.id}:{lesson['id']}"
+    )
+    assert recorded is not None
+    assert recorded["actorId"] == str(learner.id)
+    assert "my private words" not in str(recorded)
+    attempt = await delivered(app, action="quiz.submitted", entityId=quiz.json()["attempt_id"])
+    assert attempt is not None
+    assert attempt["changes"]["after"]["percent"] == quiz.json()["percent"]  # type: ignore[index]
