@@ -3,6 +3,7 @@ own stack manager, migrated with the project's own migrations. Nothing is mocked
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -109,6 +110,9 @@ async def _clean_databases(request: pytest.FixtureRequest) -> AsyncIterator[None
 
 
 async def reset_databases(app: FastAPI) -> None:
+    # Activity and error-log entries are written in the background: write out what is queued
+    # first, so nothing from this test lands after the clean-up and leaks into the next one.
+    await asyncio.gather(app.state.activity_log.flush(), app.state.error_log.flush())
     async with app.state.engine.begin() as conn:
         tables = (
             await conn.execute(

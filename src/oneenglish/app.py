@@ -9,6 +9,10 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from fastapi import FastAPI
 
 from oneenglish.achievements.router import router as achievements_router
+from oneenglish.activity.middleware import ActivityMiddleware
+from oneenglish.activity.router import router as activity_router
+from oneenglish.activity.service import ActivityLog
+from oneenglish.audit.router import router as audit_router
 from oneenglish.auth.router import router as auth_router
 from oneenglish.bootstrap import bootstrap
 from oneenglish.chat.router import MAX_BODY as CHAT_MAX_BODY
@@ -19,6 +23,8 @@ from oneenglish.core.problems import PROBLEM_RESPONSES, register_problem_handler
 from oneenglish.courses.router import router as courses_router
 from oneenglish.db import mongo
 from oneenglish.enrollments.router import router as enrollments_router
+from oneenglish.error_logs.router import router as error_logs_router
+from oneenglish.error_logs.service import ErrorLog
 from oneenglish.health.router import router as health_router
 from oneenglish.lessons.router import router as lessons_router
 from oneenglish.notifications.router import router as notifications_router
@@ -28,6 +34,7 @@ from oneenglish.resources import open_resources
 from oneenglish.settings import Settings, get_settings
 from oneenglish.user_settings.router import router as user_settings_router
 from oneenglish.users.router import router as users_router
+from oneenglish.workflows.purge_logs import purge_logs_forever
 
 log = get_logger("oneenglish.app")
 
@@ -48,6 +55,9 @@ ROUTERS = (
     achievements_router,
     roles_router,
     permissions_router,
+    activity_router,
+    audit_router,
+    error_logs_router,
 )
 
 
@@ -78,6 +88,10 @@ async def _start_up(steps: dict[str, Callable[[], Awaitable[object]]]) -> list[a
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(settings.log_level, settings.log_json)
+    # Created before the lifespan so the middleware and the error handler hold them; their
+    # writer tasks start once MongoDB's handle exists.
+    activity_log = ActivityLog(settings)
+    error_log = ErrorLog(settings)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -88,6 +102,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.mongo_client = resources.mongo_client
             app.state.mongo_db = resources.mongo_db
             app.state.saga_runner = resources.runner
+            activity_log.start(resources.mongo_db)
+            error_log.start(resources.mongo_db)
             tasks = await _start_up(
                 {
                     "mongodb indexes": lambda: mongo.ensure_indexes(resources.mongo_db),
@@ -96,12 +112,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             )
             # Recovery at start-up and whenever a commit enqueues a saga or an event.
             tasks.append(asyncio.create_task(resources.runner.relay_forever()))
+            tasks.append(asyncio.create_task(purge_logs_forever(resources.mongo_db, settings)))
             try:
                 yield
             finally:
                 for task in tasks:
                     task.cancel()
                 await asyncio.gather(*tasks, return_exceptions=True)
+                # What the last requests recorded is written before the connections close.
+                await asyncio.gather(activity_log.stop(), error_log.stop())
 
     app = FastAPI(
         title="OneEnglish API",
@@ -113,12 +132,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
         responses=PROBLEM_RESPONSES,
     )
+    app.state.activity_log = activity_log
+    app.state.error_log = error_log
     app.add_middleware(
         BodyLimitMiddleware, default=settings.max_request_body_bytes, limits=BODY_LIMITS
     )
-    # Added last, so outermost: every response, even a 413, carries the request id.
+    app.add_middleware(ActivityMiddleware, activity_log=activity_log)
+    # The last added runs first: every response, even a 413, carries the request id, and the
+    # request id is bound before activity is timed.
     app.add_middleware(RequestContextMiddleware)
-    register_problem_handlers(app)
+    register_problem_handlers(app, on_unhandled=error_log.capture)
     for router in ROUTERS:
         app.include_router(router)
     return app

@@ -20,6 +20,7 @@ from oneenglish.settings import Settings, get_settings
 from oneenglish.stack.errors import StackError
 from oneenglish.stack.manager import Stack
 from oneenglish.workflows import reconcile as reconcile_drift
+from oneenglish.workflows.purge_logs import PurgeReport, purge_logs
 from oneenglish.workflows.reconcile import DriftReport
 
 app = typer.Typer(help="OneEnglish backend.", no_args_is_help=True, add_completion=False)
@@ -184,6 +185,23 @@ def reconcile(
     if report.remaining:
         typer.echo(f"drift remaining: {report.remaining}", err=True)
         raise typer.Exit(1)
+
+
+@app.command("purge-logs")
+def purge_logs_command() -> None:
+    """Delete activity and error log entries older than their retention (audit logs are kept
+    forever); every API process also does this every LOG_PURGE_INTERVAL_SECONDS."""
+    settings = get_settings()
+
+    async def purge(resources: Resources) -> PurgeReport:
+        return await purge_logs(resources.mongo_db, resources.settings)
+
+    report = asyncio.run(_with_resources(settings, purge))
+    typer.echo(
+        f"deleted {report.activities} activity entries older than "
+        f"{settings.activity_retention_days} days and {report.error_logs} error log entries "
+        f"older than {settings.error_log_retention_days} days"
+    )
 
 
 async def _with_resources(settings: Settings, action: Callable[[Resources], Awaitable[T]]) -> T:

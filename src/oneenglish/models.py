@@ -20,6 +20,8 @@ MODEL_MODULES: tuple[str, ...] = (
     "oneenglish.chat.models",
     "oneenglish.notifications.models",
     "oneenglish.achievements.models",
+    "oneenglish.activity.models",
+    "oneenglish.error_logs.models",
 )
 
 

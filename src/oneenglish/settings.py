@@ -71,6 +71,17 @@ class Settings(BaseSettings):
     # saga's intent and its MongoDB steps, so a test can kill the process there.
     test_pause_before_saga_steps: float = Field(0.0, ge=0, le=600)
 
+    # Activity and error logs are written in the background from bounded in-process queues;
+    # when a queue is full, entries are dropped (and counted) rather than slowing requests.
+    activity_queue_size: int = Field(10_000, ge=1, le=1_000_000)
+    error_log_queue_size: int = Field(1_000, ge=1, le=100_000)
+    log_write_batch_size: int = Field(500, ge=1, le=10_000)
+    # Retention (audit logs are kept forever): older entries are deleted by a maintenance loop
+    # every LOG_PURGE_INTERVAL_SECONDS, and by `oneenglish purge-logs`.
+    activity_retention_days: int = Field(90, ge=1, le=36_500)
+    error_log_retention_days: int = Field(30, ge=1, le=36_500)
+    log_purge_interval_seconds: float = Field(3600.0, gt=0, le=86_400)
+
     # Settings every new user starts with (user_settings.settings in MongoDB).
     default_user_settings: dict[str, Any] = Field(
         default_factory=lambda: {

@@ -7,6 +7,9 @@ from oneenglish.db.mongo import IndexSpec, register_indexes
 
 COLLECTION = "audit_logs"
 
+# One index per filter combination of GET /api/audit-logs (equality fields, then the
+# newest-first sort), so that on MongoDB no page is a blocking sort of a collection that grows
+# forever. `entity_id` is only filtered together with `entity`.
 register_indexes(
     IndexSpec(COLLECTION, (("timestamp", -1), ("_id", -1)), "ix_audit_logs_timestamp"),
     IndexSpec(COLLECTION, (("actorId", 1), ("timestamp", -1), ("_id", -1)), "ix_audit_logs_actor"),
@@ -14,5 +17,18 @@ register_indexes(
         COLLECTION,
         (("entity", 1), ("entityId", 1), ("timestamp", -1), ("_id", -1)),
         "ix_audit_logs_entity",
+    ),
+    IndexSpec(
+        COLLECTION, (("entity", 1), ("timestamp", -1), ("_id", -1)), "ix_audit_logs_entity_kind"
+    ),
+    IndexSpec(
+        COLLECTION,
+        (("actorId", 1), ("entity", 1), ("timestamp", -1), ("_id", -1)),
+        "ix_audit_logs_actor_entity_kind",
+    ),
+    IndexSpec(
+        COLLECTION,
+        (("actorId", 1), ("entity", 1), ("entityId", 1), ("timestamp", -1), ("_id", -1)),
+        "ix_audit_logs_actor_entity",
     ),
 )

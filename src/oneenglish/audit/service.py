@@ -1,5 +1,6 @@
 """Audit entries: recorded in the PostgreSQL transaction of the change they describe (an outbox
-row of the saga log), delivered to MongoDB by the relay; none is lost while MongoDB is down."""
+row of the saga log), delivered to MongoDB by the relay; none is lost while MongoDB is down.
+Append-only and kept forever: there is no update, no delete and no retention."""
 
 from __future__ import annotations
 
@@ -11,9 +12,12 @@ from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from oneenglish.audit import repository
+from oneenglish.audit.schemas import AuditLogOut, AuditLogQuery
 from oneenglish.core.context import Actor
+from oneenglish.core.cursors import CursorCodec, CursorPage, next_page
 from oneenglish.db.mongo import Database, MongoDocument
 from oneenglish.sagas.runner import enqueue
+from oneenglish.settings import Settings
 
 DELIVER_AUDIT = "deliver_audit"
 
@@ -84,4 +88,46 @@ async def write_now(
     entry = _entry(actor, action, entity, entity_id, before, after)
     await repository.insert_once(
         db, {"_id": uuid.uuid4().hex, **entry, "timestamp": datetime.now(UTC)}
+    )
+
+
+def _codec(settings: Settings) -> CursorCodec:
+    return CursorCodec(settings.secret_key.get_secret_value().encode(), "audit_logs")
+
+
+async def list_entries(
+    db: Database, settings: Settings, query: AuditLogQuery
+) -> CursorPage[AuditLogOut]:
+    """Newest first. An entry recorded before a page was read but delivered after it (the
+    relay was behind) appears on a later page if it is older than that page's end."""
+    codec = _codec(settings)
+    after = codec.decode(query.cursor) if query.cursor else None
+    documents = await repository.find_page(
+        db,
+        actor_id=str(query.actor) if query.actor else None,
+        entity=query.entity,
+        entity_id=query.entity_id,
+        start=query.from_,
+        end=query.to,
+        after=after,
+        limit=query.limit + 1,
+    )
+    page, next_cursor = next_page(
+        documents, query.limit, codec, lambda d: (d["timestamp"], d["_id"])
+    )
+    return CursorPage(items=[_out(d) for d in page], next_cursor=next_cursor)
+
+
+def _out(document: MongoDocument) -> AuditLogOut:
+    changes = document.get("changes") or {}
+    return AuditLogOut(
+        id=str(document["_id"]),
+        actor_id=document.get("actorId"),
+        action=document["action"],
+        entity=document["entity"],
+        entity_id=document["entityId"],
+        changes={"before": changes.get("before"), "after": changes.get("after")},
+        ip_address=document.get("ipAddress"),
+        request_id=document.get("requestId"),
+        timestamp=document["timestamp"],
     )

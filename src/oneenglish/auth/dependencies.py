@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import Depends
+from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 
 from oneenglish.auth import service
-from oneenglish.core.context import Actor
+from oneenglish.core.context import PRINCIPAL_ID, Actor
 from oneenglish.core.dependencies import AppSettings, ClientIp, RequestId
 from oneenglish.core.errors import Forbidden, Unauthorized
 from oneenglish.core.principal import Principal
@@ -19,11 +19,17 @@ _bearer = OAuth2PasswordBearer(tokenUrl="/api/auth/token", auto_error=False)
 
 
 async def current_principal(
-    db: DbSession, settings: AppSettings, token: Annotated[str | None, Depends(_bearer)]
+    request: Request,
+    db: DbSession,
+    settings: AppSettings,
+    token: Annotated[str | None, Depends(_bearer)],
 ) -> Principal:
     if not token:
         raise Unauthorized("Missing bearer token")
-    return await service.authenticate(db, settings, token)
+    principal = await service.authenticate(db, settings, token)
+    # For what runs outside the endpoint: the activity middleware and the error log.
+    setattr(request.state, PRINCIPAL_ID, principal.id)
+    return principal
 
 
 CurrentUser = Annotated[Principal, Depends(current_principal)]

@@ -6,9 +6,9 @@ from fastapi import APIRouter, Depends, status
 from fastapi.security import OAuth2PasswordRequestForm
 
 from oneenglish.auth import service
-from oneenglish.auth.dependencies import AnonymousActor, CurrentUser
+from oneenglish.auth.dependencies import AnonymousActor, CurrentActor, CurrentUser
 from oneenglish.auth.schemas import ChangePasswordIn, LoginIn, MeOut, RefreshIn, TokenPair
-from oneenglish.core.dependencies import AppSettings, ClientIp, UserAgent
+from oneenglish.core.dependencies import AppSettings, UserAgent
 from oneenglish.db.postgres import DbSession
 from oneenglish.rbac.defaults import SELF_SIGN_UP_ROLE
 from oneenglish.users import service as users
@@ -42,10 +42,10 @@ async def register(body: RegisterIn, db: DbSession, sagas: Sagas, actor: Anonymo
     responses={401: {"description": "Wrong credentials"}, 429: {"description": "Throttled"}},
 )
 async def login(
-    body: LoginIn, db: DbSession, settings: AppSettings, ip: ClientIp, agent: UserAgent
+    body: LoginIn, db: DbSession, settings: AppSettings, actor: AnonymousActor, agent: UserAgent
 ) -> TokenPair:
     try:
-        return await service.login(db, settings, body.identifier, body.password, ip, agent)
+        return await service.login(db, settings, body.identifier, body.password, actor, agent)
     finally:
         # Also on failure: the failed attempt is counted for throttling.
         await db.commit()
@@ -60,35 +60,37 @@ async def token(
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
     db: DbSession,
     settings: AppSettings,
-    ip: ClientIp,
+    actor: AnonymousActor,
     agent: UserAgent,
 ) -> TokenPair:
     try:
-        return await service.login(db, settings, form.username, form.password, ip, agent)
+        return await service.login(db, settings, form.username, form.password, actor, agent)
     finally:
         await db.commit()
 
 
 @router.post("/refresh", summary="Exchange a refresh token for a new pair (rotation)")
-async def refresh(body: RefreshIn, db: DbSession, settings: AppSettings) -> TokenPair:
+async def refresh(
+    body: RefreshIn, db: DbSession, settings: AppSettings, actor: AnonymousActor
+) -> TokenPair:
     try:
-        return await service.refresh(db, settings, body.refresh_token)
+        return await service.refresh(db, settings, actor, body.refresh_token)
     finally:
         # Also on failure: reuse detection revokes the session.
         await db.commit()
 
 
 @router.post("/logout", status_code=status.HTTP_204_NO_CONTENT, summary="End this session")
-async def logout(principal: CurrentUser, db: DbSession) -> None:
-    await service.logout(db, principal)
+async def logout(principal: CurrentUser, actor: CurrentActor, db: DbSession) -> None:
+    await service.logout(db, principal, actor)
     await db.commit()
 
 
 @router.post(
     "/logout-all", status_code=status.HTTP_204_NO_CONTENT, summary="End every session of mine"
 )
-async def logout_all(principal: CurrentUser, db: DbSession) -> None:
-    await service.logout_everywhere(db, principal)
+async def logout_all(principal: CurrentUser, actor: CurrentActor, db: DbSession) -> None:
+    await service.logout_everywhere(db, principal, actor)
     await db.commit()
 
 
@@ -103,6 +105,8 @@ async def me(principal: CurrentUser, db: DbSession) -> MeOut:
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Change my password; ends every session, including this one",
 )
-async def change_password(body: ChangePasswordIn, principal: CurrentUser, db: DbSession) -> None:
-    await service.change_password(db, principal, body.current_password, body.new_password)
+async def change_password(
+    body: ChangePasswordIn, principal: CurrentUser, actor: CurrentActor, db: DbSession
+) -> None:
+    await service.change_password(db, principal, actor, body.current_password, body.new_password)
     await db.commit()

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import uuid
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from oneenglish.audit import service as audit
 from oneenglish.auth import repository
 from oneenglish.auth.schemas import TokenPair
+from oneenglish.core.context import Actor
 from oneenglish.core.errors import InvalidInput, RateLimited, Unauthorized
 from oneenglish.core.principal import Principal
 from oneenglish.core.security import (
@@ -73,10 +76,14 @@ async def login(
     settings: Settings,
     identifier: str,
     password: str,
-    ip: str | None,
+    actor: Actor,
     user_agent: str | None,
 ) -> TokenPair:
-    """Failures are recorded in `db` before raising; the caller commits either way."""
+    """Failures are recorded in `db` before raising; the caller commits either way.
+
+    Failed attempts are counted (throttling) but not audited: an audit row written only for
+    existing accounts would make them answer measurably slower than unknown ones."""
+    ip = actor.ip
     account_key, ip_key = _throttle_keys(identifier, ip)
     await _ensure_not_throttled(db, settings, account_key, ip_key)
     user = await users.find_by_identifier(db, identifier)
@@ -91,17 +98,39 @@ async def login(
     if needs_rehash(user.password_hash):
         await users.set_password_hash(db, user.id, await hash_password(password))
     session_id = await repository.create_session(db, user.id, ip, user_agent)
+    audit.record(
+        db,
+        dataclasses.replace(actor, user_id=user.id),
+        "session.created",
+        "session",
+        session_id,
+        after={"user_id": str(user.id), "user_agent": user_agent},
+    )
     return await _issue_tokens(db, settings, user.id, session_id)
 
 
-async def refresh(db: AsyncSession, settings: Settings, refresh_token: str) -> TokenPair:
+async def refresh(
+    db: AsyncSession, settings: Settings, actor: Actor, refresh_token: str
+) -> TokenPair:
     """Rotate: the presented token is spent and a new one issued in the same session. A spent
-    token presented again means it was copied; the whole session is revoked."""
+    token presented again means it was copied; the whole session is revoked.
+
+    A rotation is not audited (it renews a session every few minutes; its creation and its end
+    are audited); a detected reuse is."""
     row = await repository.lock_refresh_token(db, hash_refresh_token(refresh_token))
     if row is None or row.session_revoked:
         raise Unauthorized("Invalid refresh token")
     if row.used_at is not None:
         await repository.revoke_session(db, row.session_id, "refresh_token_reuse")
+        # The caller holds a copied token: they are not known to be the session's user.
+        audit.record(
+            db,
+            actor,
+            "session.revoked",
+            "session",
+            row.session_id,
+            after={"user_id": str(row.user_id), "reason": "refresh_token_reuse"},
+        )
         raise Unauthorized("Refresh token reuse detected; the session has been revoked")
     if row.expires_at <= datetime.now(UTC):
         raise Unauthorized("The refresh token has expired; log in again")
@@ -113,16 +142,37 @@ async def refresh(db: AsyncSession, settings: Settings, refresh_token: str) -> T
     return await _issue_tokens(db, settings, row.user_id, row.session_id)
 
 
-async def logout(db: AsyncSession, principal: Principal) -> None:
+async def logout(db: AsyncSession, principal: Principal, actor: Actor) -> None:
     await repository.revoke_session(db, principal.session_id, "logout")
+    audit.record(
+        db,
+        actor,
+        "session.revoked",
+        "session",
+        principal.session_id,
+        after={"user_id": str(principal.id), "reason": "logout"},
+    )
 
 
-async def logout_everywhere(db: AsyncSession, principal: Principal) -> int:
-    return await repository.revoke_user_sessions(db, principal.id, "logout_all")
+async def logout_everywhere(db: AsyncSession, principal: Principal, actor: Actor) -> int:
+    revoked = await repository.revoke_user_sessions(db, principal.id, "logout_all")
+    audit.record(
+        db,
+        actor,
+        "user.sessions_revoked",
+        "user",
+        principal.id,
+        after={"reason": "logout_all", "sessions": revoked},
+    )
+    return revoked
 
 
 async def change_password(
-    db: AsyncSession, principal: Principal, current_password: str, new_password: str
+    db: AsyncSession,
+    principal: Principal,
+    actor: Actor,
+    current_password: str,
+    new_password: str,
 ) -> None:
     user = await users.find_user(db, principal.id)
     if user is None or not await verify_password(user.password_hash, current_password):
@@ -132,7 +182,16 @@ async def change_password(
         )
     users.check_password_policy(new_password, username=user.username, email=user.email)
     await users.set_password_hash(db, user.id, await hash_password(new_password))
-    await repository.revoke_user_sessions(db, user.id, "password_changed")
+    revoked = await repository.revoke_user_sessions(db, user.id, "password_changed")
+    # Never a hash in the audit log: only that it changed, and what that ended.
+    audit.record(
+        db,
+        actor,
+        "user.password_changed",
+        "user",
+        user.id,
+        after={"sessions_revoked": revoked},
+    )
 
 
 async def revoke_all_sessions(db: AsyncSession, user_id: uuid.UUID, reason: str) -> int:

@@ -1,9 +1,19 @@
-"""Who did something, from where: recorded with every audited change."""
+"""Who did something, from where: recorded with every audited change, every activity entry and
+every error log entry."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
+
+# An ASGI scope, typed without importing the web framework (services import this module).
+Scope = Mapping[str, Any]
+
+# Key in the request's state (`scope["state"]`) under which authentication leaves the caller's
+# user id: the only place code outside the endpoint (middleware, error handlers) can learn it.
+PRINCIPAL_ID = "principal_id"
 
 
 @dataclass(frozen=True, slots=True)
@@ -15,3 +25,41 @@ class Actor:
     @classmethod
     def system(cls) -> Actor:
         return cls(None, None, None)
+
+
+@dataclass(frozen=True, slots=True)
+class UnhandledError:
+    """What is known about a request whose error no handler expected."""
+
+    error_id: str
+    error: BaseException
+    user_id: uuid.UUID | None
+    method: str
+    path: str
+    route: str | None
+    request_id: str | None
+    ip: str | None
+    user_agent: str | None
+    query: list[tuple[str, str]]
+
+
+def principal_id(scope: Scope) -> uuid.UUID | None:
+    value: Any = scope.get("state", {}).get(PRINCIPAL_ID)
+    return value if isinstance(value, uuid.UUID) else None
+
+
+def route_template(scope: Scope) -> str | None:
+    """The matched route's path template (`/api/lessons/{lesson_id}`), None if none matched.
+
+    FastAPI leaves the route in the scope; its `path_format` is the path declared on its
+    router, prefix included. Every router here carries its full prefix and is included without
+    another one (tests/operations/test_routes.py checks it), so that is the served path."""
+    path_format = getattr(scope.get("route"), "path_format", None)
+    return path_format if isinstance(path_format, str) else None
+
+
+def client_ip(scope: Scope) -> str | None:
+    # uvicorn rewrites the client from X-Forwarded-For only for trusted proxies
+    # (FORWARDED_ALLOW_IPS), so this cannot be spoofed by a header.
+    client = scope.get("client")
+    return str(client[0]) if client else None

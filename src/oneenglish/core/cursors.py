@@ -10,15 +10,20 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-from datetime import datetime
-from typing import Annotated, Any
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import Annotated, Any, Generic, TypeVar
 
 import orjson
 from fastapi import Query
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from oneenglish.core.errors import BadRequest
 
 MAX_LIMIT = 100
+
+T = TypeVar("T")
+D = TypeVar("D")
 
 CursorParam = Annotated[
     str | None, Query(max_length=512, description="`next_cursor` of the previous page")
@@ -61,3 +66,54 @@ def older_than(timestamp: datetime, item_id: Any, field: str = "createdAt") -> d
 
 def codec_for(secret: str, purpose: str) -> CursorCodec:
     return CursorCodec(secret.encode(), purpose)
+
+
+class CursorPage(BaseModel, Generic[T]):
+    """One page of a newest-first list; `next_cursor` is null on the last page."""
+
+    items: list[T]
+    next_cursor: str | None
+
+
+def next_page(
+    documents: Sequence[D],
+    limit: int,
+    codec: CursorCodec,
+    position: Callable[[D], tuple[datetime, Any]],
+) -> tuple[list[D], str | None]:
+    """Split `limit + 1` fetched items into the page and the cursor after it (the extra item
+    only says that there is a next page)."""
+    page = list(documents[:limit])
+    if len(documents) <= limit or not page:
+        return page, None
+    return page, codec.encode(*position(page[-1]))
+
+
+def _as_utc(value: datetime) -> datetime:
+    # A datetime without an offset is read as UTC, the zone every stored timestamp is in.
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+UtcDatetime = Annotated[datetime, AfterValidator(_as_utc)]
+
+
+class NewestFirstQuery(BaseModel):
+    """Query parameters of a newest-first list with a time range; unknown parameters are a 422.
+    Domains extend it with their filters."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    from_: UtcDatetime | None = Field(
+        None, alias="from", description="Only entries at or after this time (ISO 8601)"
+    )
+    to: UtcDatetime | None = Field(None, description="Only entries before this time (ISO 8601)")
+    cursor: str | None = Field(
+        None, max_length=512, description="`next_cursor` of the previous page"
+    )
+    limit: int = Field(50, ge=1, le=MAX_LIMIT, description="Items per page")
+
+    @model_validator(mode="after")
+    def _from_not_after_to(self) -> NewestFirstQuery:
+        if self.from_ is not None and self.to is not None and self.from_ > self.to:
+            raise ValueError("`from` must not be after `to`")
+        return self

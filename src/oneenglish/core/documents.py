@@ -68,3 +68,8 @@ def storable_checker(max_bytes: int = MAX_BYTES) -> Callable[[dict[str, Any]], d
 
 
 StorableObject = Annotated[dict[str, Any], AfterValidator(storable_checker())]
+
+
+def storable_text(value: str, max_length: int) -> str:
+    """A string from a request, made storable: NUL replaced, length bounded."""
+    return value.replace("\x00", "\ufffd")[:max_length]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from http import HTTPStatus
 from typing import Any
 
@@ -16,8 +16,12 @@ from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
+from oneenglish.core.context import UnhandledError, client_ip, principal_id, route_template
 from oneenglish.core.errors import DomainError
 from oneenglish.core.logging import get_logger
+
+UnhandledErrorHook = Callable[[UnhandledError], object]
+UNHANDLED_ERROR_HOOK = "unhandled_error_hook"
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_TYPE_BASE = "https://oneenglish.dev/problems/"
@@ -145,6 +149,7 @@ async def _unhandled(request: Request, exc: Exception) -> Response:
     error_id = uuid.uuid4().hex
     log.error("unhandled error", error_id=error_id, exc_info=exc)
     request_id = getattr(request.state, "request_id", None)
+    _report_unhandled(request, exc, error_id, request_id)
     # This handler runs outside RequestContextMiddleware, which therefore cannot add the header.
     headers = {"X-Request-ID": request_id} if request_id else None
     return problem_response(
@@ -158,6 +163,32 @@ async def _unhandled(request: Request, exc: Exception) -> Response:
     )
 
 
+def _report_unhandled(
+    request: Request, exc: Exception, error_id: str, request_id: str | None
+) -> None:
+    """Hand the error to the hook (the error log); nothing it does may change the 500."""
+    hook: UnhandledErrorHook | None = getattr(request.app.state, UNHANDLED_ERROR_HOOK, None)
+    if hook is None:
+        return
+    try:
+        hook(
+            UnhandledError(
+                error_id=error_id,
+                error=exc,
+                user_id=principal_id(request.scope),
+                method=request.method,
+                path=request.url.path,
+                route=route_template(request.scope),
+                request_id=request_id,
+                ip=client_ip(request.scope),
+                user_agent=request.headers.get("user-agent"),
+                query=request.query_params.multi_items(),
+            )
+        )
+    except Exception as hook_error:  # the client still gets its 500 with the error_id
+        log.error("unhandled error not recorded", error_id=error_id, exc_info=hook_error)
+
+
 def _is_connection_error(orig: BaseException | None) -> bool:
     if orig is None:
         return False
@@ -167,7 +198,10 @@ def _is_connection_error(orig: BaseException | None) -> bool:
     return "Connection" in name or "CannotConnectNow" in name or "AdminShutdown" in name
 
 
-def register_problem_handlers(app: FastAPI) -> None:
+def register_problem_handlers(app: FastAPI, on_unhandled: UnhandledErrorHook | None = None) -> None:
+    """`on_unhandled` is told about every unhandled error; it must not block (it runs before
+    the 500 is sent) and may not raise (it is guarded anyway)."""
+    setattr(app.state, UNHANDLED_ERROR_HOOK, on_unhandled)
     app.add_exception_handler(DomainError, _domain_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)

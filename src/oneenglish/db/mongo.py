@@ -7,13 +7,18 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from pymongo import AsyncMongoClient, IndexModel
+from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import BulkWriteError
 
 from oneenglish.core.logging import get_logger
 from oneenglish.settings import Settings
 
 MongoDocument = dict[str, Any]
 Database = AsyncDatabase[MongoDocument]
+Collection = AsyncCollection[MongoDocument]
+
+DUPLICATE_KEY = 11000
 
 log = get_logger("oneenglish.mongo")
 
@@ -37,6 +42,20 @@ async def get_database(request: Request) -> Database:
 
 
 MongoDb = Annotated[Database, Depends(get_database)]
+
+
+async def insert_many_once(collection: Collection, documents: list[MongoDocument]) -> None:
+    """Insert documents that carry their own `_id`, unordered (one bad document does not stop
+    the others). A batch sent again after a lost answer finds some already there: those
+    duplicates are the idempotence working, not an error."""
+    try:
+        await collection.insert_many(documents, ordered=False)
+    except BulkWriteError as exc:
+        errors = exc.details.get("writeErrors", [])
+        if exc.details.get("writeConcernErrors") or any(
+            e.get("code") != DUPLICATE_KEY for e in errors
+        ):
+            raise
 
 
 @dataclass(frozen=True)
@@ -82,12 +101,14 @@ class Reference:
 
     Reconcile checks every such reference points at a row. References to users also drive
     erasure (their documents are deleted with the user, unless `erase` is off: audit logs) and
-    the data export."""
+    the data export (without the fields in `export_omits`: internals that are not the user's
+    data and must not reach a client, such as an error's stack)."""
 
     collection: str
     field: str
     table: str = "users"
     erase: bool = True
+    export_omits: tuple[str, ...] = ()
 
 
 _REFERENCES: dict[str, Reference] = {}

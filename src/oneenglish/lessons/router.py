@@ -100,8 +100,9 @@ async def put_progress(
     mongo: MongoDb,
     sagas: Sagas,
     principal: CurrentUser,
+    actor: CurrentActor,
 ) -> Response:
-    result = await learning.record_progress(db, mongo, sagas, principal, lesson_id, body)
+    result = await learning.record_progress(db, mongo, sagas, principal, actor, lesson_id, body)
     code = status.HTTP_200_OK if result.synced else status.HTTP_202_ACCEPTED
     return JSONResponse(result.model_dump(mode="json"), status_code=code)
 
@@ -118,5 +119,6 @@ async def submit_quiz(
     mongo: MongoDb,
     sagas: Sagas,
     principal: CurrentUser,
+    actor: CurrentActor,
 ) -> QuizResultOut:
-    return await learning.submit_quiz(db, mongo, sagas, principal, lesson_id, body)
+    return await learning.submit_quiz(db, mongo, sagas, principal, actor, lesson_id, body)

@@ -26,6 +26,9 @@ DEFAULT_PERMISSIONS: tuple[tuple[str, str, str], ...] = (
     ("courses", "delete", "Delete any course, even one with enrollments (forced)"),
     ("enrollments", "read", "Read the enrollments of any course"),
     ("enrollments", "delete", "Remove any learner from a course"),
+    ("activity", "read", "Read any user's activity"),
+    ("audit_logs", "read", "Read the audit log"),
+    ("error_logs", "read", "Read the error log"),
 )
 
 ALL = "*"

@@ -5,7 +5,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
-from oneenglish.auth.dependencies import Require
+from oneenglish.auth.dependencies import CurrentActor, Require
 from oneenglish.core.pagination import Page, Pagination
 from oneenglish.core.principal import Principal
 from oneenglish.db.postgres import DbSession
@@ -36,9 +36,12 @@ async def list_roles(
 
 @roles_router.post("", status_code=status.HTTP_201_CREATED, summary="Create a role")
 async def create_role(
-    body: RoleIn, db: DbSession, _: Annotated[Principal, Require("roles", "create")]
+    body: RoleIn,
+    db: DbSession,
+    actor: CurrentActor,
+    _: Annotated[Principal, Require("roles", "create")],
 ) -> RoleOut:
-    role = await service.create_role(db, body)
+    role = await service.create_role(db, actor, body)
     await db.commit()
     return RoleOut.model_validate(role)
 
@@ -59,9 +62,10 @@ async def update_role(
     role_id: uuid.UUID,
     body: RolePatch,
     db: DbSession,
+    actor: CurrentActor,
     _: Annotated[Principal, Require("roles", "update")],
 ) -> RoleOut:
-    role = await service.update_role(db, role_id, body)
+    role = await service.update_role(db, actor, role_id, body)
     await db.commit()
     return RoleOut.model_validate(role)
 
@@ -70,9 +74,12 @@ async def update_role(
     "/{role_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Delete a custom role"
 )
 async def delete_role(
-    role_id: uuid.UUID, db: DbSession, _: Annotated[Principal, Require("roles", "delete")]
+    role_id: uuid.UUID,
+    db: DbSession,
+    actor: CurrentActor,
+    _: Annotated[Principal, Require("roles", "delete")],
 ) -> None:
-    await service.delete_role(db, role_id)
+    await service.delete_role(db, actor, role_id)
     await db.commit()
 
 
@@ -81,9 +88,10 @@ async def set_role_permissions(
     role_id: uuid.UUID,
     body: PermissionNames,
     db: DbSession,
+    actor: CurrentActor,
     _: Annotated[Principal, Require("roles", "update")],
 ) -> PermissionNames:
-    names = await service.set_role_permissions(db, role_id, body.permissions)
+    names = await service.set_role_permissions(db, actor, role_id, body.permissions)
     await db.commit()
     return PermissionNames(permissions=names)
 
@@ -102,9 +110,12 @@ async def list_permissions(
 
 @permissions_router.post("", status_code=status.HTTP_201_CREATED, summary="Create a permission")
 async def create_permission(
-    body: PermissionIn, db: DbSession, _: Annotated[Principal, Require("permissions", "create")]
+    body: PermissionIn,
+    db: DbSession,
+    actor: CurrentActor,
+    _: Annotated[Principal, Require("permissions", "create")],
 ) -> PermissionOut:
-    permission = await service.create_permission(db, body)
+    permission = await service.create_permission(db, actor, body)
     await db.commit()
     return PermissionOut.model_validate(permission)
 
@@ -123,9 +134,10 @@ async def update_permission(
     permission_id: uuid.UUID,
     body: PermissionPatch,
     db: DbSession,
+    actor: CurrentActor,
     _: Annotated[Principal, Require("permissions", "update")],
 ) -> PermissionOut:
-    permission = await service.update_permission(db, permission_id, body)
+    permission = await service.update_permission(db, actor, permission_id, body)
     await db.commit()
     return PermissionOut.model_validate(permission)
 
@@ -136,7 +148,8 @@ async def update_permission(
 async def delete_permission(
     permission_id: uuid.UUID,
     db: DbSession,
+    actor: CurrentActor,
     _: Annotated[Principal, Require("permissions", "delete")],
 ) -> None:
-    await service.delete_permission(db, permission_id)
+    await service.delete_permission(db, actor, permission_id)
     await db.commit()

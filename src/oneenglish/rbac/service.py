@@ -9,6 +9,8 @@ from sqlalchemy import Select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from oneenglish.audit import service as audit
+from oneenglish.core.context import Actor
 from oneenglish.core.errors import Conflict, InvalidInput, NotFound
 from oneenglish.rbac import repository
 from oneenglish.rbac.defaults import ADMIN_ROLE, ALL, DEFAULT_PERMISSIONS, DEFAULT_ROLES
@@ -53,16 +55,27 @@ async def role_permissions(db: AsyncSession, role_id: uuid.UUID) -> list[str]:
     return await repository.permission_names_of_role(db, role_id)
 
 
-async def create_role(db: AsyncSession, data: RoleIn) -> Role:
+def _role_snapshot(role: Role) -> dict[str, object]:
+    return {"name": role.name, "description": role.description}
+
+
+def _permission_snapshot(permission: Permission) -> dict[str, object]:
+    return {"name": permission.name, "description": permission.description}
+
+
+async def create_role(db: AsyncSession, actor: Actor, data: RoleIn) -> Role:
     try:
         async with db.begin_nested():
-            return await repository.add_role(db, data.name, data.description, is_system=False)
+            role = await repository.add_role(db, data.name, data.description, is_system=False)
     except IntegrityError as exc:
         raise Conflict(f"A role named {data.name!r} exists", field="name") from exc
+    audit.record(db, actor, "role.created", "role", role.id, after=_role_snapshot(role))
+    return role
 
 
-async def update_role(db: AsyncSession, role_id: uuid.UUID, patch: RolePatch) -> Role:
+async def update_role(db: AsyncSession, actor: Actor, role_id: uuid.UUID, patch: RolePatch) -> Role:
     role = await get_role(db, role_id)
+    before = _role_snapshot(role)
     if patch.name is not None and patch.name != role.name:
         if role.is_system:
             raise Conflict(f"The default role {role.name!r} cannot be renamed")
@@ -75,25 +88,41 @@ async def update_role(db: AsyncSession, role_id: uuid.UUID, patch: RolePatch) ->
     except IntegrityError as exc:
         raise Conflict(f"A role named {patch.name!r} exists", field="name") from exc
     await db.refresh(role)
+    after = _role_snapshot(role)
+    if after != before:
+        audit.record(db, actor, "role.updated", "role", role.id, before=before, after=after)
     return role
 
 
-async def delete_role(db: AsyncSession, role_id: uuid.UUID) -> None:
+async def delete_role(db: AsyncSession, actor: Actor, role_id: uuid.UUID) -> None:
     role = await get_role(db, role_id)
     if role.is_system:
         raise Conflict(f"The default role {role.name!r} cannot be deleted")
+    before = {**_role_snapshot(role), "permissions": await role_permissions(db, role.id)}
     await repository.delete_role(db, role)
+    audit.record(db, actor, "role.deleted", "role", role_id, before=before)
 
 
 async def set_role_permissions(
-    db: AsyncSession, role_id: uuid.UUID, names: Sequence[str]
+    db: AsyncSession, actor: Actor, role_id: uuid.UUID, names: Sequence[str]
 ) -> list[str]:
     role = await get_role(db, role_id)
     if role.name == ADMIN_ROLE:
         raise Conflict("The admin role always holds every permission")
     permissions = await _permissions_named(db, names)
+    before = await role_permissions(db, role.id)
     await repository.replace_role_permissions(db, role.id, [p.id for p in permissions])
-    return sorted(p.name for p in permissions)
+    after = sorted(p.name for p in permissions)
+    audit.record(
+        db,
+        actor,
+        "role.permissions_set",
+        "role",
+        role.id,
+        before={"permissions": before},
+        after={"permissions": after},
+    )
+    return after
 
 
 async def set_user_roles(db: AsyncSession, user_id: uuid.UUID, names: Sequence[str]) -> list[str]:
@@ -153,7 +182,7 @@ async def get_permission(db: AsyncSession, permission_id: uuid.UUID) -> Permissi
     return permission
 
 
-async def create_permission(db: AsyncSession, data: PermissionIn) -> Permission:
+async def create_permission(db: AsyncSession, actor: Actor, data: PermissionIn) -> Permission:
     try:
         async with db.begin_nested():
             permission = await repository.add_permission(
@@ -162,24 +191,40 @@ async def create_permission(db: AsyncSession, data: PermissionIn) -> Permission:
     except IntegrityError as exc:
         raise Conflict(f"Permission {data.resource}:{data.action} exists", field="name") from exc
     await repository.grant_to_role(db, ADMIN_ROLE, [permission.name])
+    audit.record(
+        db,
+        actor,
+        "permission.created",
+        "permission",
+        permission.id,
+        after=_permission_snapshot(permission),
+    )
     return permission
 
 
 async def update_permission(
-    db: AsyncSession, permission_id: uuid.UUID, patch: PermissionPatch
+    db: AsyncSession, actor: Actor, permission_id: uuid.UUID, patch: PermissionPatch
 ) -> Permission:
     permission = await get_permission(db, permission_id)
+    before = _permission_snapshot(permission)
     permission.description = patch.description
     await db.flush()
     await db.refresh(permission)
+    after = _permission_snapshot(permission)
+    if after != before:
+        audit.record(
+            db, actor, "permission.updated", "permission", permission.id, before=before, after=after
+        )
     return permission
 
 
-async def delete_permission(db: AsyncSession, permission_id: uuid.UUID) -> None:
+async def delete_permission(db: AsyncSession, actor: Actor, permission_id: uuid.UUID) -> None:
     permission = await get_permission(db, permission_id)
     if (permission.resource, permission.action) in {(r, a) for r, a, _ in DEFAULT_PERMISSIONS}:
         raise Conflict(f"The built-in permission {permission.name} cannot be deleted")
+    before = _permission_snapshot(permission)
     await repository.delete_permission(db, permission)
+    audit.record(db, actor, "permission.deleted", "permission", permission_id, before=before)
 
 
 async def _permissions_named(db: AsyncSession, names: Sequence[str]) -> list[Permission]:

@@ -7,6 +7,7 @@ import orjson
 from fastapi import APIRouter, Query, status
 from starlette.responses import Response
 
+from oneenglish.activity.dependencies import ActivityLogDep
 from oneenglish.auth.dependencies import CurrentActor, CurrentUser, Require
 from oneenglish.core.pagination import Page, Pagination
 from oneenglish.core.principal import Principal
@@ -98,9 +99,16 @@ async def update_user(
     responses={409: {"description": "The last active administrator"}, **UNAVAILABLE},
 )
 async def delete_user(
-    user_id: uuid.UUID, db: DbSession, sagas: Sagas, principal: CurrentUser, actor: CurrentActor
+    user_id: uuid.UUID,
+    db: DbSession,
+    sagas: Sagas,
+    principal: CurrentUser,
+    actor: CurrentActor,
+    activity_log: ActivityLogDep,
 ) -> None:
     await erase_user(db, sagas, principal, actor, user_id)
+    # Not even this request's own entry may bring the erased user back into user_activities.
+    activity_log.forget(user_id)
 
 
 @router.get(

@@ -144,6 +144,7 @@ async def record_progress(
     mongo: Database,
     runner: SagaRunner,
     principal: Principal,
+    actor: Actor,
     lesson_id: uuid.UUID,
     body: ProgressIn,
 ) -> ProgressOut:
@@ -189,6 +190,22 @@ async def record_progress(
         subject_id=result.enrollment_id,
         lease_seconds=runner.settings.saga_recovery_window_seconds,
     )
+    audit.record(
+        db,
+        actor,
+        "progress.recorded",
+        "lesson_progress",
+        f"{principal.id}:{lesson_id}",
+        after={
+            "completed_steps": body.completed_steps,
+            "time_spent_seconds": body.time_spent_seconds,
+            "completed": body.completed,
+            # The notes are the learner's own words: kept in their progress (erased with
+            # them), not in the audit log, which is kept forever.
+            "notes_updated": body.notes is not None,
+            "course_progress": float(result.progress),
+        },
+    )
     await db.commit()
     synced = await runner.run_now(saga) == COMPLETED
     return ProgressOut(
@@ -215,6 +232,7 @@ async def submit_quiz(
     mongo: Database,
     runner: SagaRunner,
     principal: Principal,
+    actor: Actor,
     lesson_id: uuid.UUID,
     body: QuizIn,
 ) -> QuizResultOut:
@@ -254,6 +272,19 @@ async def submit_quiz(
         },
         subject_id=activity.enrollment_id,
         lease_seconds=runner.settings.saga_recovery_window_seconds,
+    )
+    audit.record(
+        db,
+        actor,
+        "quiz.submitted",
+        "quiz_attempt",
+        attempt_id,
+        after={
+            "lesson_id": str(lesson_id),
+            "score": score,
+            "max_score": max_score,
+            "percent": percent,
+        },
     )
     await db.commit()
     recorded = await runner.run_now(saga) == COMPLETED

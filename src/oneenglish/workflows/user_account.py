@@ -18,7 +18,7 @@ from oneenglish.audit import service as audit
 from oneenglish.auth import service as auth
 from oneenglish.core.logging import get_logger
 from oneenglish.core.principal import Principal, ensure_self_or_permitted
-from oneenglish.db.mongo import Database, user_references
+from oneenglish.db.mongo import Database, Reference, user_references
 from oneenglish.profiles import service as profiles
 from oneenglish.profiles.schemas import ProfileOut
 from oneenglish.user_settings import service as user_settings
@@ -77,14 +77,17 @@ async def export_user_data(
             "sessions": await auth.sessions_of_user(db, user_id),
         }
 
-    async def collection(name: str, field: str) -> tuple[str, list[dict[str, Any]]]:
-        cursor = mongo[name].find({field: uid}).limit(EXPORT_LIMIT_PER_COLLECTION)
-        return f"{name}", [doc async for doc in cursor]
+    async def collection(reference: Reference) -> tuple[str, list[dict[str, Any]]]:
+        omitted = {name: 0 for name in reference.export_omits} or None
+        cursor = (
+            mongo[reference.collection]
+            .find({reference.field: uid}, omitted)
+            .limit(EXPORT_LIMIT_PER_COLLECTION)
+        )
+        return reference.collection, [doc async for doc in cursor]
 
     async def mongo_part() -> dict[str, list[dict[str, Any]]]:
-        found = await asyncio.gather(
-            *(collection(ref.collection, ref.field) for ref in user_references())
-        )
+        found = await asyncio.gather(*(collection(ref) for ref in user_references()))
         documents: dict[str, list[dict[str, Any]]] = {}
         for name, docs in found:
             documents.setdefault(name, []).extend(docs)

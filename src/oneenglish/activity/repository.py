@@ -1,0 +1,38 @@
+"""The only code that touches user_activities."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from oneenglish.activity.models import COLLECTION
+from oneenglish.core.cursors import older_than
+from oneenglish.db.mongo import Database, MongoDocument, insert_many_once
+
+NEWEST_FIRST = [("timestamp", -1), ("_id", -1)]
+
+
+async def insert_many(db: Database, entries: list[MongoDocument]) -> None:
+    await insert_many_once(db[COLLECTION], entries)
+
+
+def list_query(
+    user_id: str, after: tuple[datetime, str] | None
+) -> tuple[dict[str, Any], list[tuple[str, int]]]:
+    """Filter and sort of a user's activity page (tests explain it against the indexes)."""
+    query: dict[str, Any] = {"userId": user_id}
+    if after is not None:
+        query.update(older_than(*after, field="timestamp"))
+    return query, NEWEST_FIRST
+
+
+async def find_page(
+    db: Database, user_id: str, after: tuple[datetime, str] | None, limit: int
+) -> list[MongoDocument]:
+    query, sort = list_query(user_id, after)
+    return await db[COLLECTION].find(query).sort(sort).limit(limit).to_list()
+
+
+async def delete_older_than(db: Database, cutoff: datetime) -> int:
+    result = await db[COLLECTION].delete_many({"timestamp": {"$lt": cutoff}})
+    return result.deleted_count

@@ -1,0 +1,69 @@
+"""The only code that touches error_logs."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from oneenglish.core.cursors import older_than
+from oneenglish.db.mongo import Database, MongoDocument, insert_many_once
+from oneenglish.error_logs.models import COLLECTION
+
+NEWEST_FIRST = [("timestamp", -1), ("_id", -1)]
+# The list leaves the stack out: it is read one error at a time.
+SUMMARY = {"stack": 0}
+
+
+async def insert_many(db: Database, entries: list[MongoDocument]) -> None:
+    await insert_many_once(db[COLLECTION], entries)
+
+
+def list_query(
+    *,
+    error_type: str | None,
+    user_id: str | None,
+    start: datetime | None,
+    end: datetime | None,
+    after: tuple[datetime, str] | None,
+) -> tuple[dict[str, Any], list[tuple[str, int]]]:
+    """Filter and sort of one page (tests explain every shape against the indexes)."""
+    query: dict[str, Any] = {}
+    if user_id is not None:
+        query["userId"] = user_id
+    if error_type is not None:
+        query["errorType"] = error_type
+    window: dict[str, datetime] = {}
+    if start is not None:
+        window["$gte"] = start
+    if end is not None:
+        window["$lt"] = end
+    if window:
+        query["timestamp"] = window
+    if after is not None:
+        query.update(older_than(*after, field="timestamp"))
+    return query, NEWEST_FIRST
+
+
+async def find_page(
+    db: Database,
+    *,
+    error_type: str | None,
+    user_id: str | None,
+    start: datetime | None,
+    end: datetime | None,
+    after: tuple[datetime, str] | None,
+    limit: int,
+) -> list[MongoDocument]:
+    query, sort = list_query(
+        error_type=error_type, user_id=user_id, start=start, end=end, after=after
+    )
+    return await db[COLLECTION].find(query, SUMMARY).sort(sort).limit(limit).to_list()
+
+
+async def get(db: Database, error_id: str) -> MongoDocument | None:
+    return await db[COLLECTION].find_one({"_id": error_id})
+
+
+async def delete_older_than(db: Database, cutoff: datetime) -> int:
+    result = await db[COLLECTION].delete_many({"timestamp": {"$lt": cutoff}})
+    return result.deleted_count

@@ -1,0 +1,53 @@
+"""Retention of the high-volume logs: activity (ACTIVITY_RETENTION_DAYS) and error logs
+(ERROR_LOG_RETENTION_DAYS). Audit logs are kept forever and never touched here.
+
+FerretDB has no TTL indexes, so expiry is a `delete_many` by timestamp, run by a maintenance
+loop in every API process (every LOG_PURGE_INTERVAL_SECONDS; the deletes are idempotent, so
+several processes doing it at once is harmless) and by `oneenglish purge-logs`. On a real
+MongoDB a TTL index would do the same; one code path for both is simpler."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from oneenglish.activity import service as activity
+from oneenglish.core.logging import get_logger
+from oneenglish.db.mongo import Database
+from oneenglish.error_logs import service as error_logs
+from oneenglish.settings import Settings
+
+log = get_logger("oneenglish.retention")
+
+
+@dataclass(frozen=True)
+class PurgeReport:
+    activities: int
+    error_logs: int
+
+
+async def purge_logs(db: Database, settings: Settings, now: datetime | None = None) -> PurgeReport:
+    now = now or datetime.now(UTC)
+    activities, errors = await asyncio.gather(
+        activity.purge_older_than(db, settings.activity_retention_days, now),
+        error_logs.purge_older_than(db, settings.error_log_retention_days, now),
+    )
+    return PurgeReport(activities=activities, error_logs=errors)
+
+
+async def purge_logs_forever(db: Database, settings: Settings) -> None:
+    """At start-up, then every LOG_PURGE_INTERVAL_SECONDS; a failed pass (MongoDB down) is
+    logged and tried again at the next interval."""
+    while True:
+        try:
+            report = await purge_logs(db, settings)
+            if report.activities or report.error_logs:
+                log.info(
+                    "expired log entries deleted",
+                    activities=report.activities,
+                    error_logs=report.error_logs,
+                )
+        except Exception as exc:  # the next pass retries; expiry is not urgent
+            log.warning("log purge failed", error=str(exc))
+        await asyncio.sleep(settings.log_purge_interval_seconds)
