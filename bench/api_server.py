@@ -53,7 +53,7 @@ class ApiServer:
         return self.process.pid
 
     def start(self) -> None:
-        with self.log_path.open("ab") as log:
+        with self.log_path.open("wb") as log:  # this run's log only
             self.process = subprocess.Popen(
                 [str(cli_path()), "serve"],
                 cwd=self.env.data_dir,
@@ -76,6 +76,14 @@ class ApiServer:
         raise ApiFailed(
             f"the API was not ready in {START_TIMEOUT_SECONDS:.0f} s; see {self.log_path}"
         )
+
+    def logged_errors(self) -> int:
+        """Lines the API logged at level error (unhandled exceptions, mostly)."""
+        try:
+            lines = self.log_path.read_text(errors="replace").splitlines()
+        except FileNotFoundError:
+            return 0
+        return sum('"level":"error"' in line for line in lines)
 
     def stop(self) -> None:
         if self.process is None or self.process.poll() is not None:

@@ -21,16 +21,17 @@ import psutil
 import uvloop
 
 from bench import results, wrk
-from bench.api_server import ApiServer
+from bench.api_server import ApiFailed, ApiServer
 from bench.data import LoadOutcome, ensure_loaded
 from bench.data import users as users_data
 from bench.data.scales import SCALES, Scale
 from bench.data.users import UsersSample
 from bench.databases import open_databases
-from bench.environment import MONGODB_PORT, POSTGRES_PORT, ROOT, BenchEnv
+from bench.environment import MONGODB_PORT, POSTGRES_PORT, ROOT, BenchEnv, CommandFailed
 from bench.runner import Load, run_scenarios
 from bench.scenarios import SCALE_SENSITIVE, SCENARIOS
 from bench.scenarios.base import Scenario
+from bench.wrk import WrkFailed
 
 FERRETDB_NOTE = (
     "MongoDB here is FerretDB 1.24 (PostgreSQL backend), which scans the whole collection for "
@@ -79,10 +80,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     if args.compare:
-        comparison = results.compare(SCALE_SENSITIVE)
+        comparison = results.compare({k: SCENARIOS[k].label for k in SCALE_SENSITIVE})
         print(comparison.text if comparison else "--compare needs results at both scales.")
         return
-    sys.exit(run(args))
+    try:
+        sys.exit(run(args))
+    except (CommandFailed, ApiFailed, WrkFailed) as exc:
+        print(f"bench: {exc}", file=sys.stderr)
+        sys.exit(2)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -123,15 +128,18 @@ def run(args: argparse.Namespace) -> int:
     report["run_seconds"] = round(time.perf_counter() - started, 1)
     stamp = started_at.strftime("%Y%m%dT%H%M%SZ")
     path = results.write(report, scale.name, stamp)
-    comparison = results.compare(SCALE_SENSITIVE)
+    comparison = results.compare({k: SCENARIOS[k].label for k in SCALE_SENSITIVE})
     if comparison:
         report["large_over_small_p50"] = comparison.ratios
         results.write(report, scale.name, stamp)
+    logged_errors = api.logged_errors()
     print()
     print(_title(report))
     print(results.table(outcomes))
     for line in _notes(outcomes):
         print(line)
+    if logged_errors:
+        print(f"the API logged {logged_errors} errors: {api.log_path.relative_to(ROOT)}")
     if comparison:
         print()
         print(comparison.text)

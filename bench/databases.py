@@ -15,7 +15,8 @@ import asyncpg
 from pymongo import AsyncMongoClient
 
 from oneenglish.db import mongo
-from oneenglish.settings import Settings
+from oneenglish.settings import LOCAL_PG_PASSWORD, LOCAL_PG_USER, Settings
+from oneenglish.stack.manager import FERRETDB_BACKING_DATABASE
 
 
 @dataclass(frozen=True)
@@ -50,3 +51,21 @@ async def open_databases(settings: Settings, pool_size: int) -> AsyncIterator[Da
         yield Databases(pool, client[settings.mongodb_database], settings)
     finally:
         await asyncio.gather(pool.close(), client.close())
+
+
+async def vacuum(settings: Settings) -> None:
+    """VACUUM ANALYZE the application's database and FerretDB's backing one.
+
+    FerretDB 1.24 scans a collection's whole table for every query, dead rows included: after
+    a wipe and a load, scans would be slower than the live data warrants until autovacuum
+    came by, and results would depend on the order of the runs."""
+    ferretdb = (
+        f"postgresql://{LOCAL_PG_USER}:{LOCAL_PG_PASSWORD}@127.0.0.1:"
+        f"{settings.local_postgres_port}/{FERRETDB_BACKING_DATABASE}"
+    )
+    for dsn in (asyncpg_dsn(settings), ferretdb):
+        conn = await asyncpg.connect(dsn)
+        try:
+            await conn.execute("VACUUM ANALYZE")
+        finally:
+            await conn.close()

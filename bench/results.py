@@ -132,7 +132,7 @@ class Comparison:
     ratios: dict[str, dict[str, float]]
 
 
-def compare(keys: tuple[str, ...]) -> Comparison | None:
+def compare(labels: dict[str, str]) -> Comparison | None:
     """p50 latency at large over small scale, from the newest result of each; None if a scale
     has no results yet."""
     small, large = latest("small"), latest("large")
@@ -146,9 +146,8 @@ def compare(keys: tuple[str, ...]) -> Comparison | None:
         f" {'floor small':>12} {'floor large':>12} {'ratio':>7}",
     ]
     ratios: dict[str, dict[str, float]] = {}
-    for key in keys:
+    for key, label in labels.items():
         s, g = by_key["small"].get(key), by_key["large"].get(key)
-        label = (g or s or {"label": f"({key})"})["label"]
         if not s or not g or "api" not in s or "api" not in g:
             lines.append(f"{label:<34} not measured at both scales yet")
             continue

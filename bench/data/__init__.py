@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from bench.data.scales import Scale
-from bench.databases import Databases
+from bench.databases import Databases, vacuum
 
 MARKER_DDL = """
 CREATE TABLE IF NOT EXISTS bench_datasets (
@@ -103,6 +103,8 @@ async def ensure_loaded(db: Databases, names: Sequence[str], scale: Scale) -> li
             _dependents(registry, dataset.name),
         )
         outcomes.append(LoadOutcome(dataset.name, expected, True, seconds))
+    if any(o.loaded for o in outcomes):
+        await vacuum(db.settings)
     return outcomes
 
 
