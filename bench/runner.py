@@ -84,7 +84,9 @@ async def run_scenarios(
     admin = await log_in(env.base_url, ADMIN_EMAIL, BENCH_PASSWORD)
     ctx = RunContext(env, scale, admin, users, run_tag=secrets.token_hex(3))
     outcomes: list[ScenarioOutcome] = []
-    async with open_databases(env.settings(), pool_size=load.concurrency) as db:
+    # Past 64, floor workers queue for a connection, as API requests queue for theirs; the
+    # bench PostgreSQL allows 200 connections in all (API pools and FerretDB's included).
+    async with open_databases(env.settings(), pool_size=min(load.concurrency, 64)) as db:
         for scenario in scenarios:
             reason = why_skipped(scenario, routes)
             if reason:

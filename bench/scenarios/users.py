@@ -113,7 +113,7 @@ async def create_user_floor(ctx: RunContext, db: Databases) -> FloorOp:
     numbers = itertools.count()
 
     async def create_user(rng: random.Random) -> None:
-        name = f"bf{ctx.run_tag}_{next(numbers)}_{rng.randrange(10_000)}"
+        name = f"bf{ctx.run_tag}_{next(numbers)}"
         email = f"bench-new-{name}@example.com"
         user_id, saga_id, audit_id = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
         async with db.pool.acquire() as conn:
