@@ -29,6 +29,7 @@ from bench.data.users import UsersSample
 from bench.databases import open_databases
 from bench.environment import MONGODB_PORT, POSTGRES_PORT, ROOT, BenchEnv, CommandFailed
 from bench.runner import Load, run_scenarios
+from bench.sampling import OUTSIDE_CPU_LIMIT
 from bench.scenarios import SCALE_SENSITIVE, SCENARIOS
 from bench.scenarios.base import Scenario
 from bench.wrk import WrkFailed
@@ -37,10 +38,6 @@ FERRETDB_NOTE = (
     "MongoDB here is FerretDB 1.24 (PostgreSQL backend), which scans the whole collection for "
     "every query, even by _id: latencies that grow with the data set measure FerretDB."
 )
-
-
-# Above this (% of one core), another workload shared the machine with a measurement.
-OUTSIDE_CPU_WARNING = 20.0
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -58,6 +55,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--concurrency", type=int, default=32, help="connections / workers")
     parser.add_argument("--duration", type=float, default=20.0, help="seconds per measurement")
     parser.add_argument("--warmup", type=float, default=5.0, help="seconds before each one")
+    parser.add_argument(
+        "--quiet-wait",
+        type=float,
+        default=30.0,
+        help="before each measurement, wait up to this many seconds while other processes "
+        f"keep more than {OUTSIDE_CPU_LIMIT:.0f} %% of a core busy (0: do not wait)",
+    )
     parser.add_argument(
         "--keep-stack", action="store_true", help="leave the bench databases running"
     )
@@ -95,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
     started_at = datetime.now(UTC)
     scale = SCALES[args.scale]
     scenarios = [SCENARIOS[k] for k in args.scenario_keys]
-    load = Load(args.concurrency, args.duration, args.warmup)
+    load = Load(args.concurrency, args.duration, args.warmup, args.quiet_wait)
     env = BenchEnv()
     load_average = [round(x, 2) for x in os.getloadavg()]
     wrk.ensure_installed()
@@ -177,6 +181,7 @@ def _report(
             "concurrency": load.concurrency,
             "duration_s": load.seconds,
             "warmup_s": load.warmup,
+            "quiet_wait_s": load.quiet_wait,
             "wrk_threads": load.wrk_threads,
             "api_workers": env.workers,
         },
@@ -220,7 +225,7 @@ def _notes(outcomes: list[results.ScenarioOutcome]) -> list[str]:
                 "API's overhead"
             )
         for phase, percent in o.outside_cpu_percent.items():
-            if percent > OUTSIDE_CPU_WARNING:
+            if percent > OUTSIDE_CPU_LIMIT:
                 notes.append(
                     f"warning: during {o.label}'s {phase} measurement, processes outside the "
                     f"benchmark used {percent:.0f} % of a core: its figures are disturbed"

@@ -18,7 +18,7 @@ from bench.data.users import UsersSample
 from bench.databases import Databases, open_databases
 from bench.environment import ADMIN_EMAIL, BENCH_PASSWORD, BenchEnv
 from bench.results import ScenarioOutcome
-from bench.sampling import Sampler, wait_until_idle
+from bench.sampling import OUTSIDE_CPU_LIMIT, Sampler, outside_cpu_percent, wait_until_idle
 from bench.scenarios.base import Caller, RunContext, Scenario
 
 
@@ -27,6 +27,7 @@ class Load:
     concurrency: int
     seconds: float
     warmup: float
+    quiet_wait: float = 0.0
 
     @property
     def wrk_threads(self) -> int:
@@ -101,14 +102,15 @@ async def measure(
     scenario: Scenario, ctx: RunContext, db: Databases, api: ApiServer, load: Load
 ) -> ScenarioOutcome:
     assert scenario.wrk is not None
-    outcome = ScenarioOutcome(scenario.key, scenario.label, facts=scenario.facts())
+    say = _progress(scenario)
     if scenario.cleanup:
         await scenario.cleanup(db)  # leftovers of an interrupted run
     plan = scenario.wrk(ctx)
-    say = _progress(scenario)
-    say(f"API: warm-up {load.warmup:.0f} s, then {load.seconds:.0f} s at {load.concurrency}")
     target = wrk.WrkTarget(ctx.env.base_url, ctx.env.run_dir, load.concurrency, load.wrk_threads)
     bench_pids = [os.getpid(), *ctx.env.database_pids()]
+    await until_quiet(bench_pids, load.quiet_wait, say)
+    outcome = ScenarioOutcome(scenario.key, scenario.label, facts=scenario.facts())
+    say(f"API: warm-up {load.warmup:.0f} s, then {load.seconds:.0f} s at {load.concurrency}")
     if load.warmup > 0:
         await wrk.run(plan, target, load.warmup)
     with Sampler(api.pid, bench_pids) as sampled:
@@ -126,8 +128,9 @@ async def measure(
     if scenario.cleanup:
         await scenario.cleanup(db)
     if scenario.floor is not None:
-        say(f"floor: warm-up {load.warmup:.0f} s, then {load.seconds:.0f} s")
         op = await scenario.floor(ctx, db)
+        await until_quiet(bench_pids, load.quiet_wait, say)
+        say(f"floor: warm-up {load.warmup:.0f} s, then {load.seconds:.0f} s")
         if load.warmup > 0:
             await floor.drive(op, load.concurrency, load.warmup)
         with Sampler(api.pid, bench_pids) as sampled:
@@ -140,6 +143,24 @@ async def measure(
         if scenario.cleanup:
             await scenario.cleanup(db)
     return outcome
+
+
+async def until_quiet(
+    bench_pids: Sequence[int], patience: float, say: Callable[[str], None]
+) -> None:
+    """Another test suite on the machine would distort the measurement: give it a chance to
+    finish first (the measurement is flagged afterwards if it did not)."""
+    waited = 0.0
+    while waited < patience:
+        busy = await outside_cpu_percent(bench_pids)
+        if busy < OUTSIDE_CPU_LIMIT:
+            return
+        if waited == 0:
+            say(
+                f"other processes keep {busy:.0f} % of a core busy; waiting up to "
+                f"{patience:.0f} s for a quieter machine"
+            )
+        waited += 2.0
 
 
 def _progress(scenario: Scenario) -> Callable[[str], None]:

@@ -20,6 +20,9 @@ from types import TracebackType
 
 import psutil
 
+# Above this (% of one core), another workload shared the machine with a measurement.
+OUTSIDE_CPU_LIMIT = 20.0
+
 
 def tree_cpu_seconds(root_pid: int) -> float:
     try:
@@ -120,3 +123,15 @@ async def wait_until_idle(pid: int, *, below_percent: float = 5.0, timeout: floa
             break
         previous = current
     return time.monotonic() - started
+
+
+async def outside_cpu_percent(bench_pids: Iterable[int], seconds: float = 2.0) -> float:
+    """CPU used by processes outside the benchmark over a short window; 100 = one core."""
+    pids = list(bench_pids)
+    started = time.monotonic()
+    bench = sum(tree_cpu_seconds(p) for p in pids)
+    machine = machine_busy_seconds()
+    await asyncio.sleep(seconds)
+    bench = sum(tree_cpu_seconds(p) for p in pids) - bench
+    machine = machine_busy_seconds() - machine
+    return max(0.0, 100 * (machine - bench) / (time.monotonic() - started))
