@@ -163,7 +163,9 @@ def compare(labels: dict[str, str]) -> Comparison | None:
                 f" {ratios[key]['floor']:>7.2f}"
             )
         lines.append(line)
-    if small["settings"] != large["settings"]:
+    # The settings that shape a measurement (not how long the harness waits before one).
+    shaping = ("concurrency", "duration_s", "warmup_s", "wrk_threads", "api_workers")
+    if any(small["settings"].get(k) != large["settings"].get(k) for k in shaping):
         lines.append(
             f"note: the runs differ in settings: small {small['settings']}, "
             f"large {large['settings']}"

@@ -40,8 +40,13 @@ def tree_cpu_seconds(root_pid: int) -> float:
 
 
 def machine_busy_seconds() -> float:
+    """CPU time spent running anything, over all cores (guest time is already in user time;
+    steal time is the hypervisor's, not this machine's processes')."""
     times = psutil.cpu_times()
-    return float(sum(times)) - times.idle - getattr(times, "iowait", 0.0)
+    busy = times.user + times.system
+    for extra in ("nice", "irq", "softirq"):
+        busy += getattr(times, extra, 0.0)
+    return float(busy)
 
 
 class Sampler:
