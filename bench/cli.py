@@ -1,7 +1,7 @@
 """`python -m bench` (what `make bench` runs): provision, load, serve, measure, report.
 
 python -m bench [--scale small|large] [--scenarios a,b,g] [--concurrency 32]
-                [--duration 20] [--warmup 5] [--keep-stack]
+                [--duration 20] [--warmup 5] [--quiet-wait 30] [--keep-stack]
 python -m bench --compare     # p50 at large vs small scale, from bench/results/
 """
 
@@ -215,7 +215,7 @@ def _notes(outcomes: list[results.ScenarioOutcome]) -> list[str]:
             notes.append(
                 f"note: {o.label} is bound by Argon2: {a2['type']} t={a2['time_cost']}, "
                 f"m={a2['memory_cost_kib'] // 1024} MiB, p={a2['parallelism']} (argon2-cffi "
-                f"defaults); one hash takes {a2['one_hash_ms_idle']} ms on an idle core here"
+                f"defaults); one hash took {a2['one_hash_ms']} ms here just before the measurement"
             )
         # Argon2-bound floors are meant to use the CPU; the others should be waiting on I/O.
         if o.floor is not None and o.floor.cpu_percent > 90 and not a2:

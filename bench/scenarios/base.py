@@ -80,7 +80,8 @@ def principal_sql() -> str:
 
 
 def argon2_parameters() -> dict[str, Any]:
-    """What the application hashes with (argon2-cffi's defaults), and one hash's time here."""
+    """What the application hashes with (argon2-cffi's defaults), and how long one hash takes
+    on this machine (the median of three, the API idle)."""
     hasher = argon2.PasswordHasher()
     samples = []
     for _ in range(3):
@@ -95,6 +96,6 @@ def argon2_parameters() -> dict[str, Any]:
             "parallelism": hasher.parallelism,
             "hash_len": hasher.hash_len,
             "salt_len": hasher.salt_len,
-            "one_hash_ms_idle": round(sorted(samples)[1], 1),
+            "one_hash_ms": round(sorted(samples)[1], 1),
         }
     }
