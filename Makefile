@@ -57,6 +57,11 @@ stack-status: deps ## Show the local databases
 migrate: deps ## Apply migrations and MongoDB indexes to the configured databases
 	$(BIN)/oneenglish migrate
 
+SCALE ?= small
+BENCH_ARGS ?=
+bench: deps ## Benchmarks on their own stack (SCALE=small|large, BENCH_ARGS=...; bench/README.md)
+	$(BIN)/python -m bench --scale $(SCALE) $(BENCH_ARGS)
+
 clean-data: ## Stop the stack and delete .data (all local databases and built binaries)
 	-$(BIN)/oneenglish stack down
 	rm -rf .data

@@ -1,0 +1,250 @@
+"""`python -m bench` (what `make bench` runs): provision, load, serve, measure, report.
+
+python -m bench [--scale small|large] [--scenarios a,b,g] [--concurrency 32]
+                [--duration 20] [--warmup 5] [--quiet-wait 30] [--keep-stack]
+python -m bench --compare     # p50 at large vs small scale, from bench/results/
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import re
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+import psutil
+import uvloop
+
+from bench import results, wrk
+from bench.api_server import ApiFailed, ApiServer
+from bench.data import LoadOutcome, ensure_loaded
+from bench.data import users as users_data
+from bench.data.scales import SCALES, Scale
+from bench.data.users import UsersSample
+from bench.databases import open_databases
+from bench.environment import MONGODB_PORT, POSTGRES_PORT, ROOT, BenchEnv, CommandFailed
+from bench.runner import Load, run_scenarios
+from bench.sampling import OUTSIDE_CPU_LIMIT
+from bench.scenarios import SCALE_SENSITIVE, SCENARIOS
+from bench.scenarios.base import Scenario
+from bench.wrk import WrkFailed
+
+FERRETDB_NOTE = (
+    "MongoDB here is FerretDB 1.24 (PostgreSQL backend), which scans the whole collection for "
+    "every query, even by _id: latencies that grow with the data set measure FerretDB."
+)
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench",
+        description="Benchmark the API against the same database work done directly (the "
+        "floor). See bench/README.md.",
+    )
+    parser.add_argument("--scale", choices=sorted(SCALES), default="small")
+    parser.add_argument(
+        "--scenarios",
+        default=",".join(SCENARIOS),
+        help="letters, comma-separated (default: all; those not built yet are skipped)",
+    )
+    parser.add_argument("--concurrency", type=int, default=32, help="connections / workers")
+    parser.add_argument("--duration", type=float, default=20.0, help="seconds per measurement")
+    parser.add_argument("--warmup", type=float, default=5.0, help="seconds before each one")
+    parser.add_argument(
+        "--quiet-wait",
+        type=float,
+        default=30.0,
+        help="before each measurement, wait up to this many seconds while other processes "
+        f"keep more than {OUTSIDE_CPU_LIMIT:.0f} %% of a core busy (0: do not wait)",
+    )
+    parser.add_argument(
+        "--keep-stack", action="store_true", help="leave the bench databases running"
+    )
+    parser.add_argument(
+        "--compare",
+        action="store_true",
+        help="only print p50 at large vs small scale from the newest results of each",
+    )
+    args = parser.parse_args(argv)
+    keys = [k.strip().lower() for k in args.scenarios.split(",") if k.strip()]
+    unknown = [k for k in keys if k not in SCENARIOS]
+    if unknown:
+        parser.error(f"unknown scenarios {unknown}; choose from {','.join(SCENARIOS)}")
+    if args.concurrency < 1 or args.duration < 1 or args.warmup < 0:
+        parser.error("--concurrency and --duration must be positive, --warmup not negative")
+    args.scenario_keys = keys
+    return args
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    if args.compare:
+        comparison = results.compare({k: SCENARIOS[k].label for k in SCALE_SENSITIVE})
+        print(comparison.text if comparison else "--compare needs results at both scales.")
+        return
+    try:
+        sys.exit(run(args))
+    except (CommandFailed, ApiFailed, WrkFailed) as exc:
+        print(f"bench: {exc}", file=sys.stderr)
+        sys.exit(2)
+
+
+def run(args: argparse.Namespace) -> int:
+    started = time.perf_counter()
+    started_at = datetime.now(UTC)
+    scale = SCALES[args.scale]
+    scenarios = [SCENARIOS[k] for k in args.scenario_keys]
+    load = Load(args.concurrency, args.duration, args.warmup, args.quiet_wait)
+    env = BenchEnv()
+    load_average = [round(x, 2) for x in os.getloadavg()]
+    wrk.ensure_installed()
+    print(
+        f"bench: scale {scale.name} {scale.summary()}, scenarios {','.join(args.scenario_keys)}, "
+        f"concurrency {load.concurrency}, {load.seconds:.0f} s each after {load.warmup:.0f} s "
+        f"of warm-up, API with {env.workers} workers on :{env.base_url.rsplit(':', 1)[1]}",
+        flush=True,
+    )
+    api = ApiServer(env)
+    try:
+        env.provision()
+        loaded, users, load_seconds = uvloop.run(_load(env, scale, scenarios))
+        for outcome in loaded:
+            state = f"loaded in {outcome.seconds:.1f} s" if outcome.loaded else "already loaded"
+            print(f"data set {outcome.name}: {outcome.rows} rows, {state}", flush=True)
+        api.start()
+        outcomes = uvloop.run(run_scenarios(env, api, scale, users, scenarios, load))
+    finally:
+        api.stop()
+        if args.keep_stack:
+            print(
+                f"bench stack left running (PostgreSQL :{POSTGRES_PORT}, "
+                f"FerretDB :{MONGODB_PORT}); `make bench` reuses it"
+            )
+        else:
+            env.stack_down()
+    report = _report(scale, load, env, started_at, loaded, load_seconds, outcomes)
+    report["machine"]["load_average_at_start"] = load_average
+    report["run_seconds"] = round(time.perf_counter() - started, 1)
+    stamp = started_at.strftime("%Y%m%dT%H%M%SZ")
+    path = results.write(report, scale.name, stamp)
+    comparison = results.compare({k: SCENARIOS[k].label for k in SCALE_SENSITIVE})
+    if comparison:
+        report["large_over_small_p50"] = comparison.ratios
+        results.write(report, scale.name, stamp)
+    logged_errors = api.logged_errors()
+    print()
+    print(_title(report))
+    print(results.table(outcomes))
+    for line in _notes(outcomes):
+        print(line)
+    if logged_errors:
+        print(f"the API logged {logged_errors} errors: {api.log_path.relative_to(ROOT)}")
+    if comparison:
+        print()
+        print(comparison.text)
+    print(f"\nresults: {path.relative_to(ROOT)} (run took {report['run_seconds']:.0f} s)")
+    return 0
+
+
+async def _load(
+    env: BenchEnv, scale: Scale, scenarios: list[Scenario]
+) -> tuple[list[LoadOutcome], UsersSample, float]:
+    needed = sorted({d for s in scenarios if s.implemented for d in s.datasets} | {"users"})
+    started = time.perf_counter()
+    async with open_databases(env.settings(), pool_size=4) as db:
+        loaded = await ensure_loaded(db, needed, scale)
+        users = await users_data.sample(db, env.run_dir)
+    return loaded, users, time.perf_counter() - started
+
+
+def _report(
+    scale: Scale,
+    load: Load,
+    env: BenchEnv,
+    started_at: datetime,
+    loaded: list[LoadOutcome],
+    load_seconds: float,
+    outcomes: list[results.ScenarioOutcome],
+) -> dict[str, Any]:
+    return {
+        "started_at": started_at.isoformat(),
+        "scale": scale.name,
+        "data": scale.summary(),
+        "data_sets": [o.__dict__ for o in loaded],
+        "load_seconds": round(load_seconds, 1),
+        "settings": {
+            "concurrency": load.concurrency,
+            "duration_s": load.seconds,
+            "warmup_s": load.warmup,
+            "quiet_wait_s": load.quiet_wait,
+            "wrk_threads": load.wrk_threads,
+            "api_workers": env.workers,
+        },
+        "machine": {
+            "cores": os.cpu_count(),
+            "memory_gib": round(psutil.virtual_memory().total / 1024**3, 1),
+            "python": platform.python_version(),
+            "wrk": wrk.version(),
+            "mongodb_server": f"FerretDB {_ferretdb_version()} (PostgreSQL backend)",
+        },
+        "git_commit": _git_commit(),
+        "note": FERRETDB_NOTE,
+        "scenarios": [o.to_json() for o in outcomes],
+    }
+
+
+def _title(report: dict[str, Any]) -> str:
+    s = report["settings"]
+    return (
+        f"scale {report['scale']} ({report['data']['users']:,} users), {s['concurrency']} "
+        f"connections, {s['duration_s']:.0f} s per measurement, {s['api_workers']} API workers, "
+        f"{report['machine']['cores']} cores; data load {report['load_seconds']:.1f} s"
+    )
+
+
+def _notes(outcomes: list[results.ScenarioOutcome]) -> list[str]:
+    notes = [f"note: {FERRETDB_NOTE}"]
+    for o in outcomes:
+        a2 = o.facts.get("argon2")
+        if a2:
+            notes.append(
+                f"note: {o.label} is bound by Argon2: {a2['type']} t={a2['time_cost']}, "
+                f"m={a2['memory_cost_kib'] // 1024} MiB, p={a2['parallelism']} (argon2-cffi "
+                f"defaults); one hash took {a2['one_hash_ms']} ms here just before the measurement"
+            )
+        # Argon2-bound floors are meant to use the CPU; the others should be waiting on I/O.
+        if o.floor is not None and o.floor.cpu_percent > 90 and not a2:
+            notes.append(
+                f"note: {o.label}'s floor used {o.floor.cpu_percent:.0f} % CPU in one process: "
+                "it may be limited by its own client, so the API/floor ratio understates the "
+                "API's overhead"
+            )
+        for phase, percent in o.outside_cpu_percent.items():
+            if percent > OUTSIDE_CPU_LIMIT:
+                notes.append(
+                    f"warning: during {o.label}'s {phase} measurement, processes outside the "
+                    f"benchmark used {percent:.0f} % of a core: its figures are disturbed"
+                )
+    notes.extend(f"errors: {line}" for line in results.failures(outcomes))
+    return notes
+
+
+def _ferretdb_version() -> str:
+    go_mod = (ROOT / "tools" / "ferretdb" / "go.mod").read_text()
+    found = re.search(r"github\.com/FerretDB/FerretDB\s+v(\S+)", go_mod)
+    return found.group(1) if found else "(unknown version)"
+
+
+def _git_commit() -> str:
+    result = subprocess.run(
+        ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return result.stdout.strip() or "unknown"

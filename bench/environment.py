@@ -1,0 +1,127 @@
+"""Where the benchmark runs: its own stack, ports and settings, apart from development and tests.
+
+Every `oneenglish` command the harness runs gets the same environment, built here, and runs
+with the bench data directory as its working directory: a developer's `.env` (which could point
+DATABASE_URL at their own server) and settings exported in their shell must not leak in.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from oneenglish.settings import Settings
+from oneenglish.stack.manager import Stack
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# The one password of every account the benchmark creates or loads. The bench databases listen
+# on loopback only and hold nothing but generated data.
+BENCH_PASSWORD = "Oe-Load-Test-2026!"  # noqa: S105
+ADMIN_EMAIL = "bench-admin@example.com"
+ADMIN_USERNAME = "bench_admin"
+
+POSTGRES_PORT = 55450
+MONGODB_PORT = 57050
+MONGODB_DATABASE = "oneenglish_bench"
+API_PORT = 8050
+# Long enough that the administrator's one login outlives every scenario of a run.
+ACCESS_TOKEN_TTL_SECONDS = 3600
+
+
+class CommandFailed(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class BenchEnv:
+    data_dir: Path = ROOT / ".data" / "bench"
+    workers: int = field(default_factory=lambda: os.cpu_count() or 1)
+    # Fresh for every run: production settings refuse a weak or default key.
+    secret_key: str = field(default_factory=lambda: secrets.token_urlsafe(36))
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{API_PORT}"
+
+    @property
+    def run_dir(self) -> Path:
+        """Files handed to wrk (ids, emails) and the API's log."""
+        return self.data_dir / "run"
+
+    def variables(self) -> dict[str, str]:
+        return {
+            "DATA_DIR": str(self.data_dir),
+            "LOCAL_POSTGRES_PORT": str(POSTGRES_PORT),
+            "LOCAL_MONGODB_PORT": str(MONGODB_PORT),
+            "MONGODB_DATABASE": MONGODB_DATABASE,
+            "ENVIRONMENT": "production",
+            "SECRET_KEY": self.secret_key,
+            "HOST": "127.0.0.1",
+            "PORT": str(API_PORT),
+            "WORKERS": str(self.workers),
+            "LOG_LEVEL": "WARNING",
+            "ACCESS_TOKEN_TTL_SECONDS": str(ACCESS_TOKEN_TTL_SECONDS),
+        }
+
+    def process_env(self) -> dict[str, str]:
+        setting_names = {name.upper() for name in Settings.model_fields}
+        inherited = {k: v for k, v in os.environ.items() if k.upper() not in setting_names}
+        return {**inherited, **self.variables()}
+
+    def settings(self) -> Settings:
+        """The same settings in this process (for the loader and the floor)."""
+        values: dict[str, Any] = {k.lower(): v for k, v in self.variables().items()}
+        return Settings(_env_file=None, database_url=None, mongodb_url=None, **values)
+
+    def prepare(self) -> None:
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+
+    def oneenglish(self, *args: str) -> str:
+        """Run an `oneenglish` command against the bench stack; its output, or CommandFailed."""
+        result = subprocess.run(
+            [str(cli_path()), *args],
+            cwd=self.data_dir,
+            env=self.process_env(),
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if result.returncode != 0:
+            raise CommandFailed(
+                f"oneenglish {' '.join(args[:2])} failed ({result.returncode}):\n"
+                f"{result.stdout[-2000:]}{result.stderr[-4000:]}"
+            )
+        return result.stdout
+
+    def provision(self) -> None:
+        """Start the bench stack, migrate it and make sure the bench administrator exists."""
+        self.prepare()
+        print(self.oneenglish("stack", "up").rstrip())
+        self.oneenglish("migrate")
+        self.oneenglish(
+            "create-admin",
+            "--email",
+            ADMIN_EMAIL,
+            "--username",
+            ADMIN_USERNAME,
+            "--password",
+            BENCH_PASSWORD,
+        )
+
+    def database_pids(self) -> list[int]:
+        """The bench PostgreSQL's postmaster and FerretDB, while they run."""
+        stack = Stack(self.settings())
+        return [pid for pid in (stack.postgres.pid(), stack.ferretdb.pid()) if pid is not None]
+
+    def stack_down(self) -> None:
+        print(self.oneenglish("stack", "down").rstrip())
+
+
+def cli_path() -> Path:
+    return Path(sys.executable).parent / "oneenglish"

@@ -1,0 +1,23 @@
+"""Every scenario of issue 7, by letter. Add a scenario by defining it in a module of this
+package and listing it here; see planned.py for the ones still to write."""
+
+from __future__ import annotations
+
+from bench.scenarios import auth, planned, users
+from bench.scenarios.base import Scenario
+
+SCENARIOS: dict[str, Scenario] = {
+    s.key: s
+    for s in (
+        users.READ_ACCOUNT,
+        users.CREATE_USER,
+        planned.LESSON,
+        planned.LESSON_PROGRESS,
+        planned.COURSE_LIST,
+        planned.CONVERSATION_PAGE,
+        auth.LOGIN,
+    )
+}
+
+# The issue asks how these slow down from the small to the large data set.
+SCALE_SENSITIVE = ("a", "f")
