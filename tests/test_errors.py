@@ -99,3 +99,23 @@ async def test_client_request_id_is_echoed_when_safe(client: httpx.AsyncClient) 
     assert response.headers["x-request-id"] == "abc-123"
     unsafe = await client.get("/health", headers={"x-request-id": "a b;<script>"})
     assert unsafe.headers["x-request-id"] != "a b;<script>"
+
+
+async def test_an_exhausted_connection_pool_is_a_503_not_a_500(migrated: Settings) -> None:
+    tiny = migrated.model_copy(
+        update={"db_pool_size": 1, "db_max_overflow": 0, "db_pool_timeout": 0.3}
+    )
+    application = create_app(tiny)
+    async with application.router.lifespan_context(application):
+        transport = httpx.ASGITransport(app=application, raise_app_exceptions=False)
+        async with (
+            httpx.AsyncClient(transport=transport, base_url="http://t") as client,
+            application.state.engine.connect() as held,  # the pool's only connection, kept busy
+        ):
+            await held.exec_driver_sql("SELECT 1")
+            response = await client.post(
+                "/api/auth/login", json={"email": "a@example.com", "password": "Whatever-123"}
+            )
+    assert response.status_code == 503
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.headers["retry-after"]

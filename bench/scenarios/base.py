@@ -18,7 +18,7 @@ from bench.databases import Databases
 from bench.environment import BENCH_PASSWORD, BenchEnv
 from bench.floor import FloorOp
 from bench.wrk import WrkPlan
-from oneenglish.auth.repository import _PRINCIPAL_SQL
+from oneenglish.auth.repository import PRINCIPAL_SQL
 
 
 @dataclass(frozen=True)
@@ -70,7 +70,7 @@ def principal_sql() -> str:
 
     Taken from the application rather than copied, so the floor keeps doing what the API does
     when that query changes."""
-    sql = str(_PRINCIPAL_SQL.text)
+    sql = str(PRINCIPAL_SQL.text)
     for number, name in enumerate(("user_id", "session_id"), start=1):
         sql = sql.replace(f":{name}", f"${number}")
     leftover = re.findall(r"(?<![:\w]):[A-Za-z_]\w*", sql)

@@ -12,6 +12,7 @@ from pymongo import AsyncMongoClient
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from oneenglish import models, workflows
+from oneenglish.core.security import configure_hashing
 from oneenglish.db import mongo, postgres
 from oneenglish.sagas.runner import SagaRunner
 from oneenglish.settings import Settings
@@ -31,6 +32,7 @@ class Resources:
 async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
     models.load_all()
     workflows.load_all()
+    configure_hashing(settings.password_hash_threads)
     engine = postgres.create_engine(settings)
     client = mongo.create_client(settings)
     sessionmaker = postgres.create_sessionmaker(engine)

@@ -35,6 +35,8 @@ class Settings(BaseSettings):
 
     db_pool_size: int = Field(10, ge=1, le=200)
     db_max_overflow: int = Field(10, ge=0, le=200)
+    # How long a request waits for a free PostgreSQL connection before it gets a 503 (seconds).
+    db_pool_timeout: float = Field(10.0, gt=0, le=120)
     mongodb_max_pool_size: int = Field(50, ge=1, le=1000)
     # Upper bound for a database call made by the health check (seconds).
     health_timeout: float = Field(2.0, gt=0, le=30)
@@ -43,6 +45,9 @@ class Settings(BaseSettings):
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_json: bool = True
+
+    # Argon2 hashes running at once per process (each holds 64 MiB and a core); 0 = one per core.
+    password_hash_threads: int = Field(0, ge=0, le=64)
 
     # Larger request bodies are refused with 413 before they are read (chat allows 64 KiB).
     max_request_body_bytes: int = Field(1024 * 1024, ge=1024, le=100 * 1024 * 1024)

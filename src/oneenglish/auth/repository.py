@@ -24,7 +24,7 @@ class PrincipalRow:
 
 # Authentication is the one place that reads identity, the login session and the grants
 # together, on every request; one statement keeps it to a single round trip.
-_PRINCIPAL_SQL = text(
+PRINCIPAL_SQL = text(
     """
     SELECT u.id, u.email, u.username,
            coalesce((SELECT array_agg(r.name ORDER BY r.name)
@@ -50,7 +50,7 @@ _PRINCIPAL_SQL = text(
 async def load_principal(
     db: AsyncSession, user_id: uuid.UUID, session_id: uuid.UUID
 ) -> PrincipalRow | None:
-    row = (await db.execute(_PRINCIPAL_SQL, {"user_id": user_id, "session_id": session_id})).first()
+    row = (await db.execute(PRINCIPAL_SQL, {"user_id": user_id, "session_id": session_id})).first()
     if row is None:
         return None
     return PrincipalRow(row.id, row.email, row.username, list(row.roles), list(row.permissions))

@@ -25,6 +25,7 @@ from oneenglish.core.security import (
     new_refresh_token,
     verify_password,
 )
+from oneenglish.db.postgres import release_connection
 from oneenglish.settings import Settings
 from oneenglish.users import service as users
 
@@ -87,26 +88,30 @@ async def login(
     account_key, ip_key = _throttle_keys(identifier, ip)
     await _ensure_not_throttled(db, settings, account_key, ip_key)
     user = await users.find_by_identifier(db, identifier)
+    user_id, stored_hash = (user.id, user.password_hash) if user else (None, None)
+    active = user is not None and user.is_active
+    await release_connection(db)  # no connection is held while Argon2 runs
     # Unknown accounts are verified against a dummy hash: same answer, same time.
-    valid = await verify_password(user.password_hash if user else None, password)
-    if user is None or not valid or not user.is_active:
+    valid = await verify_password(stored_hash, password)
+    if user_id is None or stored_hash is None or not valid or not active:
         await repository.record_failure(
             db, [account_key, ip_key], settings.login_failure_window_seconds
         )
         raise Unauthorized(BAD_CREDENTIALS)
+    new_hash = await hash_password(password) if needs_rehash(stored_hash) else None
     await repository.clear_failures(db, account_key)
-    if needs_rehash(user.password_hash):
-        await users.set_password_hash(db, user.id, await hash_password(password))
-    session_id = await repository.create_session(db, user.id, ip, user_agent)
+    if new_hash is not None:
+        await users.set_password_hash(db, user_id, new_hash)
+    session_id = await repository.create_session(db, user_id, ip, user_agent)
     audit.record(
         db,
-        dataclasses.replace(actor, user_id=user.id),
+        dataclasses.replace(actor, user_id=user_id),
         "session.created",
         "session",
         session_id,
-        after={"user_id": str(user.id), "user_agent": user_agent},
+        after={"user_id": str(user_id), "user_agent": user_agent},
     )
-    return await _issue_tokens(db, settings, user.id, session_id)
+    return await _issue_tokens(db, settings, user_id, session_id)
 
 
 async def refresh(
@@ -175,21 +180,26 @@ async def change_password(
     new_password: str,
 ) -> None:
     user = await users.find_user(db, principal.id)
-    if user is None or not await verify_password(user.password_hash, current_password):
+    if user is None:
+        raise Unauthorized("The account no longer exists")
+    user_id, stored_hash, username, email = user.id, user.password_hash, user.username, user.email
+    await release_connection(db)  # no connection is held while Argon2 runs
+    if not await verify_password(stored_hash, current_password):
         raise InvalidInput(
             "The current password is incorrect",
             errors=[{"loc": ["body", "current_password"], "msg": "incorrect"}],
         )
-    users.check_password_policy(new_password, username=user.username, email=user.email)
-    await users.set_password_hash(db, user.id, await hash_password(new_password))
-    revoked = await repository.revoke_user_sessions(db, user.id, "password_changed")
+    users.check_password_policy(new_password, username=username, email=email)
+    new_hash = await hash_password(new_password)
+    await users.set_password_hash(db, user_id, new_hash)
+    revoked = await repository.revoke_user_sessions(db, user_id, "password_changed")
     # Never a hash in the audit log: only that it changed, and what that ended.
     audit.record(
         db,
         actor,
         "user.password_changed",
         "user",
-        user.id,
+        user_id,
         after={"sessions_revoked": revoked},
     )
 

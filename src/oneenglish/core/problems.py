@@ -13,6 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict
 from pymongo.errors import ConnectionFailure
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
@@ -134,6 +135,21 @@ async def _postgres_error(request: Request, exc: Exception) -> Response:
     return await _unhandled(request, exc)
 
 
+async def _pool_exhausted(request: Request, exc: Exception) -> Response:
+    # Every connection of this process's pool stayed busy for DB_POOL_TIMEOUT: overload, which
+    # a client should meet with a retry later, not a server error.
+    log.warning("postgresql pool exhausted", error=str(exc))
+    return problem_response(
+        request,
+        503,
+        "unavailable",
+        "Service unavailable",
+        "The server is busy; nothing was changed. Retry shortly.",
+        headers={"Retry-After": "2"},
+        database="PostgreSQL",
+    )
+
+
 async def _mongo_error(request: Request, exc: Exception) -> Response:
     log.warning("mongodb unavailable", error=str(exc))
     return database_outage_problem(request, "MongoDB")
@@ -206,6 +222,7 @@ def register_problem_handlers(app: FastAPI, on_unhandled: UnhandledErrorHook | N
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(DBAPIError, _postgres_error)
+    app.add_exception_handler(PoolTimeout, _pool_exhausted)
     app.add_exception_handler(ConnectionFailure, _mongo_error)
     app.add_exception_handler(OSError, _connection_error)
     app.add_exception_handler(Exception, _unhandled)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import os
 import re
 import secrets
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -44,9 +46,31 @@ def password_problems(password: str, *, username: str = "", email: str = "") -> 
     return None
 
 
+# Argon2 takes ~100 ms of CPU and 64 MiB per hash: it runs off the event loop, in a pool of its
+# own sized to the cores, so a burst of logins queues here instead of oversubscribing the CPU
+# and multiplying memory (asyncio's default pool would run cores + 4 at once).
+_hash_pool: ThreadPoolExecutor | None = None
+_hash_threads = 0
+
+
+def configure_hashing(threads: int) -> None:
+    """Size the process's hashing pool (0: one thread per core). Called once at start-up."""
+    global _hash_pool, _hash_threads
+    wanted = threads or os.cpu_count() or 1
+    if _hash_pool is None or wanted != _hash_threads:
+        _hash_pool = ThreadPoolExecutor(max_workers=wanted, thread_name_prefix="argon2")
+        _hash_threads = wanted
+
+
+def _hashing() -> ThreadPoolExecutor:
+    if _hash_pool is None:
+        configure_hashing(0)
+    assert _hash_pool is not None
+    return _hash_pool
+
+
 async def hash_password(password: str) -> str:
-    # Argon2 takes tens of milliseconds of CPU: keep it off the event loop.
-    return await asyncio.to_thread(_hasher.hash, password)
+    return await asyncio.get_running_loop().run_in_executor(_hashing(), _hasher.hash, password)
 
 
 async def verify_password(password_hash: str | None, password: str) -> bool:
@@ -56,7 +80,7 @@ async def verify_password(password_hash: str | None, password: str) -> bool:
         except (VerifyMismatchError, VerificationError, InvalidHashError):
             return False
 
-    return await asyncio.to_thread(verify)
+    return await asyncio.get_running_loop().run_in_executor(_hashing(), verify)
 
 
 def needs_rehash(password_hash: str) -> bool:

@@ -39,7 +39,7 @@ def create_engine(settings: Settings) -> AsyncEngine:
         settings.postgres_url,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
-        pool_timeout=settings.health_timeout * 2,
+        pool_timeout=settings.db_pool_timeout,
         # No pre-ping round trip per checkout: a dead connection raises a disconnect error,
         # which invalidates the whole pool, so the next checkout reconnects.
         pool_pre_ping=False,
@@ -69,3 +69,12 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 
 
 DbSession = Annotated[AsyncSession, Depends(get_session)]
+
+
+async def release_connection(db: AsyncSession) -> None:
+    """End the session's read-only transaction and give its connection back to the pool, before
+    slow CPU work (password hashing): a request must not pin a connection while it computes.
+    Objects loaded so far are expired; read what you need from them first."""
+    if db.new or db.dirty or db.deleted:
+        raise RuntimeError("release_connection with unflushed changes would discard them")
+    await db.rollback()

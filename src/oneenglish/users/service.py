@@ -14,6 +14,7 @@ from oneenglish.core.context import Actor
 from oneenglish.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from oneenglish.core.principal import Principal, ensure_self_or_permitted
 from oneenglish.core.security import hash_password, password_problems
+from oneenglish.db.postgres import release_connection
 from oneenglish.rbac import service as rbac
 from oneenglish.rbac.defaults import ADMIN_ROLE
 from oneenglish.users import repository
@@ -45,6 +46,7 @@ async def create_user(
 ) -> UserOut:
     """Insert the user and its roles (not committed: the caller owns the transaction)."""
     check_password_policy(new.password, username=new.username, email=new.email)
+    await release_connection(db)  # no connection is held while Argon2 runs
     password_hash = await hash_password(new.password)
     values: dict[str, object] = {
         "email": new.email.lower(),
