@@ -86,6 +86,10 @@ def run_migrations(settings: Settings) -> None:
             await client.close()
 
     count = asyncio.run(indexes())
+    fields: dict[str, set[str]] = {}
+    for spec in mongo.registered_indexes():
+        fields.setdefault(spec.collection, set()).add(spec.keys[0][0])
+    Stack(settings).index_ferretdb(fields)
     asyncio.run(_with_sessionmaker(settings, seed_rbac))
     typer.echo(f"migrated PostgreSQL to head; {count} MongoDB indexes ensured; roles seeded")
 

@@ -5,10 +5,12 @@ A server is skipped when its URL (DATABASE_URL, MONGODB_URL) points elsewhere.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from oneenglish.settings import LOCAL_PG_PASSWORD, LOCAL_PG_USER, Settings
 from oneenglish.stack.ferretdb import LocalFerretDB
+from oneenglish.stack.ferretdb_indexes import backing_database_settings, mirror_indexes
 from oneenglish.stack.postgres import LocalPostgres
 
 FERRETDB_BACKING_DATABASE = "ferretdb"
@@ -33,11 +35,17 @@ class Stack:
         databases = [self.settings.local_postgres_database]
         if self.settings.ferretdb_backend == "postgresql":
             databases.append(FERRETDB_BACKING_DATABASE)
+        uses_ferretdb_backend = "ferretdb" in databases
         self.postgres = LocalPostgres(
             data_dir / "postgres",
             self.settings.local_postgres_port,
             tuple(databases),
             durable=self.durable,
+            database_settings=(
+                (backing_database_settings(FERRETDB_BACKING_DATABASE),)
+                if uses_ferretdb_backend
+                else ()
+            ),
         )
         self.ferretdb = LocalFerretDB(
             data_dir / "ferretdb",
@@ -73,6 +81,20 @@ class Stack:
             stopped.append("postgres")
         self.started.clear()
         return stopped
+
+    def index_ferretdb(self, fields_by_collection: Mapping[str, Iterable[str]]) -> int:
+        """Let the local FerretDB's backing PostgreSQL serve the declared indexes (see
+        stack/ferretdb_indexes.py); nothing to do for a real MongoDB or the SQLite backend."""
+        if not (
+            self.settings.uses_local_mongodb and self.settings.ferretdb_backend == "postgresql"
+        ):
+            return 0
+        return mirror_indexes(
+            self.postgres,
+            FERRETDB_BACKING_DATABASE,
+            self.settings.mongodb_database,
+            fields_by_collection,
+        )
 
     def status(self) -> list[ServiceLine]:
         lines: list[ServiceLine] = []

@@ -42,6 +42,7 @@ class LocalPostgres:
         databases: tuple[str, ...],
         *,
         durable: bool = True,
+        database_settings: tuple[str, ...] = (),
     ) -> None:
         self.root = root.resolve()
         self.data_dir = self.root / "data"
@@ -52,6 +53,8 @@ class LocalPostgres:
         # Test stacks trade crash-of-the-OS durability for speed; a killed server process
         # still loses nothing (the WAL is in the OS page cache).
         self.durable = durable
+        # ALTER DATABASE … SET statements applied on every start (idempotent).
+        self.database_settings = database_settings
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -218,6 +221,8 @@ class LocalPostgres:
         for name in self.databases:
             if name not in existing:
                 self.psql(f'CREATE DATABASE "{name}" OWNER {role}', database="postgres")
+        for statement in self.database_settings:
+            self.psql(statement, database="postgres")
 
     def psql(
         self, sql: str, *, database: str, check: bool = True
