@@ -49,3 +49,30 @@ def test_a_set_url_skips_the_local_server() -> None:
     )
     states = {line.name: line.state for line in Stack(settings).status()}
     assert states == {"postgresql": "external", "mongodb": "external"}
+
+
+def test_ferretdbs_backing_database_indexes_every_declared_index(
+    stack: Stack, migrated: object
+) -> None:
+    """The local FerretDB answers point and list reads from indexes (stack/ferretdb_indexes.py):
+    custom plans, and a GIN index on the first field of every declared MongoDB index."""
+    from oneenglish.db.mongo import registered_indexes
+
+    if not (stack.settings.uses_local_mongodb and stack.settings.ferretdb_backend == "postgresql"):
+        pytest.skip("only the local FerretDB on PostgreSQL has a backing database")
+    schema = stack.settings.mongodb_database
+    found = stack.postgres.psql(
+        f"SELECT indexname FROM pg_indexes WHERE schemaname = '{schema}'",  # noqa: S608
+        database="ferretdb",
+    ).stdout.split()
+    for spec in registered_indexes():
+        field = spec.keys[0][0]
+        assert any(
+            name.endswith(f"_oe_{field}") and name.startswith(spec.collection) for name in found
+        ), (spec.collection, field)
+    setting = stack.postgres.psql(
+        "SELECT setconfig FROM pg_db_role_setting s JOIN pg_database d ON d.oid = s.setdatabase "
+        "WHERE d.datname = 'ferretdb'",
+        database="postgres",
+    ).stdout
+    assert "plan_cache_mode=force_custom_plan" in setting
