@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Sequence
+from typing import Any
 
-from sqlalchemy import Select, delete, func, select, true
+from sqlalchemy import ColumnElement, ScalarSelect, Select, delete, func, select, text, true
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from oneenglish.rbac.models import Permission, Role, RolePermission, UserPermission, UserRole
 
@@ -217,4 +219,18 @@ def user_ids_with_role_query(role_name: str) -> Select[uuid.UUID]:
         select(UserRole.user_id)
         .join(Role, Role.id == UserRole.role_id)
         .where(Role.name == role_name)
+    )
+
+
+def role_names_of(
+    user_id: ColumnElement[uuid.UUID] | InstrumentedAttribute[uuid.UUID],
+) -> ScalarSelect[Any]:
+    """The names of a user's roles as one array column, for another domain's query to select
+    (so a user and their roles come back in one round trip)."""
+    return (
+        select(func.coalesce(func.array_agg(Role.name), text("'{}'::varchar[]")))
+        .select_from(UserRole)
+        .join(Role, Role.id == UserRole.role_id)
+        .where(UserRole.user_id == user_id)
+        .scalar_subquery()
     )

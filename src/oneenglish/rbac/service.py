@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import Select
+from sqlalchemy import ColumnElement, ScalarSelect, Select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from oneenglish.audit import service as audit
 from oneenglish.core.context import Actor
@@ -164,6 +166,12 @@ async def user_ids_with_role(db: AsyncSession, role_name: str) -> Sequence[uuid.
 
 def user_ids_with_role_query(role_name: str) -> Select[uuid.UUID]:
     return repository.user_ids_with_role_query(role_name)
+
+
+def role_names_of(
+    user_id: ColumnElement[uuid.UUID] | InstrumentedAttribute[uuid.UUID],
+) -> ScalarSelect[Any]:
+    return repository.role_names_of(user_id)
 
 
 # -- permissions ---------------------------------------------------------------------------

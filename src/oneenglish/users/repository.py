@@ -6,7 +6,16 @@ import uuid
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, String, func, literal_column, select, update
+from sqlalchemy import (
+    ColumnElement,
+    ScalarSelect,
+    Select,
+    String,
+    func,
+    literal_column,
+    select,
+    update,
+)
 from sqlalchemy import delete as sa_delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -25,6 +34,13 @@ async def insert(db: AsyncSession, **values: Any) -> User:
 
 async def get(db: AsyncSession, user_id: uuid.UUID) -> User | None:
     return await db.get(User, user_id)
+
+
+async def get_with_roles(
+    db: AsyncSession, user_id: uuid.UUID, roles: ScalarSelect[Any]
+) -> tuple[User, list[str]] | None:
+    row = (await db.execute(select(User, roles).where(User.id == user_id))).first()
+    return (row[0], sorted(row[1] or [])) if row else None
 
 
 async def get_for_update(db: AsyncSession, user_id: uuid.UUID) -> User | None:

@@ -76,11 +76,10 @@ async def get_user(db: AsyncSession, principal: Principal, user_id: uuid.UUID) -
 
 
 async def get_user_unchecked(db: AsyncSession, user_id: uuid.UUID) -> UserOut:
-    user = await repository.get(db, user_id)
-    if user is None:
+    found = await repository.get_with_roles(db, user_id, rbac.role_names_of(User.id))
+    if found is None:
         raise NotFound(f"No users record {user_id}")
-    roles = await rbac.role_names_of_users(db, [user.id])
-    return _out(user, roles[user.id])
+    return _out(*found)
 
 
 async def find_user(db: AsyncSession, user_id: uuid.UUID) -> User | None:
