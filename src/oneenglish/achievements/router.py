@@ -17,7 +17,7 @@ from oneenglish.workflows import achievements_views
 router = APIRouter(tags=["achievements"])
 
 
-def _codec(settings: AppSettings) -> CursorCodec:
+async def _codec(settings: AppSettings) -> CursorCodec:
     return codec_for(settings.secret_key.get_secret_value(), "achievements")
 
 

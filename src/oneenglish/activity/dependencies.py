@@ -7,7 +7,7 @@ from fastapi import Depends, Request
 from oneenglish.activity.service import ActivityLog
 
 
-def _activity_log(request: Request) -> ActivityLog:
+async def _activity_log(request: Request) -> ActivityLog:
     activity_log: ActivityLog = request.app.state.activity_log
     return activity_log
 

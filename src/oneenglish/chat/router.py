@@ -22,7 +22,7 @@ router = APIRouter(prefix="/api/chat", tags=["chat"])
 MAX_BODY = 64 * 1024
 
 
-def _codec(settings: AppSettings) -> CursorCodec:
+async def _codec(settings: AppSettings) -> CursorCodec:
     return codec_for(settings.secret_key.get_secret_value(), "chat")
 
 

@@ -1,4 +1,7 @@
-"""Small request-scoped values every router may need."""
+"""Small request-scoped values every router may need.
+
+Every dependency in this project is `async def`, even when it awaits nothing: FastAPI runs a
+plain `def` dependency in a thread pool, a thread hop per request for a dictionary lookup."""
 
 from __future__ import annotations
 
@@ -6,21 +9,20 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from oneenglish.core.context import client_ip
 from oneenglish.settings import Settings
 
 
-def _settings(request: Request) -> Settings:
+async def _settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def _client_ip(request: Request) -> str | None:
-    # uvicorn rewrites request.client from X-Forwarded-For only for trusted proxies
-    # (FORWARDED_ALLOW_IPS), so this cannot be spoofed by a header.
-    return request.client.host if request.client else None
+async def _client_ip(request: Request) -> str | None:
+    return client_ip(request.scope)
 
 
-def _user_agent(request: Request) -> str | None:
+async def _user_agent(request: Request) -> str | None:
     agent = request.headers.get("user-agent")
     return agent[:300] if agent else None
 
@@ -30,7 +32,7 @@ ClientIp = Annotated[str | None, Depends(_client_ip)]
 UserAgent = Annotated[str | None, Depends(_user_agent)]
 
 
-def _request_id(request: Request) -> str | None:
+async def _request_id(request: Request) -> str | None:
     return getattr(request.state, "request_id", None)
 
 

@@ -19,7 +19,7 @@ from oneenglish.notifications.schemas import (
 router = APIRouter(prefix="/api/me/notifications", tags=["notifications"])
 
 
-def _codec(settings: AppSettings) -> CursorCodec:
+async def _codec(settings: AppSettings) -> CursorCodec:
     return codec_for(settings.secret_key.get_secret_value(), "notifications")
 
 

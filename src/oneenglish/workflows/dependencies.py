@@ -7,7 +7,7 @@ from fastapi import Depends, Request
 from oneenglish.sagas.runner import SagaRunner
 
 
-def _runner(request: Request) -> SagaRunner:
+async def _runner(request: Request) -> SagaRunner:
     runner: SagaRunner = request.app.state.saga_runner
     return runner
 
