@@ -75,6 +75,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     unknown = [k for k in keys if k not in SCENARIOS]
     if unknown:
         parser.error(f"unknown scenarios {unknown}; choose from {','.join(SCENARIOS)}")
+    # Always in the issue's order: (g)'s clean-up ends every loaded account's sessions, the
+    # learners' of (c)–(f) included, so it must come after them.
+    keys = [k for k in SCENARIOS if k in keys]
     if args.concurrency < 1 or args.duration < 1 or args.warmup < 0:
         parser.error("--concurrency and --duration must be positive, --warmup not negative")
     args.scenario_keys = keys
