@@ -145,6 +145,9 @@ async def measure(
     say(f"API: warm-up {load.warmup:.0f} s, then {load.seconds:.0f} s at {load.concurrency}")
     if load.warmup > 0:
         await wrk.run(plan, target, load.warmup)
+        # The warm-up's last requests still run when wrk stops: not on the measurement's time
+        # (the floor's warm-up ends with its last operation, too).
+        await wait_until_idle([api.pid, *ctx.env.database_pids()])
     with Sampler(api.pid, bench_pids) as sampled:
         outcome.api = await wrk.run(plan, target, load.seconds)
     outcome.rss_peak_bytes, outcome.rss_processes = sampled.peak_rss_bytes, sampled.rss_processes
@@ -156,7 +159,7 @@ async def measure(
     )
     # Requests in flight when wrk stopped still run; the floor must not share the CPU with
     # them, and the clean-up must come after their writes.
-    await wait_until_idle(api.pid)
+    await wait_until_idle([api.pid, *ctx.env.database_pids()])
     if scenario.cleanup:
         await scenario.cleanup(db)
     if scenario.floor is not None:
