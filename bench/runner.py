@@ -21,7 +21,9 @@ from bench.databases import Databases, open_databases
 from bench.environment import ADMIN_EMAIL, BENCH_PASSWORD, BenchEnv
 from bench.results import ScenarioOutcome
 from bench.sampling import OUTSIDE_CPU_LIMIT, Sampler, outside_cpu_percent, wait_until_idle
-from bench.scenarios.base import Caller, RunContext, Scenario
+from bench.scenarios.base import Caller, RunContext, Scenario, wait_for_relay
+from oneenglish.audit.models import COLLECTION as AUDIT_LOGS
+from oneenglish.audit.service import DELIVER_AUDIT
 
 # Learners the scenarios of learning and chat make their requests as: many, so that no row
 # they lock (an enrollment) is one every request waits for.
@@ -102,12 +104,25 @@ async def run_scenarios(
                 outcomes.append(ScenarioOutcome(scenario.key, scenario.label, skipped=reason))
                 continue
             outcomes.append(await measure(scenario, ctx, db, api, load))
-        if learners:  # the data set had no sessions
-            await db.pool.execute(
-                "DELETE FROM auth_sessions WHERE id = ANY($1::uuid[])",
-                [c.session_id for c in learners],
-            )
+        if learners:
+            await end_sessions(db, learners)
     return outcomes
+
+
+async def end_sessions(db: Databases, callers: Sequence[Caller]) -> None:
+    """The data set had no sessions: delete these, with their logins' audit entries."""
+    ids = [c.session_id for c in callers]
+    keys = [str(i) for i in ids]
+    await wait_for_relay(db, (DELIVER_AUDIT,))
+    await db.mongo[AUDIT_LOGS].delete_many({"entity": "session", "entityId": {"$in": keys}})
+    async with db.pool.acquire() as conn, conn.transaction():
+        await conn.execute(
+            "DELETE FROM sagas WHERE kind = $1 AND payload->>'entity' = 'session' "
+            "AND payload->>'entityId' = ANY($2::text[])",
+            DELIVER_AUDIT,
+            keys,
+        )
+        await conn.execute("DELETE FROM auth_sessions WHERE id = ANY($1::uuid[])", ids)
 
 
 async def log_in_learners(base_url: str, count: int) -> tuple[Caller, ...]:
