@@ -34,6 +34,9 @@ from bench.scenarios import SCALE_SENSITIVE, SCENARIOS
 from bench.scenarios.base import Scenario
 from bench.wrk import WrkFailed
 
+# Fewer completed requests per connection than this, and a measurement says little.
+FEW_PER_CONNECTION = 5
+
 FERRETDB_NOTE = (
     "MongoDB here is FerretDB 1.24 (PostgreSQL backend), which scans the whole collection for "
     "every query, even by _id: latencies that grow with the data set measure FerretDB."
@@ -75,6 +78,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     unknown = [k for k in keys if k not in SCENARIOS]
     if unknown:
         parser.error(f"unknown scenarios {unknown}; choose from {','.join(SCENARIOS)}")
+    # Always in the issue's order: (g)'s clean-up ends every loaded account's sessions, the
+    # learners' of (c)–(f) included, so it must come after them.
+    keys = [k for k in SCENARIOS if k in keys]
     if args.concurrency < 1 or args.duration < 1 or args.warmup < 0:
         parser.error("--concurrency and --duration must be positive, --warmup not negative")
     args.scenario_keys = keys
@@ -140,7 +146,7 @@ def run(args: argparse.Namespace) -> int:
     print()
     print(_title(report))
     print(results.table(outcomes))
-    for line in _notes(outcomes):
+    for line in _notes(outcomes, load):
         print(line)
     if logged_errors:
         print(f"the API logged {logged_errors} errors: {api.log_path.relative_to(ROOT)}")
@@ -207,9 +213,21 @@ def _title(report: dict[str, Any]) -> str:
     )
 
 
-def _notes(outcomes: list[results.ScenarioOutcome]) -> list[str]:
+def _notes(outcomes: list[results.ScenarioOutcome], load: Load) -> list[str]:
     notes = [f"note: {FERRETDB_NOTE}"]
     for o in outcomes:
+        # wrk drops the requests in flight when it stops, the floor waits for its operations:
+        # with only a few requests per connection, the edges of the window skew both.
+        counts = {"API": o.api.requests if o.api else None}
+        if o.floor is not None:
+            counts["floor"] = o.floor.operations
+        for side, count in counts.items():
+            if count is not None and count < FEW_PER_CONNECTION * load.concurrency:
+                notes.append(
+                    f"warning: {o.label}'s {side} measurement completed only {count} requests "
+                    f"over {load.concurrency} connections: too few for its latency; measure "
+                    "longer (--duration)"
+                )
         a2 = o.facts.get("argon2")
         if a2:
             notes.append(

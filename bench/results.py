@@ -12,6 +12,8 @@ from bench.wrk import WrkResult
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 MIB = 1024 * 1024
+# The longest label: "(f) GET /api/chat/direct/{user_id}/messages".
+LABEL_WIDTH = 44
 
 
 @dataclass
@@ -77,8 +79,8 @@ def latest(scale: str) -> dict[str, Any] | None:
 # -- the table -------------------------------------------------------------------------------
 
 HEADER = (
-    f"{'scenario':<34} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} {'RSS MiB':>8}"
-    f" {'cpu%':>5}"
+    f"{'scenario':<{LABEL_WIDTH}} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}"
+    f" {'RSS MiB':>8} {'cpu%':>5}"
     f" | {'floor/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'err':>4} {'cpu%':>5}"
     f" | {'API/floor req/s':>15} {'p50':>6}"
 )
@@ -88,12 +90,12 @@ def table(outcomes: list[ScenarioOutcome]) -> str:
     lines = [HEADER, "-" * len(HEADER)]
     for o in outcomes:
         if o.skipped:
-            lines.append(f"{o.label:<34} skipped: {o.skipped}")
+            lines.append(f"{o.label:<{LABEL_WIDTH}} skipped: {o.skipped}")
             continue
         api = o.api
         assert api is not None
         line = (
-            f"{o.label:<34} {api.requests_per_second:>8.1f} {api.p50_ms:>8.1f}"
+            f"{o.label:<{LABEL_WIDTH}} {api.requests_per_second:>8.1f} {api.p50_ms:>8.1f}"
             f" {api.p99_ms:>8.1f} {api.error_count:>7} {o.rss_peak_bytes / MIB:>8.0f}"
             f" {o.api_cpu_percent:>5.0f}"
         )
@@ -142,18 +144,18 @@ def compare(labels: dict[str, str]) -> Comparison | None:
     by_key = {scale: {s["key"]: s for s in run["scenarios"]} for scale, run in runs.items()}
     lines = [
         f"p50 latency, large / small scale ({large['_file']} vs {small['_file']}):",
-        f"{'scenario':<34} {'API small':>10} {'API large':>10} {'ratio':>7}"
+        f"{'scenario':<{LABEL_WIDTH}} {'API small':>10} {'API large':>10} {'ratio':>7}"
         f" {'floor small':>12} {'floor large':>12} {'ratio':>7}",
     ]
     ratios: dict[str, dict[str, float]] = {}
     for key, label in labels.items():
         s, g = by_key["small"].get(key), by_key["large"].get(key)
         if not s or not g or "api" not in s or "api" not in g:
-            lines.append(f"{label:<34} not measured at both scales yet")
+            lines.append(f"{label:<{LABEL_WIDTH}} not measured at both scales yet")
             continue
         ratios[key] = {"api": round(g["api"]["p50_ms"] / s["api"]["p50_ms"], 3)}
         line = (
-            f"{label:<34} {s['api']['p50_ms']:>10.1f} {g['api']['p50_ms']:>10.1f}"
+            f"{label:<{LABEL_WIDTH}} {s['api']['p50_ms']:>10.1f} {g['api']['p50_ms']:>10.1f}"
             f" {ratios[key]['api']:>7.2f}"
         )
         if "floor" in s and "floor" in g:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import secrets
 import uuid
@@ -13,13 +14,21 @@ import jwt
 
 from bench import floor, wrk
 from bench.api_server import ApiServer, Route
+from bench.data import users as users_data
 from bench.data.scales import Scale
 from bench.data.users import UsersSample
 from bench.databases import Databases, open_databases
 from bench.environment import ADMIN_EMAIL, BENCH_PASSWORD, BenchEnv
 from bench.results import ScenarioOutcome
 from bench.sampling import OUTSIDE_CPU_LIMIT, Sampler, outside_cpu_percent, wait_until_idle
-from bench.scenarios.base import Caller, RunContext, Scenario
+from bench.scenarios.base import Caller, RunContext, Scenario, wait_for_relay
+from oneenglish.audit.models import COLLECTION as AUDIT_LOGS
+from oneenglish.audit.service import DELIVER_AUDIT
+
+# Learners the scenarios of learning and chat make their requests as: many, so that no row
+# they lock (an enrollment) is one every request waits for.
+LEARNERS = 32
+LOGINS_AT_ONCE = 4
 
 
 @dataclass(frozen=True)
@@ -63,10 +72,7 @@ def why_skipped(scenario: Scenario, routes: set[tuple[str, str]]) -> str:
     present = scenario.route.shape in routes
     if not scenario.implemented:
         if present:
-            return (
-                f"{scenario.route} exists now, but its scenario is not written yet "
-                "(bench/scenarios/planned.py)"
-            )
+            return f"{scenario.route} exists now, but its scenario is not written yet"
         return f"{scenario.route} is not in the API's OpenAPI yet ({scenario.pending})"
     if not present:
         return f"{scenario.route} is missing from the API's OpenAPI"
@@ -83,7 +89,10 @@ async def run_scenarios(
 ) -> list[ScenarioOutcome]:
     routes = await declared_routes(env.base_url)
     admin = await log_in(env.base_url, ADMIN_EMAIL, BENCH_PASSWORD)
-    ctx = RunContext(env, scale, admin, users, run_tag=secrets.token_hex(3))
+    learners: tuple[Caller, ...] = ()
+    if any(s.learners and not why_skipped(s, routes) for s in scenarios):
+        learners = await log_in_learners(env.base_url, min(LEARNERS, users.count))
+    ctx = RunContext(env, scale, admin, users, secrets.token_hex(3), learners)
     outcomes: list[ScenarioOutcome] = []
     # Past 64, floor workers queue for a connection, as API requests queue for theirs; the
     # bench PostgreSQL allows 200 connections in all (API pools and FerretDB's included).
@@ -95,7 +104,45 @@ async def run_scenarios(
                 outcomes.append(ScenarioOutcome(scenario.key, scenario.label, skipped=reason))
                 continue
             outcomes.append(await measure(scenario, ctx, db, api, load))
+        if learners:
+            await end_sessions(db, learners)
     return outcomes
+
+
+async def end_sessions(db: Databases, callers: Sequence[Caller]) -> None:
+    """The data set had no sessions: delete these, with their logins' audit entries."""
+    ids = [c.session_id for c in callers]
+    keys = [str(i) for i in ids]
+    await wait_for_relay(db, (DELIVER_AUDIT,))
+    await db.mongo[AUDIT_LOGS].delete_many({"entity": "session", "entityId": {"$in": keys}})
+    async with db.pool.acquire() as conn, conn.transaction():
+        await conn.execute(
+            "DELETE FROM sagas WHERE kind = $1 AND payload->>'entity' = 'session' "
+            "AND payload->>'entityId' = ANY($2::text[])",
+            DELIVER_AUDIT,
+            keys,
+        )
+        await conn.execute("DELETE FROM auth_sessions WHERE id = ANY($1::uuid[])", ids)
+
+
+async def log_in_learners(base_url: str, count: int) -> tuple[Caller, ...]:
+    """Loaded users number 0..count-1, a few logins at a time (each is an Argon2 hash; the
+    API answers 503 when its hashing pool is full)."""
+    print(f"logging in {count} learners", flush=True)
+    limit = asyncio.Semaphore(LOGINS_AT_ONCE)
+
+    async def one(number: int) -> Caller:
+        async with limit:
+            for attempt in range(5):
+                try:
+                    return await log_in(base_url, users_data.email(number), BENCH_PASSWORD)
+                except RuntimeError:
+                    if attempt == 4:
+                        raise
+                    await asyncio.sleep(1.0 + attempt)
+        raise AssertionError("unreachable")
+
+    return tuple(await asyncio.gather(*(one(n) for n in range(count))))
 
 
 async def measure(
@@ -105,7 +152,7 @@ async def measure(
     say = _progress(scenario)
     if scenario.cleanup:
         await scenario.cleanup(db)  # leftovers of an interrupted run
-    plan = scenario.wrk(ctx)
+    plan = await scenario.wrk(ctx, db)
     target = wrk.WrkTarget(ctx.env.base_url, ctx.env.run_dir, load.concurrency, load.wrk_threads)
     bench_pids = [os.getpid(), *ctx.env.database_pids()]
     await until_quiet(bench_pids, load.quiet_wait, say)
@@ -113,6 +160,9 @@ async def measure(
     say(f"API: warm-up {load.warmup:.0f} s, then {load.seconds:.0f} s at {load.concurrency}")
     if load.warmup > 0:
         await wrk.run(plan, target, load.warmup)
+        # The warm-up's last requests still run when wrk stops: not on the measurement's time
+        # (the floor's warm-up ends with its last operation, too).
+        await wait_until_idle([api.pid, *ctx.env.database_pids()])
     with Sampler(api.pid, bench_pids) as sampled:
         outcome.api = await wrk.run(plan, target, load.seconds)
     outcome.rss_peak_bytes, outcome.rss_processes = sampled.peak_rss_bytes, sampled.rss_processes
@@ -124,7 +174,7 @@ async def measure(
     )
     # Requests in flight when wrk stopped still run; the floor must not share the CPU with
     # them, and the clean-up must come after their writes.
-    await wait_until_idle(api.pid)
+    await wait_until_idle([api.pid, *ctx.env.database_pids()])
     if scenario.cleanup:
         await scenario.cleanup(db)
     if scenario.floor is not None:

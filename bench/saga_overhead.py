@@ -110,7 +110,7 @@ async def main(operations: int, concurrency: int) -> None:
         try:
             await measure(resources, plain, 50, concurrency)  # warm-up
             await measure(resources, saga, 50, concurrency)
-            results = {}
+            results: dict[str, dict[str, list[float]]] = {}
             # Alternate the modes so drift in the machine's load hits both.
             for mode, fn in (("plain", plain), ("saga", saga), ("plain", plain), ("saga", saga)):
                 result = await measure(resources, fn, operations // 2, concurrency)

@@ -6,9 +6,8 @@ load is recorded in `bench_datasets` (a table of the bench database only) when i
 a second run at the same scale skips it; a different scale, or a load interrupted half-way,
 wipes the data set and loads it again.
 
-To add one (courses and lessons with their content, enrollments, chat messages): write
-`bench/data/<name>.py` with `DATASET = DataSet(...)` and list it in `DATASETS`, after the
-data sets it needs.
+To add one: write `bench/data/<name>.py` with `DATASET = DataSet(...)` and list it in
+`_registry()`, after the data sets it needs.
 """
 
 from __future__ import annotations
@@ -52,10 +51,12 @@ class LoadOutcome:
 
 
 def _registry() -> dict[str, DataSet]:
-    from bench.data import users
+    from bench.data import chat, courses, enrollments, users
 
-    # Planned, in load order: courses (with lessons and their content), enrollments, chat.
-    return {ds.name: ds for ds in (users.DATASET,)}
+    # In load order: a data set comes after those it needs.
+    return {
+        ds.name: ds for ds in (users.DATASET, courses.DATASET, enrollments.DATASET, chat.DATASET)
+    }
 
 
 def known() -> list[str]:

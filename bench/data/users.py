@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.data import DataSet
+from bench.data.bulk import delete_all_but, insert_all
 from bench.data.scales import Scale
 from bench.databases import Databases
 from bench.environment import BENCH_PASSWORD
@@ -29,8 +30,6 @@ from oneenglish.rbac.defaults import SELF_SIGN_UP_ROLE
 from oneenglish.user_settings.models import COLLECTION as SETTINGS
 
 EMAIL_PATTERN = "bench-u%"  # SQL LIKE: every loaded account, and nothing else
-MONGO_BATCH = 1000
-MONGO_BATCHES_AT_ONCE = 4
 
 FIRST_NAMES = ("Ana", "Luis", "María", "Carlos", "Sofía", "Jorge", "Lucía", "Diego", "Elena")
 LAST_NAMES = ("García", "Martínez", "López", "Sánchez", "Pérez", "Gómez", "Díaz", "Ruiz")
@@ -73,18 +72,8 @@ async def wipe(db: Databases) -> None:
         str(r["id"])
         for r in await db.pool.fetch("SELECT id FROM users WHERE email NOT LIKE $1", EMAIL_PATTERN)
     ]
-    await asyncio.gather(*(_delete_all_but(db, c, kept) for c in (PROFILES, SETTINGS)))
+    await asyncio.gather(*(delete_all_but(db, c, kept) for c in (PROFILES, SETTINGS)))
     await db.pool.execute("DELETE FROM users WHERE email LIKE $1", EMAIL_PATTERN)
-
-
-async def _delete_all_but(db: Databases, collection: str, kept: list[str]) -> None:
-    # FerretDB scans a collection for every query, and matches `$in` against a long list
-    # slowly, so one "all but the kept" delete would be best; but it passes the ids a delete
-    # removes to PostgreSQL as parameters, at most 65 535. Ids are UUID strings: sixteen
-    # deletes, one per leading hex digit, stay under that up to a million documents.
-    for digit in "0123456789abcdef":
-        upper = chr(ord(digit) + 1)
-        await db.mongo[collection].delete_many({"_id": {"$gte": digit, "$lt": upper, "$nin": kept}})
 
 
 async def load(db: Databases, scale: Scale) -> None:
@@ -134,8 +123,8 @@ async def load(db: Databases, scale: Scale) -> None:
     defaults = db.settings.default_user_settings
     profiles = [_profile(str(u[0]), u[7], rng) for u in users]
     settings = [_settings(str(u[0]), u[7], defaults) for u in users]
-    await _insert_all(db, PROFILES, profiles)
-    await _insert_all(db, SETTINGS, settings)
+    await insert_all(db, PROFILES, profiles)
+    await insert_all(db, SETTINGS, settings)
 
 
 def _profile(user_id: str, created: datetime, rng: random.Random) -> dict[str, Any]:
@@ -168,17 +157,6 @@ def _settings(user_id: str, created: datetime, defaults: dict[str, Any]) -> dict
         "createdAt": created,
         "updatedAt": created,
     }
-
-
-async def _insert_all(db: Databases, collection: str, documents: list[dict[str, Any]]) -> None:
-    batches = [documents[i : i + MONGO_BATCH] for i in range(0, len(documents), MONGO_BATCH)]
-    limit = asyncio.Semaphore(MONGO_BATCHES_AT_ONCE)
-
-    async def insert(batch: list[dict[str, Any]]) -> None:
-        async with limit:
-            await db.mongo[collection].insert_many(batch, ordered=False)
-
-    await asyncio.gather(*(insert(b) for b in batches))
 
 
 async def sample(db: Databases, run_dir: Path) -> UsersSample:

@@ -1,9 +1,9 @@
 """Every scenario of issue 7, by letter. Add a scenario by defining it in a module of this
-package and listing it here; see planned.py for the ones still to write."""
+package and listing it here (bench/README.md, "Adding a scenario")."""
 
 from __future__ import annotations
 
-from bench.scenarios import auth, planned, users
+from bench.scenarios import auth, chat, learning, users
 from bench.scenarios.base import Scenario
 
 SCENARIOS: dict[str, Scenario] = {
@@ -11,10 +11,10 @@ SCENARIOS: dict[str, Scenario] = {
     for s in (
         users.READ_ACCOUNT,
         users.CREATE_USER,
-        planned.LESSON,
-        planned.LESSON_PROGRESS,
-        planned.COURSE_LIST,
-        planned.CONVERSATION_PAGE,
+        learning.LESSON,
+        learning.LESSON_PROGRESS,
+        learning.COURSE_LIST,
+        chat.CONVERSATION_PAGE,
         auth.LOGIN,
     )
 }

@@ -10,7 +10,7 @@ from bench.scenarios.base import RunContext, Scenario, argon2_parameters
 from bench.wrk import WrkPlan
 
 
-def login_plan(ctx: RunContext) -> WrkPlan:
+async def login_plan(ctx: RunContext, db: Databases) -> WrkPlan:
     return WrkPlan("login.lua", (str(ctx.users.emails_file), BENCH_PASSWORD))
 
 

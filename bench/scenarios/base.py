@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import re
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import argon2
+import asyncpg
+from sqlalchemy import TextClause
 
 from bench.api_server import Route
 from bench.data.scales import Scale
@@ -37,6 +41,9 @@ class RunContext:
     admin: Caller
     users: UsersSample
     run_tag: str  # short, unique to this run: keeps generated names apart across runs
+    # Loaded users number 0, 1, … (email order), logged in once per run when a scenario that
+    # runs needs them; empty otherwise.
+    learners: tuple[Caller, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -46,7 +53,8 @@ class Scenario:
     # None: the endpoint is not designed yet, so there is nothing to look for in the OpenAPI.
     route: Route | None
     datasets: tuple[str, ...] = ("users",)
-    wrk: Callable[[RunContext], WrkPlan] | None = None
+    # Builds wrk's plan (it may look up what the requests need first).
+    wrk: Callable[[RunContext, Databases], Awaitable[WrkPlan]] | None = None
     # Builds the floor's operation (it may prepare what the operation needs first).
     floor: Callable[[RunContext, Databases], Awaitable[FloorOp]] | None = None
     # Removes what the scenario wrote, so that the next scenario and run see the data set.
@@ -55,6 +63,8 @@ class Scenario:
     facts: Callable[[], dict[str, Any]] = field(default=lambda: {})
     # For scenarios not written yet: who is building what they need.
     pending: str = ""
+    # Its requests are made by learners (RunContext.learners) rather than the administrator.
+    learners: bool = False
 
     @property
     def implemented(self) -> bool:
@@ -65,18 +75,60 @@ class Scenario:
         return f"({self.key}) {self.route or self.title}"
 
 
-def principal_sql() -> str:
-    """The statement that authenticates every API request, in asyncpg's placeholders.
+def asyncpg_sql(statement: TextClause, names: Sequence[str]) -> str:
+    """An application's `text()` statement in asyncpg's placeholders, `names` becoming $1, $2…
 
-    Taken from the application rather than copied, so the floor keeps doing what the API does
-    when that query changes."""
-    sql = str(PRINCIPAL_SQL.text)
-    for number, name in enumerate(("user_id", "session_id"), start=1):
-        sql = sql.replace(f":{name}", f"${number}")
+    Statements are taken from the application rather than copied where it writes them as SQL,
+    so the floor keeps doing what the API does when they change."""
+    sql = str(statement.text)
+    for number, name in enumerate(names, start=1):
+        sql = re.sub(rf"(?<![:\w]):{name}\b", f"${number}", sql)
     leftover = re.findall(r"(?<![:\w]):[A-Za-z_]\w*", sql)
     if leftover:
-        raise RuntimeError(f"the principal query has new parameters {leftover}; update the floor")
+        raise RuntimeError(f"the statement has new parameters {leftover}; update the floor")
     return sql
+
+
+@functools.cache
+def principal_sql() -> str:
+    """The statement that authenticates every API request."""
+    return asyncpg_sql(PRINCIPAL_SQL, ("user_id", "session_id"))
+
+
+async def authenticate(conn: asyncpg.pool.PoolConnectionProxy, caller: Caller) -> None:
+    """What every API request does first, on the connection its request then goes on using."""
+    if await conn.fetchrow(principal_sql(), caller.user_id, caller.session_id) is None:
+        raise LookupError(f"the session of {caller.user_id} is not active")
+
+
+# The saga's intent (leased to the request) and the audit entry's outbox row, as enqueue() and
+# audit.record() add them, in the request's transaction.
+INSERT_SAGAS_SQL = """
+INSERT INTO sagas (id, kind, subject_id, payload, next_attempt_at)
+VALUES ($1, $2, $3, $4::jsonb, now() + make_interval(secs => $5)),
+       ($6, $7, NULL, $8::jsonb, now())
+"""
+# The saga runner's fast path, after the steps: in a transaction of its own, with
+# `SET LOCAL synchronous_commit TO off` first.
+COMPLETE_SAGA_SQL = """
+UPDATE sagas SET status = 'completed', steps = $2::jsonb, finished_at = now(), last_error = NULL
+WHERE id = $1 AND status = 'pending'
+"""
+DONE_STEP = {"runs": 1, "applied": 1, "done": True}
+
+
+async def wait_for_relay(db: Databases, kinds: Sequence[str], seconds: float = 30.0) -> None:
+    """The API's relay delivers audit entries and domain events shortly after each commit,
+    and retries saga steps that failed: let it finish with these kinds of sagas, so that
+    nothing lands after a clean-up."""
+    for _ in range(round(seconds / 0.5)):
+        if not await db.pool.fetchval(
+            "SELECT count(*) FROM sagas WHERE kind = ANY($1::text[]) "
+            "AND status IN ('pending', 'compensating')",
+            list(kinds),
+        ):
+            return
+        await asyncio.sleep(0.5)
 
 
 def argon2_parameters() -> dict[str, Any]:
@@ -99,3 +151,17 @@ def argon2_parameters() -> dict[str, Any]:
             "one_hash_ms": round(sorted(samples)[1], 1),
         }
     }
+
+
+def learner_plan(
+    ctx: RunContext, name: str, method: str, requests: Iterable[tuple[int, str, str]]
+) -> WrkPlan:
+    """wrk's plan for requests made by the learners: (learner number, path, body or "") each,
+    one picked at random per request (bench/lua/learner_requests.lua)."""
+    if not ctx.learners:
+        raise RuntimeError("no learners are logged in")
+    tokens = ctx.env.run_dir / "learner-tokens.txt"
+    tokens.write_text("".join(f"{c.token}\n" for c in ctx.learners))
+    lines = ctx.env.run_dir / f"{name}-requests.tsv"
+    lines.write_text("".join(f"{n + 1}\t{path}\t{body}\n" for n, path, body in requests))
+    return WrkPlan("learner_requests.lua", (str(tokens), str(lines), method))

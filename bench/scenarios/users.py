@@ -14,7 +14,16 @@ from bench.api_server import Route
 from bench.databases import Databases
 from bench.environment import BENCH_PASSWORD
 from bench.floor import FloorOp
-from bench.scenarios.base import RunContext, Scenario, argon2_parameters, principal_sql
+from bench.scenarios.base import (
+    COMPLETE_SAGA_SQL,
+    DONE_STEP,
+    INSERT_SAGAS_SQL,
+    RunContext,
+    Scenario,
+    argon2_parameters,
+    principal_sql,
+    wait_for_relay,
+)
 from bench.wrk import WrkPlan
 from oneenglish.audit.models import COLLECTION as AUDIT_LOGS
 from oneenglish.audit.service import DELIVER_AUDIT
@@ -41,7 +50,7 @@ GROUP BY u.id
 # -- (a) GET /api/users/{id} -----------------------------------------------------------------
 
 
-def read_account_plan(ctx: RunContext) -> WrkPlan:
+async def read_account_plan(ctx: RunContext, db: Databases) -> WrkPlan:
     return WrkPlan("users_get.lua", (str(ctx.users.ids_file), ctx.admin.token))
 
 
@@ -87,21 +96,9 @@ INSERT INTO user_roles (user_id, role_id)
 SELECT $1, id FROM roles WHERE name = $2
 ON CONFLICT DO NOTHING
 """
-# The saga's intent (leased to the request) and the audit entry's outbox row, as enqueue() and
-# audit.record() add them.
-INSERT_SAGAS_SQL = """
-INSERT INTO sagas (id, kind, subject_id, payload, next_attempt_at)
-VALUES ($1, $2, $3, $4::jsonb, now() + make_interval(secs => $5)),
-       ($6, $7, NULL, $8::jsonb, now())
-"""
-COMPLETE_SAGA_SQL = """
-UPDATE sagas SET status = 'completed', steps = $2::jsonb, finished_at = now(), last_error = NULL
-WHERE id = $1 AND status = 'pending'
-"""
-DONE_STEP = {"runs": 1, "applied": 1, "done": True}
 
 
-def create_user_plan(ctx: RunContext) -> WrkPlan:
+async def create_user_plan(ctx: RunContext, db: Databases) -> WrkPlan:
     return WrkPlan("users_create.lua", (ctx.admin.token, ctx.run_tag, BENCH_PASSWORD))
 
 
@@ -211,15 +208,7 @@ def _audit_entry(
 
 async def remove_created_users(db: Databases) -> None:
     """Delete every account (b) made, in both databases, with its sagas and audit entries."""
-    # The API's relay delivers audit entries shortly after each commit; let it finish, so no
-    # entry lands in audit_logs after the clean-up.
-    for _ in range(60):
-        pending = await db.pool.fetchval(
-            "SELECT count(*) FROM sagas WHERE kind = $1 AND status = 'pending'", DELIVER_AUDIT
-        )
-        if not pending:
-            break
-        await asyncio.sleep(0.5)
+    await wait_for_relay(db, (DELIVER_AUDIT,))
     rows = await db.pool.fetch("SELECT id FROM users WHERE email LIKE $1", CREATED_EMAIL_PATTERN)
     if not rows:
         return
