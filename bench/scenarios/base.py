@@ -75,12 +75,13 @@ class Scenario:
         return f"({self.key}) {self.route or self.title}"
 
 
-def asyncpg_sql(statement: TextClause, names: Sequence[str]) -> str:
+def asyncpg_sql(statement: TextClause | str, names: Sequence[str] = ()) -> str:
     """An application's `text()` statement in asyncpg's placeholders, `names` becoming $1, $2…
+    (a string is one the application already runs on the driver, in those placeholders).
 
     Statements are taken from the application rather than copied where it writes them as SQL,
     so the floor keeps doing what the API does when they change."""
-    sql = str(statement.text)
+    sql = statement if isinstance(statement, str) else str(statement.text)
     for number, name in enumerate(names, start=1):
         sql = re.sub(rf"(?<![:\w]):{name}\b", f"${number}", sql)
     leftover = re.findall(r"(?<![:\w]):[A-Za-z_]\w*", sql)
@@ -92,7 +93,7 @@ def asyncpg_sql(statement: TextClause, names: Sequence[str]) -> str:
 @functools.cache
 def principal_sql() -> str:
     """The statement that authenticates every API request."""
-    return asyncpg_sql(PRINCIPAL_SQL, ("user_id", "session_id"))
+    return asyncpg_sql(PRINCIPAL_SQL)
 
 
 async def authenticate(conn: asyncpg.pool.PoolConnectionProxy, caller: Caller) -> None:

@@ -39,6 +39,8 @@ from oneenglish.audit.service import DELIVER_AUDIT
 from oneenglish.content.models import COLLECTION as CONTENTS
 from oneenglish.content.service import item_ids
 from oneenglish.courses.models import LEVELS
+from oneenglish.courses.repository import page_sql
+from oneenglish.courses.schemas import CourseFilters
 from oneenglish.enrollments.repository import _RECOMPUTE_SQL
 from oneenglish.events.service import DISPATCH_EVENT
 from oneenglish.progress import service as progress
@@ -311,17 +313,8 @@ LESSON_PROGRESS = Scenario(
 PAGE_SIZE = 20
 MAX_PAGE = 3
 # courses/repository.py::list_page for a learner (not courses:read): the visibility filter and
-# the level; the total, then the page, newest first.
-COUNT_SQL = """
-SELECT count(*) FROM courses
-WHERE (is_published IS true OR created_by = $1) AND level = $2
-"""
-PAGE_SQL = """
-SELECT * FROM courses
-WHERE (is_published IS true OR created_by = $1) AND level = $2
-ORDER BY created_at DESC, id DESC
-LIMIT $3 OFFSET $4
-"""
+# the level, newest first; the application's own statement (`page_sql`), the page carrying the
+# total.
 
 
 def course_pages(ctx: RunContext) -> list[tuple[int, str, int]]:
@@ -349,20 +342,24 @@ async def course_list_plan(ctx: RunContext, db: Databases) -> WrkPlan:
 
 
 async def course_list_floor(ctx: RunContext, db: Databases) -> FloorOp:
-    """As `courses/service.py::list_courses` for a learner: the authentication statement, the
-    count, the page."""
+    """As `courses/service.py::list_courses` for a learner: the authentication statement, then
+    the page with its total."""
     pages = course_pages(ctx)
 
     async def list_courses(rng: random.Random) -> None:
         number, level, page = pages[rng.randrange(len(pages))]
         learner = ctx.learners[number]
+        sql, _, args = page_sql(
+            CourseFilters(level=level),
+            visible_to=learner.user_id,
+            see_all=False,
+            limit=PAGE_SIZE,
+            offset=(page - 1) * PAGE_SIZE,
+        )
         async with db.pool.acquire() as conn:
             await authenticate(conn, learner)
-            total = await conn.fetchval(COUNT_SQL, learner.user_id, level)
-            rows = await conn.fetch(
-                PAGE_SQL, learner.user_id, level, PAGE_SIZE, (page - 1) * PAGE_SIZE
-            )
-        if not total or len(rows) > PAGE_SIZE:
+            rows = await conn.fetch(sql, *args)
+        if not rows or len(rows) > PAGE_SIZE:
             raise LookupError(f"no courses at level {level}")
 
     return list_courses

@@ -130,10 +130,14 @@ async def test_postgresql_down_is_a_503_not_a_500(
     fault_app: FastAPI, fault_client: httpx.AsyncClient, fault_stack: Stack
 ) -> None:
     user = await login(fault_client, await make_user(fault_app))
+    # Reads on the driver (the principal, the catalogue page) and through the ORM (the account).
+    paths = [f"/api/users/{user.id}", "/api/auth/me", "/api/courses?level=B1"]
+    for path in paths:  # every one has a pooled connection to lose
+        assert (await fault_client.get(path, headers=user.headers)).status_code == 200
     fault_stack.postgres.kill()
     try:
-        for method, path in [("GET", f"/api/users/{user.id}"), ("GET", "/api/auth/me")]:
-            response = await fault_client.request(method, path, headers=user.headers)
+        for path in paths:
+            response = await fault_client.get(path, headers=user.headers)
             assert response.status_code == 503, (path, response.text)
             assert response.headers["content-type"] == "application/problem+json"
         login_attempt = await fault_client.post(
@@ -142,3 +146,13 @@ async def test_postgresql_down_is_a_503_not_a_500(
         assert login_attempt.status_code == 503
     finally:
         fault_stack.postgres.start()
+
+    async def all_answer() -> bool:
+        for path in paths:
+            response = await fault_client.get(path, headers=user.headers)
+            if response.status_code != 200:
+                return False
+        return True
+
+    # The lost connections were dropped from the pool, not handed out again.
+    assert await eventually(all_answer, attempts=100)

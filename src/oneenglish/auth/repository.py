@@ -11,6 +11,7 @@ from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from oneenglish.auth.models import AuthSession, LoginThrottle, RefreshToken
+from oneenglish.db import postgres
 
 
 @dataclass(frozen=True)
@@ -24,8 +25,8 @@ class PrincipalRow:
 
 # Authentication is the one place that reads identity, the login session and the grants
 # together, on every request; one statement keeps it to a single round trip.
-PRINCIPAL_SQL = text(
-    """
+# Read for every authenticated request, so on the driver (db.postgres.fetch_one).
+PRINCIPAL_SQL = """
     SELECT u.id, u.email, u.username,
            coalesce((SELECT array_agg(r.name ORDER BY r.name)
                      FROM user_roles ur JOIN roles r ON r.id = ur.role_id
@@ -41,19 +42,20 @@ PRINCIPAL_SQL = text(
                                     WHERE up.user_id = u.id)), '{}') AS permissions
     FROM users u
     JOIN auth_sessions s ON s.user_id = u.id
-    WHERE u.id = :user_id AND s.id = :session_id
+    WHERE u.id = $1 AND s.id = $2
       AND u.is_active AND s.revoked_at IS NULL
     """
-)
 
 
 async def load_principal(
     db: AsyncSession, user_id: uuid.UUID, session_id: uuid.UUID
 ) -> PrincipalRow | None:
-    row = (await db.execute(PRINCIPAL_SQL, {"user_id": user_id, "session_id": session_id})).first()
+    row = await postgres.fetch_one(db, PRINCIPAL_SQL, user_id, session_id)
     if row is None:
         return None
-    return PrincipalRow(row.id, row.email, row.username, list(row.roles), list(row.permissions))
+    return PrincipalRow(
+        row["id"], row["email"], row["username"], list(row["roles"]), list(row["permissions"])
+    )
 
 
 async def create_session(

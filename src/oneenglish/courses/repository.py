@@ -6,21 +6,12 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, delete, func, literal_column, or_, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from oneenglish.courses.models import SEARCH_SQL, Course
 from oneenglish.courses.schemas import CourseFilters
-
-SEARCH_EXPRESSION: ColumnElement[str] = literal_column(SEARCH_SQL, String)
-
-_ORDER: dict[str, tuple[ColumnElement[Any], ...]] = {
-    "newest": (Course.created_at.desc(), Course.id.desc()),
-    "oldest": (Course.created_at.asc(), Course.id.asc()),
-    "title": (Course.title.asc(), Course.id.asc()),
-    "price": (Course.price.asc(), Course.id.asc()),
-    "-price": (Course.price.desc(), Course.id.desc()),
-}
+from oneenglish.db import postgres
 
 
 async def insert(db: AsyncSession, **values: Any) -> Course:
@@ -44,6 +35,68 @@ async def slugs_like(db: AsyncSession, base: str) -> set[str]:
     return set(rows)
 
 
+# The catalogue page is the busiest list, so it runs on the driver (see db.postgres.fetch):
+# one statement gives the page and, by a window count, the total.
+_COLUMNS = (
+    "id, title, slug, description, level, price, is_published, created_by, created_at, updated_at"
+)
+_ORDER_SQL = {
+    "newest": "created_at DESC, id DESC",
+    "oldest": "created_at ASC, id ASC",
+    "title": "title ASC, id ASC",
+    "price": "price ASC, id ASC",
+    "-price": "price DESC, id DESC",
+}
+
+
+def page_sql(
+    filters: CourseFilters,
+    *,
+    visible_to: uuid.UUID | None,
+    see_all: bool,
+    limit: int,
+    offset: int,
+) -> tuple[str, str, list[Any]]:
+    """The page statement (each row carrying the total as `total`), the count statement for a
+    page past the end, and their parameters (the count takes all but the last two)."""
+    args: list[Any] = []
+
+    def param(value: Any) -> str:
+        args.append(value)
+        return f"${len(args)}"
+
+    where: list[str] = []
+    if not see_all:
+        # Learners see the published catalogue; teachers also see their own drafts.
+        where.append(
+            f"(is_published OR created_by = {param(visible_to)})"
+            if visible_to is not None
+            else "is_published"
+        )
+    if filters.published is not None:
+        where.append(f"is_published = {param(filters.published)}")
+    if filters.level is not None:
+        where.append(f"level = {param(filters.level)}")
+    if filters.min_price is not None:
+        where.append(f"price >= {param(filters.min_price)}")
+    if filters.max_price is not None:
+        where.append(f"price <= {param(filters.max_price)}")
+    if filters.mine and visible_to is not None:
+        where.append(f"created_by = {param(visible_to)}")
+    if filters.search:
+        escaped = (
+            filters.search.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        )
+        where.append(f"{SEARCH_SQL} LIKE {param(f'%{escaped}%')}")
+    condition = " AND ".join(where) or "true"
+    count = f"SELECT count(*) FROM courses WHERE {condition}"  # noqa: S608 - fragments above
+    page = (
+        f"SELECT {_COLUMNS}, count(*) OVER () AS total FROM courses WHERE {condition} "  # noqa: S608
+        f"ORDER BY {_ORDER_SQL[filters.sort]} LIMIT {param(limit)} OFFSET {param(offset)}"
+    )
+    return page, count, args
+
+
 async def list_page(
     db: AsyncSession,
     filters: CourseFilters,
@@ -52,39 +105,18 @@ async def list_page(
     see_all: bool,
     limit: int,
     offset: int,
-) -> tuple[Sequence[Course], int]:
-    conditions: list[ColumnElement[bool]] = []
-    if not see_all:
-        # Learners see the published catalogue; teachers also see their own drafts.
-        conditions.append(
-            or_(Course.is_published.is_(True), Course.created_by == visible_to)
-            if visible_to is not None
-            else Course.is_published.is_(True)
-        )
-    if filters.published is not None:
-        conditions.append(Course.is_published.is_(filters.published))
-    if filters.level is not None:
-        conditions.append(Course.level == filters.level)
-    if filters.min_price is not None:
-        conditions.append(Course.price >= filters.min_price)
-    if filters.max_price is not None:
-        conditions.append(Course.price <= filters.max_price)
-    if filters.mine and visible_to is not None:
-        conditions.append(Course.created_by == visible_to)
-    if filters.search:
-        escaped = (
-            filters.search.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        )
-        conditions.append(SEARCH_EXPRESSION.like(f"%{escaped}%"))
-    total = await db.scalar(select(func.count()).select_from(Course).where(*conditions))
-    rows = await db.scalars(
-        select(Course)
-        .where(*conditions)
-        .order_by(*_ORDER[filters.sort])
-        .limit(limit)
-        .offset(offset)
+) -> tuple[Sequence[postgres.Record], int]:
+    page, count, args = page_sql(
+        filters, visible_to=visible_to, see_all=see_all, limit=limit, offset=offset
     )
-    return rows.all(), total or 0
+    rows = await postgres.fetch(db, page, *args)
+    if rows:
+        return rows, rows[0]["total"]
+    if offset == 0:
+        return rows, 0
+    # Past the last page the window has no row to ride on.
+    total = await postgres.fetch_one(db, count, *args[:-2])
+    return rows, total[0] if total else 0
 
 
 async def set_published(db: AsyncSession, course_id: uuid.UUID, published: bool) -> None:

@@ -67,7 +67,7 @@ async def list_courses(
         limit=limit,
         offset=offset,
     )
-    return [CourseOut.model_validate(c) for c in rows], total
+    return [CourseOut.model_validate(dict(row)) for row in rows], total
 
 
 async def create_course(

