@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Sequence
-from typing import Any
 
-from sqlalchemy import ColumnElement, ScalarSelect, Select, delete, func, select, text, true
+from sqlalchemy import Select, delete, func, select, true
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import InstrumentedAttribute
 
 from oneenglish.rbac.models import Permission, Role, RolePermission, UserPermission, UserRole
 
@@ -222,15 +220,12 @@ def user_ids_with_role_query(role_name: str) -> Select[uuid.UUID]:
     )
 
 
-def role_names_of(
-    user_id: ColumnElement[uuid.UUID] | InstrumentedAttribute[uuid.UUID],
-) -> ScalarSelect[Any]:
-    """The names of a user's roles as one array column, for another domain's query to select
-    (so a user and their roles come back in one round trip)."""
+def role_names_sql(user_id: str) -> str:
+    """The names of a user's roles as one array column, sorted, for another domain's statement
+    on the driver to select (a user and their roles in one round trip); `user_id` is the SQL
+    expression of the user's id in that statement."""
     return (
-        select(func.coalesce(func.array_agg(Role.name), text("'{}'::varchar[]")))
-        .select_from(UserRole)
-        .join(Role, Role.id == UserRole.role_id)
-        .where(UserRole.user_id == user_id)
-        .scalar_subquery()
+        "(SELECT coalesce(array_agg(r.name ORDER BY r.name), '{}'::varchar[]) "  # noqa: S608 - user_id is our own SQL expression
+        "FROM user_roles ur JOIN roles r ON r.id = ur.role_id "
+        f"WHERE ur.user_id = {user_id})"
     )

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from typing import Any
 
-from sqlalchemy import ColumnElement, ScalarSelect, Select
+from sqlalchemy import Select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import InstrumentedAttribute
 
 from oneenglish.audit import service as audit
 from oneenglish.core.context import Actor
@@ -168,10 +166,8 @@ def user_ids_with_role_query(role_name: str) -> Select[uuid.UUID]:
     return repository.user_ids_with_role_query(role_name)
 
 
-def role_names_of(
-    user_id: ColumnElement[uuid.UUID] | InstrumentedAttribute[uuid.UUID],
-) -> ScalarSelect[Any]:
-    return repository.role_names_of(user_id)
+def role_names_sql(user_id: str) -> str:
+    return repository.role_names_sql(user_id)
 
 
 # -- permissions ---------------------------------------------------------------------------

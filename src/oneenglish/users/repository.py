@@ -8,7 +8,6 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
-    ScalarSelect,
     Select,
     String,
     func,
@@ -19,6 +18,7 @@ from sqlalchemy import (
 from sqlalchemy import delete as sa_delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from oneenglish.db import postgres
 from oneenglish.users.models import SEARCH_SQL, User
 
 # The same expression as the trigram index, so that the index serves the search.
@@ -36,11 +36,19 @@ async def get(db: AsyncSession, user_id: uuid.UUID) -> User | None:
     return await db.get(User, user_id)
 
 
+# An account is read on every profile view, so on the driver (see db.postgres.fetch).
+_ACCOUNT_SQL = """
+SELECT u.id, u.email, u.username, u.first_name, u.last_name, u.is_active,
+       u.created_at, u.updated_at, {roles} AS roles
+FROM users u WHERE u.id = $1
+"""
+
+
 async def get_with_roles(
-    db: AsyncSession, user_id: uuid.UUID, roles: ScalarSelect[Any]
-) -> tuple[User, list[str]] | None:
-    row = (await db.execute(select(User, roles).where(User.id == user_id))).first()
-    return (row[0], sorted(row[1] or [])) if row else None
+    db: AsyncSession, user_id: uuid.UUID, roles_sql: str
+) -> postgres.Record | None:
+    """The account's columns (no password hash) and its `roles`, sorted."""
+    return await postgres.fetch_one(db, _ACCOUNT_SQL.format(roles=roles_sql), user_id)
 
 
 async def get_for_update(db: AsyncSession, user_id: uuid.UUID) -> User | None:

@@ -76,10 +76,10 @@ async def get_user(db: AsyncSession, principal: Principal, user_id: uuid.UUID) -
 
 
 async def get_user_unchecked(db: AsyncSession, user_id: uuid.UUID) -> UserOut:
-    found = await repository.get_with_roles(db, user_id, rbac.role_names_of(User.id))
-    if found is None:
+    row = await repository.get_with_roles(db, user_id, rbac.role_names_sql("u.id"))
+    if row is None:
         raise NotFound(f"No users record {user_id}")
-    return _out(*found)
+    return UserOut.model_validate(dict(row))
 
 
 async def find_user(db: AsyncSession, user_id: uuid.UUID) -> User | None:
