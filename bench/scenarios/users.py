@@ -30,22 +30,16 @@ from oneenglish.audit.service import DELIVER_AUDIT
 from oneenglish.core.security import hash_password
 from oneenglish.profiles.models import COLLECTION as PROFILES
 from oneenglish.rbac.defaults import SELF_SIGN_UP_ROLE
+from oneenglish.rbac.repository import role_names_sql
 from oneenglish.user_settings.models import COLLECTION as SETTINGS
+from oneenglish.users.repository import ACCOUNT_SQL
 from oneenglish.workflows.register_user import KIND as REGISTER_USER
 
 CREATED_EMAIL_PATTERN = "bench-new-%"  # SQL LIKE: accounts made by (b), by wrk or the floor
 
-# The API loads the user row, then its role names; one statement does both here.
-USER_WITH_ROLES_SQL = """
-SELECT u.*,
-       coalesce(array_agg(r.name ORDER BY r.name) FILTER (WHERE r.name IS NOT NULL),
-                '{}') AS roles
-FROM users u
-LEFT JOIN user_roles ur ON ur.user_id = u.id
-LEFT JOIN roles r ON r.id = ur.role_id
-WHERE u.id = $1
-GROUP BY u.id
-"""
+# The application's own statement: the account and its role names (users/service.py::
+# get_user_unchecked).
+USER_WITH_ROLES_SQL = ACCOUNT_SQL.format(roles=role_names_sql("u.id"))
 
 # -- (a) GET /api/users/{id} -----------------------------------------------------------------
 

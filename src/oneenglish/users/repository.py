@@ -37,7 +37,7 @@ async def get(db: AsyncSession, user_id: uuid.UUID) -> User | None:
 
 
 # An account is read on every profile view, so on the driver (see db.postgres.fetch).
-_ACCOUNT_SQL = """
+ACCOUNT_SQL = """
 SELECT u.id, u.email, u.username, u.first_name, u.last_name, u.is_active,
        u.created_at, u.updated_at, {roles} AS roles
 FROM users u WHERE u.id = $1
@@ -48,7 +48,7 @@ async def get_with_roles(
     db: AsyncSession, user_id: uuid.UUID, roles_sql: str
 ) -> postgres.Record | None:
     """The account's columns (no password hash) and its `roles`, sorted."""
-    return await postgres.fetch_one(db, _ACCOUNT_SQL.format(roles=roles_sql), user_id)
+    return await postgres.fetch_one(db, ACCOUNT_SQL.format(roles=roles_sql), user_id)
 
 
 async def get_for_update(db: AsyncSession, user_id: uuid.UUID) -> User | None:
