@@ -38,21 +38,23 @@ from oneenglish.audit.models import COLLECTION as AUDIT_LOGS
 from oneenglish.audit.service import DELIVER_AUDIT
 from oneenglish.content.models import COLLECTION as CONTENTS
 from oneenglish.content.service import item_ids
+from oneenglish.courses import repository as courses_repository
 from oneenglish.courses.models import LEVELS
 from oneenglish.courses.repository import page_sql
 from oneenglish.courses.schemas import CourseFilters
-from oneenglish.enrollments.repository import _RECOMPUTE_SQL
+from oneenglish.enrollments.repository import _RECOMPUTE_SQL, ENROLLED_SQL
 from oneenglish.events.service import DISPATCH_EVENT
+from oneenglish.lessons import repository as lessons_repository
 from oneenglish.progress import service as progress
 from oneenglish.progress.models import COLLECTION as PROGRESS
 from oneenglish.progress.models import progress_key
 from oneenglish.workflows.learning import RECORD_PROGRESS
 
-# What lessons/repository.get, courses/repository.get and enrollments'
-# of_user_in_course select (every column of the row).
-LESSON_SQL = "SELECT * FROM lessons WHERE id = $1"
-COURSE_SQL = "SELECT * FROM courses WHERE id = $1"
-ENROLLMENT_SQL = "SELECT * FROM enrollments WHERE user_id = $1 AND course_id = $2"
+# The application's own statements: lessons/repository.get_row, courses/repository.get_row and
+# enrollments/repository.exists, all three on the driver in the API too.
+LESSON_SQL = lessons_repository.ROW_SQL
+COURSE_SQL = courses_repository.ROW_SQL
+ENROLLMENT_SQL = ENROLLED_SQL
 
 # The lessons the learners can open: every published lesson of the courses they are enrolled in.
 TARGETS_SQL = """
@@ -138,7 +140,7 @@ LESSON = Scenario(
 
 TIME_SPENT_SECONDS = 30
 # enrollments/service.py::record_activity, through enrollments/repository.py and lessons'.
-LOCK_ENROLLMENT_SQL = ENROLLMENT_SQL + " FOR UPDATE"
+LOCK_ENROLLMENT_SQL = "SELECT * FROM enrollments WHERE user_id = $1 AND course_id = $2 FOR UPDATE"
 ACTIVITY_COMPLETED_SQL = (
     "SELECT completed_at FROM lesson_activity WHERE enrollment_id = $1 AND lesson_id = $2"
 )

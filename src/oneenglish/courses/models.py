@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
@@ -59,3 +60,19 @@ class Course(Base):
             "ix_courses_search_trgm", text(f"({SEARCH_SQL}) gin_trgm_ops"), postgresql_using="gin"
         ),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class CourseRow:
+    """A course read on the driver (db.postgres.fetch_row): its columns, no ORM state."""
+
+    id: uuid.UUID
+    title: str
+    slug: str
+    description: str
+    level: str
+    price: Decimal
+    is_published: bool
+    created_by: uuid.UUID | None
+    created_at: datetime
+    updated_at: datetime

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from oneenglish.courses.models import SEARCH_SQL, Course
+from oneenglish.courses.models import SEARCH_SQL, Course, CourseRow
 from oneenglish.courses.schemas import CourseFilters
 from oneenglish.db import postgres
 
@@ -37,9 +37,7 @@ async def slugs_like(db: AsyncSession, base: str) -> set[str]:
 
 # The catalogue page is the busiest list, so it runs on the driver (see db.postgres.fetch):
 # one statement gives the page and, by a window count, the total.
-_COLUMNS = (
-    "id, title, slug, description, level, price, is_published, created_by, created_at, updated_at"
-)
+_COLUMNS = postgres.columns(CourseRow)
 _ORDER_SQL = {
     "newest": "created_at DESC, id DESC",
     "oldest": "created_at ASC, id ASC",
@@ -47,6 +45,14 @@ _ORDER_SQL = {
     "price": "price ASC, id ASC",
     "-price": "price DESC, id DESC",
 }
+
+
+ROW_SQL = f"SELECT {_COLUMNS} FROM courses WHERE id = $1"  # noqa: S608 - our own columns
+
+
+async def get_row(db: AsyncSession, course_id: uuid.UUID) -> CourseRow | None:
+    """A course for reading (on the driver): for what only looks at it."""
+    return await postgres.fetch_row(db, CourseRow, ROW_SQL, course_id)
 
 
 def page_sql(

@@ -15,27 +15,27 @@ from oneenglish.core.patching import apply_patch
 from oneenglish.core.principal import Principal
 from oneenglish.core.slugs import first_free, slugify
 from oneenglish.courses import repository
-from oneenglish.courses.models import Course
+from oneenglish.courses.models import Course, CourseRow
 from oneenglish.courses.schemas import CourseFilters, CourseIn, CourseOut, CoursePatch
 
 SLUG_ATTEMPTS = 5
 
 
-def can_manage(principal: Principal, course: Course) -> bool:
+def can_manage(principal: Principal, course: Course | CourseRow) -> bool:
     """Admins manage every course; teachers the ones they created (while still teachers)."""
     return principal.can("courses", "update") or (
         course.created_by == principal.id and principal.can("courses", "create")
     )
 
 
-def can_see(principal: Principal, course: Course) -> bool:
+def can_see(principal: Principal, course: Course | CourseRow) -> bool:
     return course.is_published or principal.can("courses", "read") or can_manage(principal, course)
 
 
-async def get_visible(db: AsyncSession, principal: Principal, course_id: uuid.UUID) -> Course:
+async def get_visible(db: AsyncSession, principal: Principal, course_id: uuid.UUID) -> CourseRow:
     """The course, if the caller may see it; a draft is a 404 to learners (it does not exist
-    for them)."""
-    course = await repository.get(db, course_id)
+    for them). For reading only: what changes a course uses get_managed."""
+    course = await repository.get_row(db, course_id)
     if course is None or not can_see(principal, course):
         raise NotFound(f"No course {course_id}")
     return course

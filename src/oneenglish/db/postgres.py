@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import AsyncIterator, Sequence
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import asyncpg
 from fastapi import Depends, Request
@@ -93,6 +94,7 @@ async def release_connection(db: AsyncSession) -> None:
 # handlers that turn a lost connection into a 503 (and invalidate the pool) apply unchanged.
 
 Record = asyncpg.Record
+T = TypeVar("T")
 
 _DISCONNECTED = (
     OSError,
@@ -127,3 +129,15 @@ async def fetch_one(db: AsyncSession, sql: str, *args: Any) -> Record | None:
     """The first row of a read, or None."""
     rows = await fetch(db, sql, *args)
     return rows[0] if rows else None
+
+
+def columns(row_type: type[Any], alias: str = "") -> str:
+    """The select list of a row dataclass: its fields, quoted, in order."""
+    prefix = f"{alias}." if alias else ""
+    return ", ".join(f'{prefix}"{field.name}"' for field in dataclasses.fields(row_type))
+
+
+async def fetch_row(db: AsyncSession, row_type: type[T], sql: str, *args: Any) -> T | None:
+    """The first row of a read as `row_type` (a dataclass selected with `columns`), or None."""
+    row = await fetch_one(db, sql, *args)
+    return None if row is None else row_type(**row)

@@ -13,6 +13,7 @@ from sqlalchemy import ColumnElement, and_, delete, func, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from oneenglish.db import postgres
 from oneenglish.enrollments.models import Enrollment, LessonActivity
 
 
@@ -25,6 +26,14 @@ async def insert(db: AsyncSession, user_id: uuid.UUID, course_id: uuid.UUID) -> 
 
 async def get(db: AsyncSession, enrollment_id: uuid.UUID) -> Enrollment | None:
     return await db.get(Enrollment, enrollment_id)
+
+
+async def exists(db: AsyncSession, user_id: uuid.UUID, course_id: uuid.UUID) -> bool:
+    """On the driver: asked on every lesson view."""
+    return await postgres.fetch_one(db, ENROLLED_SQL, user_id, course_id) is not None
+
+
+ENROLLED_SQL = "SELECT 1 FROM enrollments WHERE user_id = $1 AND course_id = $2"
 
 
 async def of_user_in_course(

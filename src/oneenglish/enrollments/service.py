@@ -64,10 +64,8 @@ async def require_enrollment(
     return enrollment
 
 
-async def find_enrollment(
-    db: AsyncSession, user_id: uuid.UUID, course_id: uuid.UUID
-) -> Enrollment | None:
-    return await repository.of_user_in_course(db, user_id, course_id)
+async def is_enrolled(db: AsyncSession, user_id: uuid.UUID, course_id: uuid.UUID) -> bool:
+    return await repository.exists(db, user_id, course_id)
 
 
 async def get_for_unenrollment(

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import (
@@ -54,3 +55,18 @@ class Lesson(Base):
         CheckConstraint(f"slug ~ '{SLUG_PATTERN}'", name="slug_format"),
         Index("ix_lessons_course_published", "course_id", "is_published"),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class LessonRow:
+    """A lesson read on the driver (db.postgres.fetch_row): its columns, no ORM state."""
+
+    id: uuid.UUID
+    course_id: uuid.UUID
+    title: str
+    slug: str
+    order: int
+    duration_minutes: int
+    is_published: bool
+    created_at: datetime
+    updated_at: datetime

@@ -9,7 +9,8 @@ from typing import Any
 from sqlalchemy import delete, func, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from oneenglish.lessons.models import Lesson
+from oneenglish.db import postgres
+from oneenglish.lessons.models import Lesson, LessonRow
 
 
 async def insert(db: AsyncSession, **values: Any) -> Lesson:
@@ -24,6 +25,14 @@ async def get(db: AsyncSession, lesson_id: uuid.UUID, *, for_update: bool = Fals
     if for_update:
         query = query.with_for_update()
     return await db.scalar(query)
+
+
+ROW_SQL = f"SELECT {postgres.columns(LessonRow)} FROM lessons WHERE id = $1"  # noqa: S608
+
+
+async def get_row(db: AsyncSession, lesson_id: uuid.UUID) -> LessonRow | None:
+    """A lesson for reading (on the driver): for what only looks at it."""
+    return await postgres.fetch_row(db, LessonRow, ROW_SQL, lesson_id)
 
 
 async def of_course(

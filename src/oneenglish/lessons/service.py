@@ -17,16 +17,18 @@ from oneenglish.core.patching import apply_patch
 from oneenglish.core.principal import Principal
 from oneenglish.core.slugs import first_free, slugify
 from oneenglish.courses import service as courses
-from oneenglish.courses.models import Course
+from oneenglish.courses.models import Course, CourseRow
 from oneenglish.lessons import repository
-from oneenglish.lessons.models import Lesson
+from oneenglish.lessons.models import Lesson, LessonRow
 from oneenglish.lessons.schemas import LessonIn, LessonOut, LessonPatch
 
 
 @dataclass(frozen=True)
 class LessonAccess:
-    lesson: Lesson
-    course: Course
+    """A lesson the caller may see, with its course: rows read on the driver."""
+
+    lesson: LessonRow
+    course: CourseRow
     manages: bool  # teacher of the course or administrator: sees drafts and answer keys
 
 
@@ -35,7 +37,7 @@ async def get_accessible(
 ) -> LessonAccess:
     """A lesson the caller may see: managers see every lesson of their courses; everyone else
     published lessons of published courses (anything else is a 404: it does not exist for them)."""
-    lesson = await repository.get(db, lesson_id)
+    lesson = await repository.get_row(db, lesson_id)
     if lesson is None:
         raise NotFound(f"No lesson {lesson_id}")
     course = await courses.get_visible(db, principal, lesson.course_id)
@@ -45,13 +47,23 @@ async def get_accessible(
     return LessonAccess(lesson, course, manages)
 
 
-async def get_managed(db: AsyncSession, principal: Principal, lesson_id: uuid.UUID) -> LessonAccess:
+@dataclass(frozen=True)
+class ManagedLesson:
+    """A lesson its teacher or an admin is changing: ORM objects, the course locked."""
+
+    lesson: Lesson
+    course: Course
+
+
+async def get_managed(
+    db: AsyncSession, principal: Principal, lesson_id: uuid.UUID
+) -> ManagedLesson:
     lesson = await repository.get(db, lesson_id)
     if lesson is None:
         raise NotFound(f"No lesson {lesson_id}")
     # Lock the course: positions within it change under this lock only.
     course = await courses.get_managed(db, principal, lesson.course_id, for_update=True)
-    return LessonAccess(lesson, course, True)
+    return ManagedLesson(lesson, course)
 
 
 async def list_lessons(

@@ -50,7 +50,7 @@ async def ensure_room_member(db: AsyncSession, principal: Principal, course_id: 
     course = await courses.get_visible(db, principal, course_id)
     if courses.can_manage(principal, course) or principal.can("courses", "read"):
         return
-    if await enrollments.find_enrollment(db, principal.id, course_id) is None:
+    if not await enrollments.is_enrolled(db, principal.id, course_id):
         raise Forbidden("Only the course's learners and teachers are in its room")
 
 

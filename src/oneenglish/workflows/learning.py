@@ -89,9 +89,7 @@ async def view_lesson(
         access = await lessons.get_accessible(db, principal, lesson_id)
         allowed = access.manages or principal.can("courses", "read")
         if not allowed:
-            allowed = (
-                await enrollments.find_enrollment(db, principal.id, access.course.id) is not None
-            )
+            allowed = await enrollments.is_enrolled(db, principal.id, access.course.id)
         return access, allowed
 
     (access, allowed), ((document, detail), degraded) = await asyncio.gather(
@@ -128,15 +126,15 @@ async def _enrollment_and_content(
     lesson_id: uuid.UUID,
     *,
     needs_content: bool = True,
-) -> tuple[lessons.LessonAccess, Any, MongoDocument | None]:
+) -> tuple[lessons.LessonAccess, MongoDocument | None]:
     access = await lessons.get_accessible(db, principal, lesson_id)
-    enrollment, document = await asyncio.gather(
-        enrollments.find_enrollment(db, principal.id, access.course.id),
+    enrolled, document = await asyncio.gather(
+        enrollments.is_enrolled(db, principal.id, access.course.id),
         content.find_content(mongo, lesson_id) if needs_content else _no_content(),
     )
-    if enrollment is None:
+    if not enrolled:
         raise Forbidden("Enrol in the course first")
-    return access, enrollment, document
+    return access, document
 
 
 async def record_progress(
@@ -149,7 +147,7 @@ async def record_progress(
     body: ProgressIn,
 ) -> ProgressOut:
     # The content is read only to check named steps: time and completion alone need no MongoDB.
-    access, _, document = await _enrollment_and_content(
+    access, document = await _enrollment_and_content(
         db, mongo, principal, lesson_id, needs_content=bool(body.completed_steps)
     )
     unknown = sorted(
@@ -236,7 +234,7 @@ async def submit_quiz(
     lesson_id: uuid.UUID,
     body: QuizIn,
 ) -> QuizResultOut:
-    access, _, document = await _enrollment_and_content(db, mongo, principal, lesson_id)
+    access, document = await _enrollment_and_content(db, mongo, principal, lesson_id)
     exercises = (document or {}).get("exercises", [])
     if not exercises:
         raise InvalidInput("This lesson has no exercises to answer")
