@@ -25,6 +25,7 @@ class ScenarioOutcome:
     floor: FloorResult | None = None
     rss_peak_bytes: int = 0
     rss_processes: int = 0
+    rss_peak_process_bytes: int = 0  # the largest single process of the API (a worker)
     api_cpu_percent: float = 0.0  # the API's process tree; 100 = one core
     # CPU used by processes outside the benchmark, per measurement ("api", "floor")
     outside_cpu_percent: dict[str, float] = field(default_factory=dict)
@@ -41,6 +42,7 @@ class ScenarioOutcome:
             "error_count": api.error_count,
             "peak_rss_mib": round(self.rss_peak_bytes / MIB, 1),
             "processes": self.rss_processes,
+            "peak_rss_per_process_mib": round(self.rss_peak_process_bytes / MIB, 1),
             "cpu_percent": round(self.api_cpu_percent, 1),
         }
         data["outside_cpu_percent"] = {k: round(v, 1) for k, v in self.outside_cpu_percent.items()}
@@ -80,7 +82,7 @@ def latest(scale: str) -> dict[str, Any] | None:
 
 HEADER = (
     f"{'scenario':<{LABEL_WIDTH}} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}"
-    f" {'RSS MiB':>8} {'cpu%':>5}"
+    f" {'RSS MiB':>8} {'/proc':>6} {'cpu%':>5}"
     f" | {'floor/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'err':>4} {'cpu%':>5}"
     f" | {'API/floor req/s':>15} {'p50':>6}"
 )
@@ -97,7 +99,7 @@ def table(outcomes: list[ScenarioOutcome]) -> str:
         line = (
             f"{o.label:<{LABEL_WIDTH}} {api.requests_per_second:>8.1f} {api.p50_ms:>8.1f}"
             f" {api.p99_ms:>8.1f} {api.error_count:>7} {o.rss_peak_bytes / MIB:>8.0f}"
-            f" {o.api_cpu_percent:>5.0f}"
+            f" {o.rss_peak_process_bytes / MIB:>6.0f} {o.api_cpu_percent:>5.0f}"
         )
         floor = o.floor
         if floor is None:

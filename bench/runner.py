@@ -166,6 +166,7 @@ async def measure(
     with Sampler(api.pid, bench_pids) as sampled:
         outcome.api = await wrk.run(plan, target, load.seconds)
     outcome.rss_peak_bytes, outcome.rss_processes = sampled.peak_rss_bytes, sampled.rss_processes
+    outcome.rss_peak_process_bytes = sampled.peak_process_rss_bytes
     outcome.api_cpu_percent = sampled.api_cpu_percent
     outcome.outside_cpu_percent["api"] = sampled.outside_cpu_percent
     say(

@@ -60,6 +60,7 @@ class Sampler:
         self.interval = interval
         self.peak_rss_bytes = 0
         self.rss_processes = 0
+        self.peak_process_rss_bytes = 0  # the largest single process (a worker)
         self.api_cpu_percent = 0.0
         self.outside_cpu_percent = 0.0  # 100 = one core busy with work that is not ours
         self._stop = threading.Event()
@@ -110,7 +111,9 @@ class Sampler:
         total = 0
         for process in tree:
             with contextlib.suppress(psutil.NoSuchProcess, psutil.AccessDenied):
-                total += process.memory_info().rss
+                rss = process.memory_info().rss
+                total += rss
+                self.peak_process_rss_bytes = max(self.peak_process_rss_bytes, rss)
         if total > self.peak_rss_bytes:
             self.peak_rss_bytes = total
             self.rss_processes = len(tree)
