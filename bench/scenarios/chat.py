@@ -43,8 +43,9 @@ async def conversation_floor(ctx: RunContext, db: Databases) -> FloorOp:
     """As `chat/service.py::direct_page` without a cursor: the authentication statement, then
     (on MongoDB, while the request still holds its PostgreSQL connection, as the API's session
     does) one `find` on `conversationId`, newest first (`createdAt`, `_id`), one more than the
-    page to know whether another follows. FerretDB 1.24 serves it from no index: every message
-    of every conversation is scanned, and the matches sorted in memory."""
+    page to know whether another follows. On the local FerretDB the conversation's messages are
+    found through the GIN index on `conversationId` that `oneenglish migrate` adds, and sorted
+    in memory."""
     pairs = conversations(ctx)
     messages = db.mongo[MESSAGES]
 
