@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -68,14 +69,20 @@ def write(report: dict[str, Any], scale: str, stamp: str) -> Path:
     return path
 
 
-def latest(scale: str) -> dict[str, Any] | None:
-    """The newest result file of a scale (names sort by their UTC time stamp)."""
-    files = sorted(RESULTS_DIR.glob(f"{scale}-*.json"))
-    if not files:
-        return None
-    data: dict[str, Any] = json.loads(files[-1].read_text())
-    data["_file"] = str(files[-1].relative_to(RESULTS_DIR.parent.parent))
-    return data
+def latest(scale: str, measured: Iterable[str] = ()) -> dict[str, Any] | None:
+    """The newest result file of a scale (names sort by their UTC time stamp) in which the
+    scenarios `measured` (keys) ran; the newest of all if none has them all."""
+    files = sorted(RESULTS_DIR.glob(f"{scale}-*.json"), reverse=True)
+    wanted = set(measured)
+    chosen: dict[str, Any] | None = None
+    for path in files:
+        data: dict[str, Any] = json.loads(path.read_text())
+        data["_file"] = str(path.relative_to(RESULTS_DIR.parent.parent))
+        ran = {s["key"] for s in data.get("scenarios", []) if "api" in s}
+        if wanted <= ran:
+            return data
+        chosen = chosen or data
+    return chosen
 
 
 # -- the table -------------------------------------------------------------------------------
@@ -137,9 +144,9 @@ class Comparison:
 
 
 def compare(labels: dict[str, str]) -> Comparison | None:
-    """p50 latency at large over small scale, from the newest result of each; None if a scale
-    has no results yet."""
-    small, large = latest("small"), latest("large")
+    """p50 latency at large over small scale, from the newest result of each that measured
+    them; None if a scale has no results yet."""
+    small, large = latest("small", labels), latest("large", labels)
     if small is None or large is None:
         return None
     runs = {"small": small, "large": large}
