@@ -131,6 +131,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ),
         lifespan=lifespan,
         responses=PROBLEM_RESPONSES,
+        # No OpenTelemetry is configured; without this FastAPI looks for a provider (and reads
+        # the environment) on every request.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.activity_log = activity_log
     app.state.error_log = error_log

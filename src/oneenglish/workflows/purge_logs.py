@@ -9,6 +9,7 @@ MongoDB a TTL index would do the same; one code path for both is simpler."""
 from __future__ import annotations
 
 import asyncio
+import random
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -37,8 +38,11 @@ async def purge_logs(db: Database, settings: Settings, now: datetime | None = No
 
 
 async def purge_logs_forever(db: Database, settings: Settings) -> None:
-    """At start-up, then every LOG_PURGE_INTERVAL_SECONDS; a failed pass (MongoDB down) is
-    logged and tried again at the next interval."""
+    """Every LOG_PURGE_INTERVAL_SECONDS, the first pass at a random point of the first interval:
+    workers start together, and a purge is a collection scan on FerretDB (its range filters use
+    no index), which should neither fall on start-up nor run in every worker at once. A failed
+    pass (MongoDB down) is logged and tried again at the next interval."""
+    await asyncio.sleep(random.uniform(0, settings.log_purge_interval_seconds))  # noqa: S311
     while True:
         try:
             report = await purge_logs(db, settings)
