@@ -21,6 +21,10 @@ register_indexes(
     IndexSpec(
         COLLECTION, (("entity", 1), ("timestamp", -1), ("_id", -1)), "ix_audit_logs_entity_kind"
     ),
+    # The export's "everything about this user": actorId OR entityId, each branch indexed.
+    IndexSpec(
+        COLLECTION, (("entityId", 1), ("timestamp", -1), ("_id", -1)), "ix_audit_logs_entity_id"
+    ),
     IndexSpec(
         COLLECTION,
         (("actorId", 1), ("entity", 1), ("timestamp", -1), ("_id", -1)),
