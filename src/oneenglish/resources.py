@@ -32,7 +32,7 @@ class Resources:
 async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
     models.load_all()
     workflows.load_all()
-    configure_hashing(settings.password_hash_threads)
+    configure_hashing(settings.password_hash_threads, settings.workers)
     engine = postgres.create_engine(settings)
     client = mongo.create_client(settings)
     sessionmaker = postgres.create_sessionmaker(engine)

@@ -46,7 +46,8 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_json: bool = True
 
-    # Argon2 hashes running at once per process (each holds 64 MiB and a core); 0 = one per core.
+    # Argon2 hashes running at once per process (each holds 64 MiB and a core); 0 = the cores
+    # shared among the WORKERS processes, at least one each.
     password_hash_threads: int = Field(0, ge=0, le=64)
 
     # Larger request bodies are refused with 413 before they are read (chat allows 64 KiB).
