@@ -58,7 +58,12 @@ async def apply_progress(
         update["$setOnInsert"]["completedSteps"] = []
     if completed_at is not None:
         update["$min"] = {"completedAt": completed_at}
-    await db[COLLECTION].update_one({"_id": key}, update, upsert=True)
+    try:
+        await db[COLLECTION].update_one({"_id": key}, update, upsert=True)
+    except DuplicateKeyError:
+        # Two upserts of a new document raced and the other inserted it (FerretDB does not
+        # retry that itself, MongoDB only sometimes): now it exists, so this is an update.
+        await db[COLLECTION].update_one({"_id": key}, update, upsert=True)
 
 
 async def set_notes_if_newer(db: Database, key: str, notes: str, at: datetime) -> None:
