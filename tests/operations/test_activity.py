@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import uuid
 
@@ -159,6 +160,33 @@ async def test_full_queue_drops_entries_and_counts_them(app: FastAPI, settings: 
     finally:
         await activity_log.stop()
     assert await app.state.mongo_db.user_activities.count_documents({"userId": str(user_id)}) == 2
+
+
+@pytest.mark.parametrize(("linger", "most_inserts"), [(0.5, 1), (0.0, 10)])
+async def test_entries_arriving_together_share_an_insert(
+    app: FastAPI, settings: Settings, linger: float, most_inserts: int
+) -> None:
+    activity_log = ActivityLog(settings.model_copy(update={"log_write_linger_seconds": linger}))
+    inserts: list[int] = []
+
+    async def counting(entries: list[dict[str, object]]) -> None:
+        inserts.append(len(entries))
+        await app.state.mongo_db.user_activities.insert_many(entries)
+
+    activity_log.writer.start(counting)
+    user_id = uuid.uuid4()
+    try:
+        for _ in range(10):  # a request every 10 ms, as under load
+            activity_log.record(user_id, "GET /api/auth/me", {}, {"status": 200}, None)
+            await asyncio.sleep(0.01)
+        await activity_log.flush()
+    finally:
+        await activity_log.stop()
+    assert sum(inserts) == 10
+    assert 1 <= len(inserts) <= most_inserts
+    if linger:
+        assert inserts == [10]
+    assert await app.state.mongo_db.user_activities.count_documents({"userId": str(user_id)}) == 10
 
 
 async def test_self_erasure_leaves_no_activity_behind(

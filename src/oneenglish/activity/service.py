@@ -34,6 +34,7 @@ class ActivityLog:
             "user_activities",
             capacity=settings.activity_queue_size,
             batch_size=settings.log_write_batch_size,
+            linger=settings.log_write_linger_seconds,
             retry_on=(ConnectionFailure,),
         )
         self._forgotten: dict[str, float] = {}

@@ -30,6 +30,7 @@ class BatchWriter(Generic[T]):
         *,
         capacity: int,
         batch_size: int,
+        linger: float = 0.0,
         retry_on: tuple[type[BaseException], ...] = (),
         drop_log_interval: float = 60.0,
     ) -> None:
@@ -37,6 +38,9 @@ class BatchWriter(Generic[T]):
         self.capacity = capacity
         self._queue: asyncio.Queue[T] = asyncio.Queue(maxsize=capacity)
         self._batch_size = batch_size
+        # How long the first entry of a batch waits for others: one insert of many entries
+        # costs the database and the driver far less than many inserts of one or two.
+        self._linger = linger
         # Errors worth waiting out (the database is unreachable); any other write error would
         # fail again on the same entries, so that batch is given up.
         self._retry_on = retry_on
@@ -101,6 +105,8 @@ class BatchWriter(Generic[T]):
     async def _drain(self) -> None:
         while True:
             batch = [await self._queue.get()]
+            if self._linger > 0 and self._queue.qsize() < self._batch_size - 1:
+                await asyncio.sleep(self._linger)
             while len(batch) < self._batch_size:
                 try:
                     batch.append(self._queue.get_nowait())

@@ -48,6 +48,7 @@ class ErrorLog:
             "error_logs",
             capacity=settings.error_log_queue_size,
             batch_size=settings.log_write_batch_size,
+            linger=settings.log_write_linger_seconds,
             retry_on=(ConnectionFailure,),
         )
 
