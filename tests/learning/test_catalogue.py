@@ -135,6 +135,15 @@ async def test_the_list_filters_sorts_and_pages_with_a_total(
     ).json()
     assert page["total"] == 3
     assert len(page["items"]) == 1
+    past_the_end = (
+        await client.get(
+            "/api/courses", headers=learner.headers, params={"page_size": 2, "page": 3}
+        )
+    ).json()
+    assert past_the_end["total"] == 3  # counted even when the page has no row to carry it
+    assert past_the_end["items"] == []
+    assert await titles(search="%") == []  # LIKE wildcards in a search are literal
+    assert await titles(search="r_v") == []
     for bad in ({"level": "Z9"}, {"min_price": -1}, {"sort": "random"}, {"page_size": 500}):
         assert (
             await client.get("/api/courses", headers=learner.headers, params=bad)
