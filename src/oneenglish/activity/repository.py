@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from oneenglish.activity.models import COLLECTION
-from oneenglish.core.cursors import older_than
+from oneenglish.core.cursors import log_filter
 from oneenglish.db.mongo import Database, MongoDocument, insert_many_once
 
 NEWEST_FIRST = [("timestamp", -1), ("_id", -1)]
@@ -20,10 +20,7 @@ def list_query(
     user_id: str, after: tuple[datetime, str] | None
 ) -> tuple[dict[str, Any], list[tuple[str, int]]]:
     """Filter and sort of a user's activity page (tests explain it against the indexes)."""
-    query: dict[str, Any] = {"userId": user_id}
-    if after is not None:
-        query.update(older_than(*after, field="timestamp"))
-    return query, NEWEST_FIRST
+    return log_filter({"userId": user_id}, after=after), NEWEST_FIRST
 
 
 async def find_page(
@@ -31,6 +28,11 @@ async def find_page(
 ) -> list[MongoDocument]:
     query, sort = list_query(user_id, after)
     return await db[COLLECTION].find(query).sort(sort).limit(limit).to_list()
+
+
+async def delete_for_user(db: Database, user_id: str) -> int:
+    result = await db[COLLECTION].delete_many({"userId": user_id})
+    return result.deleted_count
 
 
 async def delete_older_than(db: Database, cutoff: datetime) -> int:

@@ -8,7 +8,7 @@ from typing import Any
 from pymongo.errors import DuplicateKeyError
 
 from oneenglish.audit.models import COLLECTION
-from oneenglish.core.cursors import older_than
+from oneenglish.core.cursors import log_filter
 from oneenglish.db.mongo import Database, MongoDocument
 
 NEWEST_FIRST = [("timestamp", -1), ("_id", -1)]
@@ -43,23 +43,8 @@ def list_query(
     after: tuple[datetime, str] | None,
 ) -> tuple[dict[str, Any], list[tuple[str, int]]]:
     """Filter and sort of one page (tests explain every shape against the indexes)."""
-    query: dict[str, Any] = {}
-    if actor_id is not None:
-        query["actorId"] = actor_id
-    if entity is not None:
-        query["entity"] = entity
-    if entity_id is not None:
-        query["entityId"] = entity_id
-    window: dict[str, datetime] = {}
-    if start is not None:
-        window["$gte"] = start
-    if end is not None:
-        window["$lt"] = end
-    if window:
-        query["timestamp"] = window
-    if after is not None:
-        query.update(older_than(*after, field="timestamp"))
-    return query, NEWEST_FIRST
+    equals = {"actorId": actor_id, "entity": entity, "entityId": entity_id}
+    return log_filter(equals, start=start, end=end, after=after), NEWEST_FIRST
 
 
 async def find_page(

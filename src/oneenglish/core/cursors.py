@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Annotated, Any, Generic, TypeVar
 
@@ -62,6 +62,25 @@ def older_than(timestamp: datetime, item_id: Any, field: str = "createdAt") -> d
             {field: timestamp, "_id": {"$lt": item_id}},
         ]
     }
+
+
+def log_filter(
+    equals: Mapping[str, str | None],
+    *,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    after: tuple[datetime, Any] | None = None,
+    field: str = "timestamp",
+) -> dict[str, Any]:
+    """The filter of a newest-first log page (audit, error and activity logs): the given
+    equalities (None: not filtered), `field` in [start, end), and past the cursor `after`."""
+    query: dict[str, Any] = {k: v for k, v in equals.items() if v is not None}
+    window = {op: t for op, t in (("$gte", start), ("$lt", end)) if t is not None}
+    if window:
+        query[field] = window
+    if after is not None:
+        query.update(older_than(*after, field=field))
+    return query
 
 
 def codec_for(secret: str, purpose: str) -> CursorCodec:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from oneenglish.core.cursors import older_than
+from oneenglish.core.cursors import log_filter
 from oneenglish.db.mongo import Database, MongoDocument, insert_many_once
 from oneenglish.error_logs.models import COLLECTION
 
@@ -27,21 +27,8 @@ def list_query(
     after: tuple[datetime, str] | None,
 ) -> tuple[dict[str, Any], list[tuple[str, int]]]:
     """Filter and sort of one page (tests explain every shape against the indexes)."""
-    query: dict[str, Any] = {}
-    if user_id is not None:
-        query["userId"] = user_id
-    if error_type is not None:
-        query["errorType"] = error_type
-    window: dict[str, datetime] = {}
-    if start is not None:
-        window["$gte"] = start
-    if end is not None:
-        window["$lt"] = end
-    if window:
-        query["timestamp"] = window
-    if after is not None:
-        query.update(older_than(*after, field="timestamp"))
-    return query, NEWEST_FIRST
+    equals = {"userId": user_id, "errorType": error_type}
+    return log_filter(equals, start=start, end=end, after=after), NEWEST_FIRST
 
 
 async def find_page(
