@@ -19,12 +19,15 @@ from oneenglish.activity.schemas import ActivityOut
 from oneenglish.core.background import BatchWriter
 from oneenglish.core.cursors import CursorCodec, CursorPage, next_page
 from oneenglish.core.documents import storable_text
+from oneenglish.core.logging import get_logger
 from oneenglish.core.principal import Principal, ensure_self_or_permitted
 from oneenglish.db.mongo import Database, MongoDocument
 from oneenglish.settings import Settings
 
 MAX_VALUE_LENGTH = 200
 # How long entries of an erased user are refused: longer than any entry can wait in the queue.
+log = get_logger("oneenglish.activity")
+
 FORGET_SECONDS = 600.0
 
 
@@ -38,6 +41,7 @@ class ActivityLog:
             retry_on=(ConnectionFailure,),
         )
         self._forgotten: dict[str, float] = {}
+        self._db: Database | None = None
 
     def record(
         self,
@@ -67,14 +71,26 @@ class ActivityLog:
             }
         )
 
-    def forget(self, user_id: uuid.UUID) -> None:
+    async def forget(self, user_id: uuid.UUID) -> None:
         """The user was just erased: their entries still queued, or recorded by requests that
-        are finishing, must not be written after the erasure deleted the others."""
+        are finishing, must not be written after the erasure deleted the others. A batch the
+        writer already held may have been checked before this and written after the erasure's
+        delete: once it is done, what it wrote is deleted too."""
         now = time.monotonic()
         self._forgotten = {u: t for u, t in self._forgotten.items() if t > now}
-        self._forgotten[str(user_id)] = now + FORGET_SECONDS
+        uid = str(user_id)
+        self._forgotten[uid] = now + FORGET_SECONDS
+        if self._db is None:
+            return
+        await self.writer.flush()
+        try:
+            await repository.delete_for_user(self._db, uid)
+        except ConnectionFailure as exc:  # the erasure itself is done; this is a leftover
+            log.warning("activity of an erased user not re-checked", error=str(exc))
 
     def start(self, db: Database) -> None:
+        self._db = db
+
         async def write(entries: list[MongoDocument]) -> None:
             kept = [e for e in entries if not self._is_forgotten(e["userId"])]
             if kept:

@@ -108,7 +108,7 @@ async def delete_user(
 ) -> None:
     await erase_user(db, sagas, principal, actor, user_id)
     # Not even this request's own entry may bring the erased user back into user_activities.
-    activity_log.forget(user_id)
+    await activity_log.forget(user_id)
 
 
 @router.get(
