@@ -24,3 +24,31 @@ def test_production_refuses_the_development_secret() -> None:
 def test_admin_email_and_password_come_together() -> None:
     with pytest.raises(ValidationError, match="ADMIN_EMAIL"):
         Settings(_env_file=None, admin_email="a@example.com")  # type: ignore[call-arg]
+
+
+def test_a_short_secret_is_refused_everywhere() -> None:
+    with pytest.raises(ValidationError, match="SECRET_KEY"):
+        Settings(_env_file=None, secret_key="short")  # type: ignore[call-arg]
+
+
+def test_without_a_secret_development_generates_one_key_and_keeps_it(tmp_path: Path) -> None:
+    first = Settings(_env_file=None, data_dir=tmp_path)  # type: ignore[call-arg]
+    second = Settings(_env_file=None, data_dir=tmp_path)  # type: ignore[call-arg]
+    other = Settings(_env_file=None, data_dir=tmp_path / "elsewhere")  # type: ignore[call-arg]
+    assert len(first.signing_key) >= 32
+    assert first.signing_key == second.signing_key
+    assert other.signing_key != first.signing_key
+    assert (tmp_path / "secret-key").stat().st_mode & 0o077 == 0  # readable by its owner only
+
+
+def test_list_settings_read_comma_separated_values(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FORWARDED_ALLOW_IPS", "10.0.0.1, 10.0.0.0/8")
+    monkeypatch.setenv("CORS_ALLOW_ORIGINS", '["https://a.example"]')
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert settings.forwarded_allow_ips == ["10.0.0.1", "10.0.0.0/8"]
+    assert settings.cors_allow_origins == ["https://a.example"]
+
+
+def test_the_dockerfile_does_not_run_in_development_mode() -> None:
+    dockerfile = (ENV_EXAMPLE.parent / "Dockerfile").read_text()
+    assert re.search(r"^ENV [^\n]*(\\\n[^\n]*)*ENVIRONMENT=production", dockerfile, re.M)

@@ -7,6 +7,8 @@ import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 from fastapi import FastAPI
+from starlette.middleware.cors import CORSMiddleware
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from oneenglish.achievements.router import router as achievements_router
 from oneenglish.activity.middleware import ActivityMiddleware
@@ -18,7 +20,11 @@ from oneenglish.bootstrap import bootstrap
 from oneenglish.chat.router import MAX_BODY as CHAT_MAX_BODY
 from oneenglish.chat.router import router as chat_router
 from oneenglish.core.logging import configure_logging, get_logger
-from oneenglish.core.middleware import BodyLimitMiddleware, RequestContextMiddleware
+from oneenglish.core.middleware import (
+    InputGuardMiddleware,
+    RequestContextMiddleware,
+    SecurityHeadersMiddleware,
+)
 from oneenglish.core.problems import PROBLEM_RESPONSES, register_problem_handlers
 from oneenglish.courses.router import router as courses_router
 from oneenglish.db import mongo
@@ -138,12 +144,27 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.activity_log = activity_log
     app.state.error_log = error_log
     app.add_middleware(
-        BodyLimitMiddleware, default=settings.max_request_body_bytes, limits=BODY_LIMITS
+        InputGuardMiddleware, default=settings.max_request_body_bytes, limits=BODY_LIMITS
     )
     app.add_middleware(ActivityMiddleware, activity_log=activity_log)
+    if settings.cors_allow_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_allow_origins,
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "X-Request-ID"],
+            expose_headers=["X-Request-ID", "Retry-After", "Location"],
+            max_age=600,
+        )
+    docs = tuple(p for p in (app.docs_url, app.redoc_url, app.swagger_ui_oauth2_redirect_url) if p)
+    app.add_middleware(SecurityHeadersMiddleware, docs_paths=docs)
     # The last added runs first: every response, even a 413, carries the request id, and the
     # request id is bound before activity is timed.
     app.add_middleware(RequestContextMiddleware)
+    if settings.forwarded_allow_ips:
+        # Outermost: the client address and scheme every later layer sees are the ones a
+        # trusted proxy reported; anyone else's X-Forwarded-For is ignored.
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.forwarded_allow_ips)
     register_problem_handlers(app, on_unhandled=error_log.capture)
     for router in ROUTERS:
         app.include_router(router)

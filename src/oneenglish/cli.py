@@ -233,7 +233,9 @@ def serve(
         http="httptools",
         log_config=None,
         access_log=False,
-        proxy_headers=True,
+        # X-Forwarded-* are honoured inside the app, from FORWARDED_ALLOW_IPS only (app.py).
+        proxy_headers=False,
+        server_header=False,
     )
 
 

@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
+import os
+import secrets
+import tempfile
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 LOCAL_PG_USER = "oneenglish"
 LOCAL_PG_PASSWORD = "oneenglish"  # noqa: S105 - loopback-only development server
-DEV_SECRET_KEY = "development-only-secret-do-not-use-in-production"  # noqa: S105
+MIN_SECRET_LENGTH = 32
+# A list setting from the environment: comma-separated (`a, b`), or a JSON array.
+CommaList = Annotated[list[str], NoDecode]
 
 
 class Settings(BaseSettings):
@@ -56,9 +63,15 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
     workers: int = Field(1, ge=1, le=64)
+    # Proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (IPs or CIDRs, `*` for
+    # any). None by default: a client's address is the address it connected from.
+    forwarded_allow_ips: CommaList = Field(default_factory=list)
+    # Origins a browser may call the API from (CORS). None by default: no cross-origin calls.
+    cors_allow_origins: CommaList = Field(default_factory=list)
 
-    # Signs access tokens (HS256). The default is for development only; production refuses it.
-    secret_key: SecretStr = SecretStr(DEV_SECRET_KEY)
+    # Signs access tokens (HS256) and list cursors. Production refuses to start without one;
+    # elsewhere, a random key is generated once into DATA_DIR/secret-key (see `signing_key`).
+    secret_key: SecretStr | None = None
     jwt_issuer: str = "oneenglish"
     access_token_ttl_seconds: int = Field(900, ge=30, le=86_400)
     refresh_token_ttl_seconds: int = Field(30 * 86_400, ge=300, le=365 * 86_400)
@@ -108,14 +121,35 @@ class Settings(BaseSettings):
     admin_username: str = "admin"
     admin_password: SecretStr | None = None
 
+    @field_validator("forwarded_allow_ips", "cors_allow_origins", mode="before")
+    @classmethod
+    def _split_list(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                return json.loads(text)
+            return [item.strip() for item in text.split(",") if item.strip()]
+        return value
+
     @model_validator(mode="after")
     def _production_needs_a_real_secret(self) -> Settings:
-        secret = self.secret_key.get_secret_value()
-        if self.environment == "production" and (secret == DEV_SECRET_KEY or len(secret) < 32):
-            raise ValueError("SECRET_KEY must be set to a random value of 32+ characters")
+        secret = self.secret_key.get_secret_value() if self.secret_key else ""
+        if self.secret_key is not None and len(secret) < MIN_SECRET_LENGTH:
+            raise ValueError(
+                f"SECRET_KEY must be a random value of {MIN_SECRET_LENGTH}+ characters"
+            )
+        if self.environment == "production" and self.secret_key is None:
+            raise ValueError("SECRET_KEY must be set in production (a random value of 32+ chars)")
         if (self.admin_email is None) != (self.admin_password is None):
             raise ValueError("ADMIN_EMAIL and ADMIN_PASSWORD must be set together")
         return self
+
+    @cached_property
+    def signing_key(self) -> str:
+        """SECRET_KEY, or (outside production) the key generated for this DATA_DIR."""
+        if self.secret_key is not None:
+            return self.secret_key.get_secret_value()
+        return _generated_secret(self.data_dir / "secret-key")
 
     @property
     def uses_local_postgres(self) -> bool:
@@ -147,6 +181,27 @@ def _with_asyncpg_driver(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+asyncpg://" + url[len(prefix) :]
     return url
+
+
+def _generated_secret(path: Path) -> str:
+    """A random key made once and kept (mode 600) where only this machine's stack reads it.
+
+    Written to a temporary file and linked into place, so API workers starting together agree
+    on one key and none reads a half-written file. Printed nowhere."""
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=".secret-key-")
+    try:
+        with os.fdopen(descriptor, "w") as file:
+            file.write(secrets.token_urlsafe(48))
+        with contextlib.suppress(FileExistsError):  # another process made it first: use theirs
+            os.link(temporary, path)
+    finally:
+        os.unlink(temporary)
+    return path.read_text().strip()
 
 
 def get_settings() -> Settings:

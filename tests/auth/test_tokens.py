@@ -198,7 +198,7 @@ def forge(settings: Settings, user: TestUser, sid: str, **overrides: object) -> 
     }
     claims.update(overrides)
     claims = {k: v for k, v in claims.items() if v is not None}
-    return jwt.encode(claims, settings.secret_key.get_secret_value(), algorithm="HS256")
+    return jwt.encode(claims, settings.signing_key, algorithm="HS256")
 
 
 @pytest.fixture
@@ -255,7 +255,7 @@ async def test_other_algorithms_are_refused_even_when_signed_with_the_secret(
     header = b64(json.dumps({"alg": alg, "typ": "JWT"}).encode())
     digest = hashlib.sha512 if alg == "HS512" else hashlib.sha256
     signing_input = f"{header}.{payload}".encode()
-    key = settings.secret_key.get_secret_value().encode()
+    key = settings.signing_key.encode()
     signature = b64(hmac.new(key, signing_input, digest).digest())
     await assert_refused(client, f"{header}.{payload}.{signature}")
 
@@ -286,3 +286,12 @@ async def test_missing_token_is_a_401_problem(client: httpx.AsyncClient) -> None
     response = await client.get("/api/auth/me")
     assert response.status_code == 401
     assert response.headers["content-type"] == "application/problem+json"
+
+
+async def test_a_token_signed_with_the_old_public_development_key_is_refused(
+    client: httpx.AsyncClient, victim: TestUser, settings: Settings
+) -> None:
+    public = "development-only-secret-do-not-use-in-production"
+    assert settings.signing_key != public
+    claims = jwt.decode(victim.access_token, options={"verify_signature": False})
+    await assert_refused(client, jwt.encode(claims, public, algorithm="HS256"))

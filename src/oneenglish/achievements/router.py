@@ -3,22 +3,23 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import Depends, Query
 
 from oneenglish.achievements import service
 from oneenglish.achievements.schemas import AchievementPage, Leaderboard
 from oneenglish.auth.dependencies import CurrentUser
 from oneenglish.core.cursors import CursorCodec, CursorParam, LimitParam, codec_for
 from oneenglish.core.dependencies import AppSettings
+from oneenglish.core.routing import ApiRouter
 from oneenglish.db.mongo import MongoDb
 from oneenglish.db.postgres import DbSession
 from oneenglish.workflows import achievements_views
 
-router = APIRouter(tags=["achievements"])
+router = ApiRouter(tags=["achievements"])
 
 
 async def _codec(settings: AppSettings) -> CursorCodec:
-    return codec_for(settings.secret_key.get_secret_value(), "achievements")
+    return codec_for(settings.signing_key, "achievements")
 
 
 Codec = Annotated[CursorCodec, Depends(_codec)]

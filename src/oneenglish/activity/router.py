@@ -2,16 +2,15 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter
-
 from oneenglish.activity import service
 from oneenglish.activity.schemas import ActivityOut
 from oneenglish.auth.dependencies import CurrentUser
 from oneenglish.core.cursors import CursorPage, CursorParam, LimitParam
 from oneenglish.core.dependencies import AppSettings
+from oneenglish.core.routing import ApiRouter
 from oneenglish.db.mongo import MongoDb
 
-router = APIRouter(tags=["activity"])
+router = ApiRouter(tags=["activity"])
 
 
 @router.get(

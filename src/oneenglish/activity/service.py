@@ -114,7 +114,7 @@ class ActivityLog:
 
 
 def _codec(settings: Settings) -> CursorCodec:
-    return CursorCodec(settings.secret_key.get_secret_value().encode(), "user_activities")
+    return CursorCodec(settings.signing_key.encode(), "user_activities")
 
 
 async def list_activity(

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 
 from oneenglish.audit import service
 from oneenglish.audit.schemas import AuditLogOut, AuditLogQuery
@@ -10,9 +10,10 @@ from oneenglish.auth.dependencies import Require
 from oneenglish.core.cursors import CursorPage
 from oneenglish.core.dependencies import AppSettings
 from oneenglish.core.principal import Principal
+from oneenglish.core.routing import ApiRouter
 from oneenglish.db.mongo import MongoDb
 
-router = APIRouter(prefix="/api/audit-logs", tags=["audit logs"])
+router = ApiRouter(prefix="/api/audit-logs", tags=["audit logs"])
 
 
 @router.get(

@@ -92,7 +92,7 @@ async def write_now(
 
 
 def _codec(settings: Settings) -> CursorCodec:
-    return CursorCodec(settings.secret_key.get_secret_value().encode(), "audit_logs")
+    return CursorCodec(settings.signing_key.encode(), "audit_logs")
 
 
 async def list_entries(

@@ -2,13 +2,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, status
+from fastapi import Depends, status
 from fastapi.security import OAuth2PasswordRequestForm
 
 from oneenglish.auth import service
 from oneenglish.auth.dependencies import AnonymousActor, CurrentActor, CurrentUser
 from oneenglish.auth.schemas import ChangePasswordIn, LoginIn, MeOut, RefreshIn, TokenPair
 from oneenglish.core.dependencies import AppSettings, UserAgent
+from oneenglish.core.routing import ApiRouter
 from oneenglish.db.postgres import DbSession
 from oneenglish.rbac.defaults import SELF_SIGN_UP_ROLE
 from oneenglish.users import service as users
@@ -16,7 +17,7 @@ from oneenglish.users.schemas import RegisterIn, UserOut
 from oneenglish.workflows.dependencies import Sagas
 from oneenglish.workflows.register_user import register_user
 
-router = APIRouter(prefix="/api/auth", tags=["auth"])
+router = ApiRouter(prefix="/api/auth", tags=["auth"])
 
 
 @router.post(

@@ -3,27 +3,28 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, status
+from fastapi import Depends, status
 
 from oneenglish.auth.dependencies import CurrentUser
 from oneenglish.chat import service
 from oneenglish.chat.schemas import Conversations, MessageEdit, MessageIn, MessageOut, MessagePage
 from oneenglish.core.cursors import CursorCodec, CursorParam, LimitParam, codec_for
 from oneenglish.core.dependencies import AppSettings
+from oneenglish.core.routing import ApiRouter
 from oneenglish.db.mongo import MongoDb
 from oneenglish.db.postgres import DbSession
 from oneenglish.workflows import chat
 
-router = APIRouter(prefix="/api/chat", tags=["chat"])
+router = ApiRouter(prefix="/api/chat", tags=["chat"])
 
 # A message is at most 4 000 characters and 10 attachments' metadata: anything bigger is not
 # a chat message (413 before it is even parsed; the limit is applied by core's
-# BodyLimitMiddleware to every path under /api/chat/).
+# InputGuardMiddleware to every path under /api/chat/).
 MAX_BODY = 64 * 1024
 
 
 async def _codec(settings: AppSettings) -> CursorCodec:
-    return codec_for(settings.secret_key.get_secret_value(), "chat")
+    return codec_for(settings.signing_key, "chat")
 
 
 Codec = Annotated[CursorCodec, Depends(_codec)]

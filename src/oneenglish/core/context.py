@@ -59,7 +59,7 @@ def route_template(scope: Scope) -> str | None:
 
 
 def client_ip(scope: Scope) -> str | None:
-    # uvicorn rewrites the client from X-Forwarded-For only for trusted proxies
-    # (FORWARDED_ALLOW_IPS), so this cannot be spoofed by a header.
+    # The app's proxy-headers layer rewrites the client from X-Forwarded-For only when the
+    # connection comes from a trusted proxy (FORWARDED_ALLOW_IPS), so a header cannot spoof it.
     client = scope.get("client")
     return str(client[0]) if client else None

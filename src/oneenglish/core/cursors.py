@@ -109,10 +109,16 @@ def next_page(
 
 
 def _as_utc(value: datetime) -> datetime:
-    # A datetime without an offset is read as UTC, the zone every stored timestamp is in.
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    # A datetime without an offset is read as UTC, the zone every stored timestamp is in. One
+    # whose UTC time falls outside years 1-9999 (`0001-01-01T00:00:00+14:00`) exists in no
+    # database: a validation error (422), not an OverflowError (500) further down.
+    try:
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    except OverflowError as exc:
+        raise ValueError("the time is outside the years 1 to 9999 once converted to UTC") from exc
 
 
+# The one datetime type of request input (tests/test_input.py checks no route takes another).
 UtcDatetime = Annotated[datetime, AfterValidator(_as_utc)]
 
 

@@ -20,6 +20,7 @@ from starlette.responses import Response
 from oneenglish.core.context import UnhandledError, client_ip, principal_id, route_template
 from oneenglish.core.errors import DomainError
 from oneenglish.core.logging import get_logger
+from oneenglish.core.middleware import SECURITY_HEADERS
 
 UnhandledErrorHook = Callable[[UnhandledError], object]
 UNHANDLED_ERROR_HOOK = "unhandled_error_hook"
@@ -166,8 +167,10 @@ async def _unhandled(request: Request, exc: Exception) -> Response:
     log.error("unhandled error", error_id=error_id, exc_info=exc)
     request_id = getattr(request.state, "request_id", None)
     _report_unhandled(request, exc, error_id, request_id)
-    # This handler runs outside RequestContextMiddleware, which therefore cannot add the header.
-    headers = {"X-Request-ID": request_id} if request_id else None
+    # This handler runs outside every middleware of ours, which therefore cannot add headers.
+    headers = dict(SECURITY_HEADERS)
+    if request_id:
+        headers["X-Request-ID"] = request_id
     return problem_response(
         request,
         500,

@@ -143,7 +143,7 @@ def issue_access_token(
         "iss": settings.jwt_issuer,
         "typ": "access",
     }
-    token = jwt.encode(claims, settings.secret_key.get_secret_value(), algorithm=JWT_ALGORITHM)
+    token = jwt.encode(claims, settings.signing_key, algorithm=JWT_ALGORITHM)
     return token, ttl
 
 
@@ -151,7 +151,7 @@ def decode_access_token(settings: Settings, token: str) -> AccessClaims:
     try:
         claims = jwt.decode(
             token,
-            settings.secret_key.get_secret_value(),
+            settings.signing_key,
             algorithms=[JWT_ALGORITHM],
             issuer=settings.jwt_issuer,
             options={"require": ["sub", "sid", "jti", "iat", "exp", "iss"]},

@@ -4,11 +4,12 @@ import uuid
 from decimal import Decimal
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import Query, status
 
 from oneenglish.auth.dependencies import CurrentActor, CurrentUser
 from oneenglish.content.schemas import ContentIn
 from oneenglish.core.pagination import Page, Pagination
+from oneenglish.core.routing import ApiRouter
 from oneenglish.courses import service
 from oneenglish.courses.schemas import (
     CourseFilters,
@@ -27,7 +28,7 @@ from oneenglish.workflows.create_lesson import create_lesson
 from oneenglish.workflows.dependencies import Sagas
 from oneenglish.workflows.remove_learning import delete_course
 
-router = APIRouter(prefix="/api/courses", tags=["courses"])
+router = ApiRouter(prefix="/api/courses", tags=["courses"])
 
 
 class LessonWithContentIn(LessonIn):

@@ -2,10 +2,11 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, status
+from fastapi import status
 
 from oneenglish.auth.dependencies import CurrentActor, CurrentUser
 from oneenglish.core.pagination import Page, Pagination
+from oneenglish.core.routing import ApiRouter
 from oneenglish.db.mongo import MongoDb
 from oneenglish.db.postgres import DbSession
 from oneenglish.enrollments import service
@@ -15,7 +16,7 @@ from oneenglish.workflows import learning
 from oneenglish.workflows.dependencies import Sagas
 from oneenglish.workflows.remove_learning import unenroll
 
-router = APIRouter(tags=["enrollments"])
+router = ApiRouter(tags=["enrollments"])
 
 
 @router.get("/api/me/enrollments", summary="My enrollments with progress")

@@ -2,17 +2,18 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import Path, Query
 
 from oneenglish.auth.dependencies import Require
 from oneenglish.core.cursors import CursorPage
 from oneenglish.core.dependencies import AppSettings
 from oneenglish.core.principal import Principal
+from oneenglish.core.routing import ApiRouter
 from oneenglish.db.mongo import MongoDb
 from oneenglish.error_logs import service
 from oneenglish.error_logs.schemas import ErrorLogOut, ErrorLogQuery, ErrorLogSummaryOut
 
-router = APIRouter(prefix="/api/error-logs", tags=["error logs"])
+router = ApiRouter(prefix="/api/error-logs", tags=["error logs"])
 
 
 @router.get(

@@ -119,7 +119,7 @@ def _error_type(exc: BaseException) -> str:
 
 
 def _codec(settings: Settings) -> CursorCodec:
-    return CursorCodec(settings.secret_key.get_secret_value().encode(), "error_logs")
+    return CursorCodec(settings.signing_key.encode(), "error_logs")
 
 
 async def list_errors(

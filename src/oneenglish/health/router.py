@@ -1,13 +1,14 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from pydantic import BaseModel
 from starlette.responses import Response
 
 from oneenglish.core.problems import PROBLEM_MEDIA_TYPE, Problem, problem_response
+from oneenglish.core.routing import ApiRouter
 from oneenglish.health.service import check_readiness
 
-router = APIRouter(tags=["health"])
+router = ApiRouter(tags=["health"])
 
 
 class Liveness(BaseModel):

@@ -2,12 +2,13 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, status
+from fastapi import status
 from fastapi.responses import JSONResponse
 from starlette.responses import Response
 
 from oneenglish.auth.dependencies import CurrentActor, CurrentUser
 from oneenglish.content.schemas import ContentIn, ManagedContentOut
+from oneenglish.core.routing import ApiRouter
 from oneenglish.db.mongo import MongoDb
 from oneenglish.db.postgres import DbSession
 from oneenglish.lessons import service
@@ -18,7 +19,7 @@ from oneenglish.workflows.catalogue import publish_lesson
 from oneenglish.workflows.dependencies import Sagas
 from oneenglish.workflows.remove_learning import delete_lesson
 
-router = APIRouter(prefix="/api/lessons", tags=["lessons"])
+router = ApiRouter(prefix="/api/lessons", tags=["lessons"])
 
 
 @router.get(

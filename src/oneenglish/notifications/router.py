@@ -2,11 +2,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import Depends, Path, Query
 
 from oneenglish.auth.dependencies import CurrentUser
 from oneenglish.core.cursors import CursorCodec, CursorParam, LimitParam, codec_for
 from oneenglish.core.dependencies import AppSettings
+from oneenglish.core.routing import ApiRouter
 from oneenglish.db.mongo import MongoDb
 from oneenglish.notifications import service
 from oneenglish.notifications.schemas import (
@@ -16,11 +17,11 @@ from oneenglish.notifications.schemas import (
     UnreadCount,
 )
 
-router = APIRouter(prefix="/api/me/notifications", tags=["notifications"])
+router = ApiRouter(prefix="/api/me/notifications", tags=["notifications"])
 
 
 async def _codec(settings: AppSettings) -> CursorCodec:
-    return codec_for(settings.secret_key.get_secret_value(), "notifications")
+    return codec_for(settings.signing_key, "notifications")
 
 
 @router.get("", summary="My notifications, newest first")

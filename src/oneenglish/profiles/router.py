@@ -2,14 +2,13 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter
-
 from oneenglish.auth.dependencies import CurrentActor, CurrentUser
+from oneenglish.core.routing import ApiRouter
 from oneenglish.db.mongo import MongoDb
 from oneenglish.profiles import service
 from oneenglish.profiles.schemas import ProfileOut, ProfilePatch
 
-router = APIRouter(tags=["profiles"])
+router = ApiRouter(tags=["profiles"])
 
 
 @router.get("/api/users/{user_id}/profile", summary="A user's profile (yourself, or users:read)")

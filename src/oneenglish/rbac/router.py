@@ -3,11 +3,12 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import Query, status
 
 from oneenglish.auth.dependencies import CurrentActor, Require
 from oneenglish.core.pagination import Page, Pagination
 from oneenglish.core.principal import Principal
+from oneenglish.core.routing import ApiRouter
 from oneenglish.db.postgres import DbSession
 from oneenglish.rbac import service
 from oneenglish.rbac.schemas import (
@@ -21,8 +22,8 @@ from oneenglish.rbac.schemas import (
     RoleWithPermissionsOut,
 )
 
-roles_router = APIRouter(prefix="/api/roles", tags=["roles"])
-permissions_router = APIRouter(prefix="/api/permissions", tags=["permissions"])
+roles_router = ApiRouter(prefix="/api/roles", tags=["roles"])
+permissions_router = ApiRouter(prefix="/api/permissions", tags=["permissions"])
 
 
 @roles_router.get("", summary="List roles")

@@ -2,14 +2,13 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter
-
 from oneenglish.auth.dependencies import CurrentActor, CurrentUser
+from oneenglish.core.routing import ApiRouter
 from oneenglish.db.mongo import MongoDb
 from oneenglish.user_settings import service
 from oneenglish.user_settings.schemas import SettingsOut, SettingsPatch
 
-router = APIRouter(tags=["settings"])
+router = ApiRouter(tags=["settings"])
 
 
 @router.get("/api/users/{user_id}/settings", summary="A user's settings (yourself, or users:read)")

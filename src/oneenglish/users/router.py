@@ -4,13 +4,14 @@ import uuid
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Query, status
+from fastapi import Query, status
 from starlette.responses import Response
 
 from oneenglish.activity.dependencies import ActivityLogDep
 from oneenglish.auth.dependencies import CurrentActor, CurrentUser, Require
 from oneenglish.core.pagination import Page, Pagination
 from oneenglish.core.principal import Principal
+from oneenglish.core.routing import ApiRouter
 from oneenglish.db.mongo import MongoDb
 from oneenglish.db.postgres import DbSession
 from oneenglish.rbac.schemas import PermissionNames, RoleNames
@@ -25,7 +26,7 @@ from oneenglish.workflows.user_account import (
     get_user_account,
 )
 
-router = APIRouter(prefix="/api/users", tags=["users"])
+router = ApiRouter(prefix="/api/users", tags=["users"])
 
 UNAVAILABLE: dict[int | str, dict[str, Any]] = {
     503: {"description": "A database is unavailable (see `database` in the problem)"}
