@@ -16,6 +16,7 @@ from oneenglish.activity.router import router as activity_router
 from oneenglish.activity.service import ActivityLog
 from oneenglish.audit.router import router as audit_router
 from oneenglish.auth.router import router as auth_router
+from oneenglish.blocks.router import router as blocks_router
 from oneenglish.bootstrap import bootstrap
 from oneenglish.chat.router import MAX_BODY as CHAT_MAX_BODY
 from oneenglish.chat.router import router as chat_router
@@ -57,6 +58,7 @@ ROUTERS = (
     lessons_router,
     enrollments_router,
     chat_router,
+    blocks_router,
     notifications_router,
     achievements_router,
     roles_router,

@@ -22,6 +22,8 @@ MODEL_MODULES: tuple[str, ...] = (
     "oneenglish.achievements.models",
     "oneenglish.activity.models",
     "oneenglish.error_logs.models",
+    "oneenglish.limits.models",
+    "oneenglish.blocks.models",
 )
 
 

@@ -76,10 +76,21 @@ class Settings(BaseSettings):
     access_token_ttl_seconds: int = Field(900, ge=30, le=86_400)
     refresh_token_ttl_seconds: int = Field(30 * 86_400, ge=300, le=365 * 86_400)
 
-    # Failed logins allowed per account and per client IP within the window, then 429.
-    login_max_failures_per_account: int = Field(5, ge=1, le=1000)
+    # Login throttling (auth/service.py, README "Login throttling"): consecutive failed logins
+    # allowed per account *and* client address, per account from anywhere, and per address
+    # across accounts; from then on each failure blocks that subject for base * 2^n seconds
+    # (capped). Counts are forgotten after LOGIN_FAILURE_RESET_SECONDS without a failure.
+    login_free_failures_per_client: int = Field(5, ge=1, le=1000)
+    login_account_lock_threshold: int = Field(100, ge=1, le=100_000)
     login_max_failures_per_ip: int = Field(20, ge=1, le=100_000)
-    login_failure_window_seconds: int = Field(900, ge=1, le=86_400)
+    login_backoff_base_seconds: float = Field(1.0, gt=0, le=3600)
+    login_backoff_max_seconds: float = Field(900.0, gt=0, le=86_400)
+    login_failure_reset_seconds: int = Field(86_400, ge=60, le=30 * 86_400)
+
+    # Rate limits on actions that cost others something (429 with Retry-After past them).
+    signups_per_ip_per_hour: int = Field(20, ge=1, le=1_000_000)
+    messages_per_sender_per_minute: int = Field(30, ge=1, le=100_000)
+    messages_per_recipient_per_minute: int = Field(60, ge=1, le=100_000)
 
     # Cross-database sagas: recovery leaves a saga to the request that started it for this long,
     # then finishes or compensates it; finished sagas are kept this long for inspection.

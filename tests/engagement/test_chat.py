@@ -13,6 +13,27 @@ from tests.factories import TestUser, enroll, logged_in, make_course
 from tests.helpers import eventually
 
 
+@pytest.fixture
+async def classroom(app: FastAPI, client: httpx.AsyncClient) -> dict[str, object]:
+    """A course alice and bob both learn in: direct messages are for people who meet."""
+    host = await logged_in(app, client, roles=("teacher",))
+    return await make_course(client, host)
+
+
+@pytest.fixture
+async def alice(app: FastAPI, client: httpx.AsyncClient, classroom: dict[str, object]) -> TestUser:
+    user = await logged_in(app, client)
+    await enroll(client, user, classroom["id"])
+    return user
+
+
+@pytest.fixture
+async def bob(app: FastAPI, client: httpx.AsyncClient, classroom: dict[str, object]) -> TestUser:
+    user = await logged_in(app, client)
+    await enroll(client, user, classroom["id"])
+    return user
+
+
 async def send(
     client: httpx.AsyncClient, sender: TestUser, path: str, text: str = "hi"
 ) -> httpx.Response:
@@ -182,11 +203,17 @@ async def test_course_rooms_are_for_learners_and_teachers_only(
 
 
 async def test_unread_counts_per_conversation(
-    app: FastAPI, client: httpx.AsyncClient, teacher: TestUser, alice: TestUser, bob: TestUser
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    teacher: TestUser,
+    alice: TestUser,
+    bob: TestUser,
+    classroom: dict[str, object],
 ) -> None:
     carol = await logged_in(app, client)
     course = await make_course(client, teacher)
     await enroll(client, alice, course["id"])
+    await enroll(client, carol, course["id"])
     for n in range(3):
         await send(client, bob, f"direct/{alice.id}", f"b{n}")
     await send(client, carol, f"direct/{alice.id}", "c0")
@@ -197,10 +224,11 @@ async def test_unread_counts_per_conversation(
         body = (await client.get("/api/chat/conversations", headers=alice.headers)).json()
         return {c["peer_id"] or c["course_id"]: c["unread"] for c in body["conversations"]}
 
-    assert await unread() == {str(bob.id): 3, str(carol.id): 1, course["id"]: 1}
+    shared = classroom["id"]
+    assert await unread() == {str(bob.id): 3, str(carol.id): 1, course["id"]: 1, shared: 0}
     await client.post(f"/api/chat/direct/{bob.id}/read", headers=alice.headers)
     await client.post(f"/api/chat/rooms/{course['id']}/read", headers=alice.headers)
-    assert await unread() == {str(bob.id): 0, str(carol.id): 1, course["id"]: 0}
+    assert await unread() == {str(bob.id): 0, str(carol.id): 1, course["id"]: 0, shared: 0}
 
 
 async def test_a_direct_message_notifies_the_receiver(
@@ -239,3 +267,119 @@ async def test_erasure_removes_a_users_messages_and_conversations(
         )
 
     assert await eventually(gone)
+
+
+async def test_strangers_cannot_message_and_cannot_tell_a_user_from_nobody(
+    app: FastAPI, client: httpx.AsyncClient, alice: TestUser
+) -> None:
+    stranger = await logged_in(app, client)
+    to_user = await send(client, stranger, f"direct/{alice.id}")
+    to_nobody = await send(client, stranger, f"direct/{uuid.uuid4()}")
+    assert to_user.status_code == to_nobody.status_code == 404
+    assert to_user.json()["detail"].split()[:2] == to_nobody.json()["detail"].split()[:2]
+    assert await app.state.mongo_db.chat_messages.count_documents({}) == 0
+
+
+async def test_a_teacher_and_their_learner_may_message_each_other(
+    client: httpx.AsyncClient, teacher: TestUser, alice: TestUser
+) -> None:
+    course = await make_course(client, teacher)
+    await enroll(client, alice, course["id"])
+    assert (await send(client, teacher, f"direct/{alice.id}")).status_code == 201
+    assert (await send(client, alice, f"direct/{teacher.id}")).status_code == 201
+
+
+async def test_a_conversation_goes_on_after_the_shared_course_is_left(
+    client: httpx.AsyncClient, alice: TestUser, bob: TestUser
+) -> None:
+    assert (await send(client, alice, f"direct/{bob.id}", "hi")).status_code == 201
+    mine = (await client.get("/api/me/enrollments", headers=bob.headers)).json()["items"]
+    for enrollment in mine:
+        await client.delete(f"/api/enrollments/{enrollment['id']}", headers=bob.headers)
+    assert (await send(client, bob, f"direct/{alice.id}", "still here")).status_code == 201
+
+
+async def test_a_block_stops_messages_both_ways_until_it_is_lifted(
+    app: FastAPI, client: httpx.AsyncClient, alice: TestUser, bob: TestUser
+) -> None:
+    blocked = await client.post(
+        "/api/me/blocks", headers=alice.headers, json={"user_id": str(bob.id)}
+    )
+    assert blocked.status_code == 201
+    again = await client.post(
+        "/api/me/blocks", headers=alice.headers, json={"user_id": str(bob.id)}
+    )
+    assert again.status_code == 201
+    assert again.json()["created_at"] == blocked.json()["created_at"]
+    assert (await send(client, bob, f"direct/{alice.id}")).status_code == 404
+    assert (await send(client, alice, f"direct/{bob.id}")).status_code == 404
+    listed = (await client.get("/api/me/blocks", headers=alice.headers)).json()
+    assert [b["user_id"] for b in listed["items"]] == [str(bob.id)]
+    assert listed["total"] == 1
+    lifted = await client.delete(f"/api/me/blocks/{bob.id}", headers=alice.headers)
+    assert lifted.status_code == 204
+    assert (await send(client, bob, f"direct/{alice.id}")).status_code == 201
+    assert (
+        await client.delete(f"/api/me/blocks/{bob.id}", headers=alice.headers)
+    ).status_code == 404
+
+
+async def test_blocking_yourself_or_nobody_is_refused(
+    client: httpx.AsyncClient, alice: TestUser
+) -> None:
+    me = await client.post("/api/me/blocks", headers=alice.headers, json={"user_id": str(alice.id)})
+    nobody = await client.post(
+        "/api/me/blocks", headers=alice.headers, json={"user_id": str(uuid.uuid4())}
+    )
+    assert me.status_code == 422
+    assert nobody.status_code == 404
+
+
+async def test_someone_elses_message_is_a_404_to_a_stranger_and_a_403_to_its_receiver(
+    app: FastAPI, client: httpx.AsyncClient, alice: TestUser, bob: TestUser
+) -> None:
+    stranger = await logged_in(app, client)
+    message = (await send(client, alice, f"direct/{bob.id}", "private")).json()
+    url = f"/api/chat/messages/{message['id']}"
+    assert (await client.delete(url, headers=stranger.headers)).status_code == 404
+    assert (
+        await client.patch(url, headers=stranger.headers, json={"message": "x"})
+    ).status_code == 404
+    assert (await client.delete(url, headers=bob.headers)).status_code == 403
+
+
+async def test_direct_messages_are_rate_limited_per_sender_and_per_recipient(
+    migrated: object,
+) -> None:
+    from oneenglish.app import create_app
+    from oneenglish.settings import Settings
+    from tests.conftest import reset_databases
+
+    assert isinstance(migrated, Settings)
+    strict = migrated.model_copy(
+        update={"messages_per_sender_per_minute": 3, "messages_per_recipient_per_minute": 4}
+    )
+    application = create_app(strict)
+    async with application.router.lifespan_context(application):
+        transport = httpx.ASGITransport(app=application, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            host = await logged_in(application, client, roles=("teacher",))
+            course = await make_course(client, host)
+            victim, *senders = [await logged_in(application, client) for _ in range(3)]
+            for user in (victim, *senders):
+                await enroll(client, user, course["id"])
+            first = [
+                (await send(client, senders[0], f"direct/{victim.id}")).status_code
+                for _ in range(4)
+            ]
+            second = [
+                (await send(client, senders[1], f"direct/{victim.id}")).status_code
+                for _ in range(2)
+            ]
+            notifications = await application.state.mongo_db.notifications.count_documents(
+                {"userId": str(victim.id), "type": "direct_message"}
+            )
+        await reset_databases(application)
+    assert first == [201, 201, 201, 429]  # the sender's limit
+    assert second == [201, 429]  # the recipient's limit (4 in the minute)
+    assert notifications == 4

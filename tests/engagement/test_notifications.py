@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import httpx
+import pytest
 from fastapi import FastAPI
 
-from tests.factories import TestUser, enroll, make_course, make_lesson
+from tests.factories import TestUser, enroll, logged_in, make_course, make_lesson
 from tests.helpers import eventually
+
+
+@pytest.fixture
+async def bob(app: FastAPI, client: httpx.AsyncClient) -> TestUser:
+    """Staff: may message anyone (learners message only people they share a course with)."""
+    return await logged_in(app, client, roles=("admin",))
 
 
 async def inbox(client: httpx.AsyncClient, user: TestUser, **params: object) -> dict[str, object]:

@@ -36,7 +36,11 @@ async def my_achievements(
     return await service.of_user(mongo, codec, principal.id, cursor, limit)
 
 
-@router.get("/api/users/{user_id}/achievements", summary="A learner's achievements")
+@router.get(
+    "/api/users/{user_id}/achievements",
+    summary="A learner's achievements (yourself, people you share a course with, users:read)",
+    responses={404: {"description": "No such user, or not one you may see"}},
+)
 async def user_achievements(
     user_id: uuid.UUID,
     db: DbSession,
@@ -46,7 +50,9 @@ async def user_achievements(
     cursor: CursorParam = None,
     limit: LimitParam = 50,
 ) -> AchievementPage:
-    return await achievements_views.achievements_of(db, mongo, codec, user_id, cursor, limit)
+    return await achievements_views.achievements_of(
+        db, mongo, codec, principal, user_id, cursor, limit
+    )
 
 
 @router.get("/api/leaderboard", summary="Top learners by points, overall or in one course")

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from pymongo.errors import ConnectionFailure
+from pymongo.errors import PyMongoError
 
 from oneenglish.activity import repository
 from oneenglish.activity.schemas import ActivityOut
@@ -21,7 +21,7 @@ from oneenglish.core.cursors import CursorCodec, CursorPage, next_page
 from oneenglish.core.documents import storable_text
 from oneenglish.core.logging import get_logger
 from oneenglish.core.principal import Principal, ensure_self_or_permitted
-from oneenglish.db.mongo import Database, MongoDocument
+from oneenglish.db.mongo import Database, MongoDocument, is_unavailable
 from oneenglish.settings import Settings
 
 MAX_VALUE_LENGTH = 200
@@ -38,7 +38,7 @@ class ActivityLog:
             capacity=settings.activity_queue_size,
             batch_size=settings.log_write_batch_size,
             linger=settings.log_write_linger_seconds,
-            retry_on=(ConnectionFailure,),
+            retry_if=is_unavailable,
         )
         self._forgotten: dict[str, float] = {}
         self._db: Database | None = None
@@ -85,7 +85,9 @@ class ActivityLog:
         await self.writer.flush()
         try:
             await repository.delete_for_user(self._db, uid)
-        except ConnectionFailure as exc:  # the erasure itself is done; this is a leftover
+        except PyMongoError as exc:  # the erasure itself is done; this is a leftover
+            if not is_unavailable(exc):
+                raise
             log.warning("activity of an erased user not re-checked", error=str(exc))
 
     def start(self, db: Database) -> None:

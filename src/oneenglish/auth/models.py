@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, Integer, LargeBinary, String
+from sqlalchemy import DateTime, ForeignKey, Index, Integer, LargeBinary, String
 from sqlalchemy.dialects.postgresql import INET, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -49,10 +49,19 @@ class RefreshToken(Base):
 
 
 class LoginThrottle(Base):
-    """Failed logins per account and per IP in a sliding window, shared by every API process."""
+    """Consecutive failed logins of one subject (an account and a client address, an account
+    from anywhere, a client address across accounts) and until when it must wait; shared by
+    every API process. The model is in auth/service.py."""
 
     __tablename__ = "login_throttles"
 
     key: Mapped[str] = mapped_column(String(300), primary_key=True)
+    # The account the failures are about, when the identifier named one: erased with it.
+    user_id: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
     failures: Mapped[int] = mapped_column(Integer, nullable=False)
-    window_started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    last_failure_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    blocked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (Index("ix_login_throttles_last_failure_at", "last_failure_at"),)

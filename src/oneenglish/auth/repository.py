@@ -58,13 +58,29 @@ async def load_principal(
     )
 
 
+# The session is created only if the account still exists and is active, checked under a
+# share lock on its row: a login whose password check overlapped a deactivation or an erasure
+# (both lock the row to change it) either finishes first, and its session is revoked with the
+# others, or sees the change and creates nothing.
+_CREATE_SESSION_SQL = text(
+    """
+    INSERT INTO auth_sessions (user_id, ip_address, user_agent)
+    SELECT u.id, CAST(:ip AS inet), :user_agent FROM users u
+    WHERE u.id = :user_id AND u.is_active
+    FOR SHARE
+    RETURNING id
+    """
+)
+
+
 async def create_session(
     db: AsyncSession, user_id: uuid.UUID, ip: str | None, user_agent: str | None
-) -> uuid.UUID:
-    session = AuthSession(user_id=user_id, ip_address=ip, user_agent=user_agent)
-    db.add(session)
-    await db.flush()
-    return session.id
+) -> uuid.UUID | None:
+    """The new session's id; None if the account is gone or inactive."""
+    result = await db.execute(
+        _CREATE_SESSION_SQL, {"user_id": user_id, "ip": ip, "user_agent": user_agent}
+    )
+    return result.scalar_one_or_none()
 
 
 async def add_refresh_token(
@@ -140,52 +156,87 @@ async def revoke_user_sessions(db: AsyncSession, user_id: uuid.UUID, reason: str
 
 # -- login throttling ----------------------------------------------------------------------
 
+# A failure counts one more consecutive failure (or the first, once the last is older than the
+# reset period) and, from the subject's `free`-th failure on, blocks it for base * 2^(n - free)
+# seconds, capped. The new count is needed twice in the SET list, which cannot refer to itself.
+_NEW_FAILURES = """CASE WHEN t.last_failure_at + CAST(:reset AS integer) * interval '1 second'
+                          <= now()
+                     THEN 1 ELSE t.failures + 1 END"""
+_BLOCK_FOR = """least(CAST(:max AS double precision),
+                      CAST(:base AS double precision) * power(2, {n} - CAST(:free AS integer)))
+                * interval '1 second'"""
 _RECORD_FAILURE_SQL = text(
-    """
-    INSERT INTO login_throttles AS t (key, failures, window_started_at)
-    VALUES (:key, 1, now())
+    f"""
+    INSERT INTO login_throttles AS t (key, user_id, failures, last_failure_at, blocked_until)
+    VALUES (:key, CAST(:user_id AS uuid), 1, now(),
+            CASE WHEN 1 >= CAST(:free AS integer) THEN now() + {_BLOCK_FOR.format(n=1)} END)
     ON CONFLICT (key) DO UPDATE SET
-      failures = CASE WHEN t.window_started_at + :window * interval '1 second' <= now()
-                      THEN 1 ELSE t.failures + 1 END,
-      window_started_at = CASE WHEN t.window_started_at + :window * interval '1 second' <= now()
-                               THEN now() ELSE t.window_started_at END
-    """
+      failures = {_NEW_FAILURES},
+      last_failure_at = now(),
+      blocked_until = CASE WHEN {_NEW_FAILURES} >= CAST(:free AS integer)
+                           THEN now() + {_BLOCK_FOR.format(n=_NEW_FAILURES)} END
+    """  # noqa: S608 - assembled from the constants above, no input
 )
 
-_OPEN_WINDOWS_SQL = text(
+_BLOCKED_SQL = text(
     """
-    SELECT key, failures,
-           extract(epoch FROM window_started_at + :window * interval '1 second' - now()) AS left_s
+    SELECT max(extract(epoch FROM blocked_until - now())) AS seconds_left
     FROM login_throttles
-    WHERE key = ANY(:keys) AND window_started_at + :window * interval '1 second' > now()
+    WHERE key = ANY(:keys) AND blocked_until > now()
     """
 )
 
 
-async def failures_in_window(
-    db: AsyncSession, keys: Sequence[str], window_seconds: int
-) -> dict[str, tuple[int, float]]:
-    """key -> (failures, seconds until its window ends), for windows still open."""
-    rows = await db.execute(_OPEN_WINDOWS_SQL, {"keys": list(keys), "window": window_seconds})
-    return {row.key: (row.failures, float(row.left_s)) for row in rows}
+@dataclass(frozen=True)
+class ThrottleRule:
+    key: str
+    free: int  # failures allowed before each further one blocks the subject
 
 
-async def record_failure(db: AsyncSession, keys: Sequence[str], window_seconds: int) -> None:
-    """Count a failure for each key; a key whose window has ended starts a new one."""
-    await db.execute(_RECORD_FAILURE_SQL, [{"key": k, "window": window_seconds} for k in keys])
+async def seconds_blocked(db: AsyncSession, keys: Sequence[str]) -> float:
+    """How long the most blocked of these subjects must still wait (0: none is blocked)."""
+    value = await db.scalar(_BLOCKED_SQL, {"keys": list(keys)})
+    return float(value or 0.0)
 
 
-async def clear_failures(db: AsyncSession, key: str) -> None:
-    await db.execute(delete(LoginThrottle).where(LoginThrottle.key == key))
+async def record_failure(
+    db: AsyncSession,
+    rules: Sequence[ThrottleRule],
+    user_id: uuid.UUID | None,
+    *,
+    base_seconds: float,
+    max_seconds: float,
+    reset_seconds: int,
+) -> None:
+    await db.execute(
+        _RECORD_FAILURE_SQL,
+        [
+            {
+                "key": rule.key,
+                "user_id": user_id,
+                "free": rule.free,
+                "base": base_seconds,
+                "max": max_seconds,
+                "reset": reset_seconds,
+            }
+            for rule in rules
+        ],
+    )
 
 
-async def delete_expired_throttles(db: AsyncSession, window_seconds: int) -> int:
+async def clear_failures(db: AsyncSession, keys: Sequence[str]) -> None:
+    await db.execute(delete(LoginThrottle).where(LoginThrottle.key.in_(list(keys))))
+
+
+async def delete_expired_throttles(db: AsyncSession, reset_seconds: int) -> int:
+    """Rows whose last failure is older than the reset period and that block nothing."""
     result = await db.execute(
         text(
             "DELETE FROM login_throttles "
-            "WHERE window_started_at + :window * interval '1 second' <= now()"
+            "WHERE last_failure_at + :reset * interval '1 second' <= now() "
+            "AND (blocked_until IS NULL OR blocked_until <= now())"
         ),
-        {"window": window_seconds},
+        {"reset": reset_seconds},
     )
     return int(getattr(result, "rowcount", 0) or 0)
 

@@ -9,6 +9,7 @@ from oneenglish.auth import service
 from oneenglish.auth.dependencies import AnonymousActor, CurrentActor, CurrentUser
 from oneenglish.auth.schemas import ChangePasswordIn, LoginIn, MeOut, RefreshIn, TokenPair
 from oneenglish.core.dependencies import AppSettings, UserAgent
+from oneenglish.core.errors import DomainError
 from oneenglish.core.routing import ApiRouter
 from oneenglish.db.postgres import DbSession
 from oneenglish.rbac.defaults import SELF_SIGN_UP_ROLE
@@ -28,12 +29,13 @@ router = ApiRouter(prefix="/api/auth", tags=["auth"])
     "only when all three exist. If MongoDB is unavailable: 503 and nothing is kept.",
     responses={
         409: {"description": "Email or username already registered"},
+        429: {"description": "Too many sign-ups from this address (Retry-After)"},
         503: {"description": "A database is unavailable; nothing was created"},
     },
 )
 async def register(body: RegisterIn, db: DbSession, sagas: Sagas, actor: AnonymousActor) -> UserOut:
     return await register_user(
-        db, sagas, actor, users.NewUser.from_input(body), [SELF_SIGN_UP_ROLE]
+        db, sagas, actor, users.NewUser.from_input(body), [SELF_SIGN_UP_ROLE], self_sign_up=True
     )
 
 
@@ -46,10 +48,12 @@ async def login(
     body: LoginIn, db: DbSession, settings: AppSettings, actor: AnonymousActor, agent: UserAgent
 ) -> TokenPair:
     try:
-        return await service.login(db, settings, body.identifier, body.password, actor, agent)
-    finally:
-        # Also on failure: the failed attempt is counted for throttling.
-        await db.commit()
+        tokens = await service.login(db, settings, body.identifier, body.password, actor, agent)
+    except DomainError:
+        await db.commit()  # a refused login is counted for throttling
+        raise
+    await db.commit()
+    return tokens
 
 
 @router.post(
@@ -65,9 +69,12 @@ async def token(
     agent: UserAgent,
 ) -> TokenPair:
     try:
-        return await service.login(db, settings, form.username, form.password, actor, agent)
-    finally:
-        await db.commit()
+        tokens = await service.login(db, settings, form.username, form.password, actor, agent)
+    except DomainError:
+        await db.commit()  # a refused login is counted for throttling
+        raise
+    await db.commit()
+    return tokens
 
 
 @router.post("/refresh", summary="Exchange a refresh token for a new pair (rotation)")
@@ -75,10 +82,12 @@ async def refresh(
     body: RefreshIn, db: DbSession, settings: AppSettings, actor: AnonymousActor
 ) -> TokenPair:
     try:
-        return await service.refresh(db, settings, actor, body.refresh_token)
-    finally:
-        # Also on failure: reuse detection revokes the session.
-        await db.commit()
+        tokens = await service.refresh(db, settings, actor, body.refresh_token)
+    except DomainError:
+        await db.commit()  # reuse detection revokes the session, and the refusal stands
+        raise
+    await db.commit()
+    return tokens
 
 
 @router.post("/logout", status_code=status.HTTP_204_NO_CONTENT, summary="End this session")

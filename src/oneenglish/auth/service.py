@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import math
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -51,25 +52,36 @@ async def authenticate(db: AsyncSession, settings: Settings, token: str) -> Prin
     )
 
 
-def _throttle_keys(identifier: str, ip: str | None) -> tuple[str, str]:
-    return f"account:{identifier.lower()}", f"ip:{ip or 'unknown'}"
+def _throttle_rules(
+    settings: Settings, user_id: uuid.UUID | None, identifier: str, ip: str | None
+) -> list[repository.ThrottleRule]:
+    """Who a failed login counts against (see "Login throttling" in the README).
 
-
-async def _ensure_not_throttled(
-    db: AsyncSession, settings: Settings, account_key: str, ip_key: str
-) -> None:
-    windows = await repository.failures_in_window(
-        db, [account_key, ip_key], settings.login_failure_window_seconds
+    The account is the user whatever identifier named it (email and username share one count);
+    an identifier that names no account is counted by its hash, so unknown and known accounts
+    are throttled alike and no identifier is stored in clear. Guessing is slowed per account
+    *and client address* first, so an attacker's guesses do not lock the owner out; the account
+    as a whole is slowed only past a far higher number of consecutive failures (NIST SP 800-63B
+    5.2.2 asks for at most 100), and an address across accounts past its own."""
+    account = (
+        f"user:{user_id}"
+        if user_id is not None
+        else "unknown:" + hashlib.sha256(identifier.lower().encode()).hexdigest()
     )
-    limits = {
-        account_key: settings.login_max_failures_per_account,
-        ip_key: settings.login_max_failures_per_ip,
-    }
-    for key, (failures, seconds_left) in windows.items():
-        if failures >= limits[key]:
-            raise RateLimited(
-                "Too many failed logins; try again later", retry_after=math.ceil(seconds_left)
-            )
+    address = ip or "unknown"
+    return [
+        repository.ThrottleRule(f"{account}|ip:{address}", settings.login_free_failures_per_client),
+        repository.ThrottleRule(account, settings.login_account_lock_threshold),
+        repository.ThrottleRule(f"ip:{address}", settings.login_max_failures_per_ip),
+    ]
+
+
+async def _ensure_not_throttled(db: AsyncSession, rules: list[repository.ThrottleRule]) -> None:
+    seconds_left = await repository.seconds_blocked(db, [rule.key for rule in rules])
+    if seconds_left > 0:
+        raise RateLimited(
+            "Too many failed logins; wait before trying again", retry_after=math.ceil(seconds_left)
+        )
 
 
 async def login(
@@ -85,24 +97,32 @@ async def login(
     Failed attempts are counted (throttling) but not audited: an audit row written only for
     existing accounts would make them answer measurably slower than unknown ones."""
     ip = actor.ip
-    account_key, ip_key = _throttle_keys(identifier, ip)
-    await _ensure_not_throttled(db, settings, account_key, ip_key)
     user = await users.find_by_identifier(db, identifier)
     user_id, stored_hash = (user.id, user.password_hash) if user else (None, None)
     active = user is not None and user.is_active
+    rules = _throttle_rules(settings, user_id, identifier, ip)
+    await _ensure_not_throttled(db, rules)
     await release_connection(db)  # no connection is held while Argon2 runs
     # Unknown accounts are verified against a dummy hash: same answer, same time.
     valid = await verify_password(stored_hash, password)
     if user_id is None or stored_hash is None or not valid or not active:
         await repository.record_failure(
-            db, [account_key, ip_key], settings.login_failure_window_seconds
+            db,
+            rules,
+            user_id,
+            base_seconds=settings.login_backoff_base_seconds,
+            max_seconds=settings.login_backoff_max_seconds,
+            reset_seconds=settings.login_failure_reset_seconds,
         )
         raise Unauthorized(BAD_CREDENTIALS)
     new_hash = await hash_password(password) if needs_rehash(stored_hash) else None
-    await repository.clear_failures(db, account_key)
+    session_id = await repository.create_session(db, user_id, ip, user_agent)
+    if session_id is None:  # deactivated or erased while the password was being checked
+        raise Unauthorized(BAD_CREDENTIALS)
+    # A success ends the account's run of failures (the address's count across accounts stays).
+    await repository.clear_failures(db, [rules[0].key, rules[1].key])
     if new_hash is not None:
         await users.set_password_hash(db, user_id, new_hash)
-    session_id = await repository.create_session(db, user_id, ip, user_agent)
     audit.record(
         db,
         dataclasses.replace(actor, user_id=user_id),

@@ -67,6 +67,11 @@ async def touch_conversations(
     )
 
 
+async def conversation_exists(db: Database, user_id: str, conversation_id: str) -> bool:
+    found = await db[CONVERSATIONS].find_one({"_id": f"{user_id}:{conversation_id}"}, {"_id": 1})
+    return found is not None
+
+
 async def direct_conversations(db: Database, user_id: str, limit: int) -> list[MongoDocument]:
     cursor = (
         db[CONVERSATIONS]

@@ -33,13 +33,22 @@ Codec = Annotated[CursorCodec, Depends(_codec)]
 @router.post(
     "/direct/{user_id}/messages",
     status_code=status.HTTP_201_CREATED,
-    summary="Send a direct message",
-    responses={404: {"description": "No such user"}, 422: {"description": "To yourself"}},
+    summary="Send a direct message (to someone you share a course or a conversation with)",
+    responses={
+        404: {"description": "No such user, or not one you may message"},
+        422: {"description": "To yourself"},
+        429: {"description": "Too many messages (Retry-After)"},
+    },
 )
 async def send_direct(
-    user_id: uuid.UUID, body: MessageIn, db: DbSession, mongo: MongoDb, principal: CurrentUser
+    user_id: uuid.UUID,
+    body: MessageIn,
+    db: DbSession,
+    mongo: MongoDb,
+    settings: AppSettings,
+    principal: CurrentUser,
 ) -> MessageOut:
-    return await chat.send_direct(db, mongo, principal, user_id, body)
+    return await chat.send_direct(db, mongo, settings, principal, user_id, body)
 
 
 @router.get("/direct/{user_id}/messages", summary="My conversation with a user, newest first")
@@ -67,9 +76,14 @@ async def read_direct(user_id: uuid.UUID, mongo: MongoDb, principal: CurrentUser
     summary="Post in a course's room (its learners and teachers)",
 )
 async def send_to_room(
-    course_id: uuid.UUID, body: MessageIn, db: DbSession, mongo: MongoDb, principal: CurrentUser
+    course_id: uuid.UUID,
+    body: MessageIn,
+    db: DbSession,
+    mongo: MongoDb,
+    settings: AppSettings,
+    principal: CurrentUser,
 ) -> MessageOut:
-    return await chat.send_to_room(db, mongo, principal, course_id, body)
+    return await chat.send_to_room(db, mongo, settings, principal, course_id, body)
 
 
 @router.get("/rooms/{course_id}/messages", summary="A course room's messages, newest first")
@@ -96,9 +110,9 @@ async def read_room(
 
 @router.patch("/messages/{message_id}", summary="Edit my message")
 async def edit_message(
-    message_id: str, body: MessageEdit, mongo: MongoDb, principal: CurrentUser
+    message_id: str, body: MessageEdit, db: DbSession, mongo: MongoDb, principal: CurrentUser
 ) -> MessageOut:
-    return await service.edit(mongo, principal.id, message_id, body.message)
+    return await chat.edit_message(db, mongo, principal, message_id, body.message)
 
 
 @router.delete(
@@ -106,8 +120,10 @@ async def edit_message(
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Delete my message (its text and attachments are erased; it keeps its place)",
 )
-async def delete_message(message_id: str, mongo: MongoDb, principal: CurrentUser) -> None:
-    await service.soft_delete(mongo, principal.id, message_id)
+async def delete_message(
+    message_id: str, db: DbSession, mongo: MongoDb, principal: CurrentUser
+) -> None:
+    await chat.delete_message(db, mongo, principal, message_id)
 
 
 @router.get("/conversations", summary="My conversations and rooms with unread counts")

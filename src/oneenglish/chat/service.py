@@ -95,21 +95,23 @@ async def _page(
     )
 
 
-async def edit(db: Database, me: uuid.UUID, message_id: str, text: str) -> MessageOut:
-    oid = await _own_message(db, me, message_id)
+async def edit(db: Database, me: uuid.UUID, message: MongoDocument, text: str) -> MessageOut:
+    """Edit one's own message (found with find_message; the sender is checked again here)."""
     document = await repository.update_own(
-        db, oid, str(me), {"message": text, "editedAt": datetime.now(UTC)}
+        db, message["_id"], str(me), {"message": text, "editedAt": datetime.now(UTC)}
     )
     if document is None:
-        raise NotFound(f"No message {message_id}")
+        raise NotFound(f"No message {message['_id']}")
     return to_out(document)
 
 
-async def soft_delete(db: Database, me: uuid.UUID, message_id: str) -> None:
+async def soft_delete(db: Database, me: uuid.UUID, message: MongoDocument) -> None:
     """The text and attachments are erased; the message keeps its place in the conversation."""
-    oid = await _own_message(db, me, message_id)
     await repository.update_own(
-        db, oid, str(me), {"message": "", "attachments": [], "deletedAt": datetime.now(UTC)}
+        db,
+        message["_id"],
+        str(me),
+        {"message": "", "attachments": [], "deletedAt": datetime.now(UTC)},
     )
 
 
@@ -165,14 +167,38 @@ async def conversations(
     return sorted(listed, key=lambda c: c.last_message_at or oldest, reverse=True)
 
 
-async def _own_message(db: Database, me: uuid.UUID, message_id: str) -> ObjectId:
-    oid = _object_id(message_id, NotFound)
+async def find_message(db: Database, message_id: str) -> MongoDocument | None:
+    """A message that has not been deleted; None for a malformed id too."""
+    try:
+        oid = ObjectId(message_id)
+    except (InvalidId, TypeError):
+        return None
     document = await repository.get(db, oid)
     if document is None or document.get("deletedAt") is not None:
-        raise NotFound(f"No message {message_id}")
-    if document["senderId"] != str(me):
+        return None
+    return document
+
+
+def room_of(document: MongoDocument) -> uuid.UUID | None:
+    """The course whose room holds the message; None for a direct message."""
+    return uuid.UUID(document["roomId"]) if document.get("roomId") else None
+
+
+def refuse_change(document: MongoDocument, me: uuid.UUID, *, sees_room: bool) -> None:
+    """Someone other than the sender asks to change a message: 403 if they can see it (its
+    receiver, a member of its room), otherwise 404, as if it did not exist."""
+    visible = document.get("receiverId") == str(me) or (
+        document.get("roomId") is not None and sees_room
+    )
+    if visible:
         raise Forbidden("Only the sender may change a message")
-    return oid
+    raise NotFound(f"No message {document['_id']}")
+
+
+async def have_conversation(db: Database, me: uuid.UUID, peer: uuid.UUID) -> bool:
+    return await repository.conversation_exists(
+        db, str(me), direct_conversation(str(me), str(peer))
+    )
 
 
 def _object_id(value: str, error: type[BadRequest] | type[NotFound]) -> ObjectId:

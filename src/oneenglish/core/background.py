@@ -31,7 +31,7 @@ class BatchWriter(Generic[T]):
         capacity: int,
         batch_size: int,
         linger: float = 0.0,
-        retry_on: tuple[type[BaseException], ...] = (),
+        retry_if: Callable[[BaseException], bool] = lambda _exc: False,
         drop_log_interval: float = 60.0,
     ) -> None:
         self.name = name
@@ -43,7 +43,7 @@ class BatchWriter(Generic[T]):
         self._linger = linger
         # Errors worth waiting out (the database is unreachable); any other write error would
         # fail again on the same entries, so that batch is given up.
-        self._retry_on = retry_on
+        self._retry_if = retry_if
         self._drop_log_interval = drop_log_interval
         self._sink: Callable[[list[T]], Awaitable[object]] | None = None
         self._task: asyncio.Task[None] | None = None
@@ -125,7 +125,11 @@ class BatchWriter(Generic[T]):
         while True:
             try:
                 await self._sink(batch)
-            except self._retry_on as exc:
+            except Exception as exc:
+                if not self._retry_if(exc):
+                    self.failed += len(batch)
+                    log.error("log write failed; entries lost", writer=self.name, exc_info=exc)
+                    return
                 # Entries keep arriving meanwhile; past the queue's capacity they are dropped.
                 self.retries += 1
                 log.warning(
@@ -133,10 +137,6 @@ class BatchWriter(Generic[T]):
                 )
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, MAX_RETRY_DELAY_SECONDS)
-            except Exception as exc:  # a bad batch must not stop the writer
-                self.failed += len(batch)
-                log.error("log write failed; entries lost", writer=self.name, exc_info=exc)
-                return
             else:
                 self.written += len(batch)
                 return

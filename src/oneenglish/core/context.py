@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -63,3 +64,37 @@ def client_ip(scope: Scope) -> str | None:
     # connection comes from a trusted proxy (FORWARDED_ALLOW_IPS), so a header cannot spoof it.
     client = scope.get("client")
     return str(client[0]) if client else None
+
+
+# -- what a request has sent to the databases --------------------------------------------------
+
+
+@dataclass(slots=True)
+class WriteLedger:
+    """Whether a request has sent a write (a COMMIT, a MongoDB write command) yet.
+
+    When a database fails after that, whether the change happened is unknown: the answer must
+    say so, never "nothing was changed". Kept per request in a context variable, marked by the
+    database layers' own hooks (db.postgres, db.mongo), read by the 503 handlers."""
+
+    writes_sent: bool = False
+
+
+_ledger: ContextVar[WriteLedger | None] = ContextVar("write_ledger", default=None)
+
+
+def open_write_ledger() -> WriteLedger:
+    ledger = WriteLedger()
+    _ledger.set(ledger)
+    return ledger
+
+
+def note_write_sent() -> None:
+    ledger = _ledger.get()
+    if ledger is not None:
+        ledger.writes_sent = True
+
+
+def writes_sent() -> bool:
+    ledger = _ledger.get()
+    return ledger is not None and ledger.writes_sent

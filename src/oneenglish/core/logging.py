@@ -9,9 +9,25 @@ from typing import Any
 import orjson
 import structlog
 
+from oneenglish.core.redaction import scrub
+
+# Fields that carry what an exception or a server said (tracebacks, driver messages): scrubbed
+# of secrets and personal data before a line is written. Other fields are ours and hold none.
+_SCRUBBED_FIELDS = ("exception", "error", "exc_info")
+
 
 def _orjson_dumps(obj: Any, default: Any = None) -> str:
     return orjson.dumps(obj, default=default).decode()
+
+
+def _scrub_messages(
+    logger: Any, method_name: str, event_dict: structlog.types.EventDict
+) -> structlog.types.EventDict:
+    for name in _SCRUBBED_FIELDS:
+        value = event_dict.get(name)
+        if isinstance(value, str):
+            event_dict[name] = scrub(value)
+    return event_dict
 
 
 def configure_logging(level: str = "INFO", json: bool = True) -> None:
@@ -43,6 +59,7 @@ def configure_logging(level: str = "INFO", json: bool = True) -> None:
         processors=[
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
             structlog.processors.format_exc_info,
+            _scrub_messages,
             renderer,
         ],
     )

@@ -11,6 +11,7 @@ import orjson
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from oneenglish.core.context import open_write_ledger
 from oneenglish.core.logging import get_logger
 
 REQUEST_ID_HEADER = b"x-request-id"
@@ -31,6 +32,7 @@ class RequestContextMiddleware:
             return
         request_id = _incoming_request_id(scope) or uuid.uuid4().hex
         scope.setdefault("state", {})["request_id"] = request_id
+        open_write_ledger()
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(request_id=request_id)
         started = time.perf_counter()

@@ -11,16 +11,23 @@ import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict
-from pymongo.errors import ConnectionFailure
+from pymongo.errors import PyMongoError
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
-from oneenglish.core.context import UnhandledError, client_ip, principal_id, route_template
+from oneenglish.core.context import (
+    UnhandledError,
+    client_ip,
+    principal_id,
+    route_template,
+    writes_sent,
+)
 from oneenglish.core.errors import DomainError
 from oneenglish.core.logging import get_logger
 from oneenglish.core.middleware import SECURITY_HEADERS
+from oneenglish.db import mongo, postgres
 
 UnhandledErrorHook = Callable[[UnhandledError], object]
 UNHANDLED_ERROR_HOOK = "unhandled_error_hook"
@@ -77,15 +84,28 @@ def problem_response(
     )
 
 
-def database_outage_problem(request: Request, database: str) -> Response:
+def database_outage_problem(request: Request, database: str, *, busy: bool = False) -> Response:
+    """503 with Retry-After. What it says about the request's changes is what is known: none
+    were sent (nothing was changed), or some were and the answer never came (unknown)."""
+    cause = "The server is busy" if busy else f"{database} is unavailable"
+    if writes_sent():
+        detail = (
+            f"{cause}, and the request's changes had already been sent: whether they were "
+            "saved is unknown. Check before retrying, or retry with the same Idempotency-Key."
+        )
+        outcome = "unknown"
+    else:
+        detail = f"{cause}; nothing was changed. Retry shortly."
+        outcome = "unchanged"
     return problem_response(
         request,
         503,
         "unavailable",
         "Service unavailable",
-        f"{database} is unavailable; nothing was changed. Retry shortly.",
-        headers={"Retry-After": "5"},
+        detail,
+        headers={"Retry-After": "2" if busy else "5"},
         database=database,
+        outcome=outcome,
     )
 
 
@@ -130,7 +150,7 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 
 async def _postgres_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, DBAPIError)
-    if exc.connection_invalidated or _is_connection_error(exc.orig):
+    if postgres.is_unavailable(exc):
         log.warning("postgresql unavailable", error=str(exc.orig))
         return database_outage_problem(request, "PostgreSQL")
     return await _unhandled(request, exc)
@@ -140,20 +160,14 @@ async def _pool_exhausted(request: Request, exc: Exception) -> Response:
     # Every connection of this process's pool stayed busy for DB_POOL_TIMEOUT: overload, which
     # a client should meet with a retry later, not a server error.
     log.warning("postgresql pool exhausted", error=str(exc))
-    return problem_response(
-        request,
-        503,
-        "unavailable",
-        "Service unavailable",
-        "The server is busy; nothing was changed. Retry shortly.",
-        headers={"Retry-After": "2"},
-        database="PostgreSQL",
-    )
+    return database_outage_problem(request, "PostgreSQL", busy=True)
 
 
 async def _mongo_error(request: Request, exc: Exception) -> Response:
-    log.warning("mongodb unavailable", error=str(exc))
-    return database_outage_problem(request, "MongoDB")
+    if mongo.is_unavailable(exc):
+        log.warning("mongodb unavailable", error=str(exc))
+        return database_outage_problem(request, "MongoDB")
+    return await _unhandled(request, exc)
 
 
 async def _connection_error(request: Request, exc: Exception) -> Response:
@@ -208,15 +222,6 @@ def _report_unhandled(
         log.error("unhandled error not recorded", error_id=error_id, exc_info=hook_error)
 
 
-def _is_connection_error(orig: BaseException | None) -> bool:
-    if orig is None:
-        return False
-    if isinstance(orig, OSError | ConnectionError | TimeoutError):
-        return True
-    name = type(orig).__name__
-    return "Connection" in name or "CannotConnectNow" in name or "AdminShutdown" in name
-
-
 def register_problem_handlers(app: FastAPI, on_unhandled: UnhandledErrorHook | None = None) -> None:
     """`on_unhandled` is told about every unhandled error; it must not block (it runs before
     the 500 is sent) and may not raise (it is guarded anyway)."""
@@ -226,7 +231,7 @@ def register_problem_handlers(app: FastAPI, on_unhandled: UnhandledErrorHook | N
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(DBAPIError, _postgres_error)
     app.add_exception_handler(PoolTimeout, _pool_exhausted)
-    app.add_exception_handler(ConnectionFailure, _mongo_error)
+    app.add_exception_handler(PyMongoError, _mongo_error)
     app.add_exception_handler(OSError, _connection_error)
     app.add_exception_handler(Exception, _unhandled)
 

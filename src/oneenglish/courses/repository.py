@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import Select, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from oneenglish.courses.models import SEARCH_SQL, Course, CourseRow
@@ -144,6 +144,10 @@ async def many(db: AsyncSession, ids: Sequence[uuid.UUID]) -> Sequence[Course]:
     if not ids:
         return []
     return (await db.scalars(select(Course).where(Course.id.in_(list(ids))))).all()
+
+
+def created_by_query(user_id: uuid.UUID) -> Select[uuid.UUID]:
+    return select(Course.id).where(Course.created_by == user_id)
 
 
 async def ids_created_by(db: AsyncSession, user_id: uuid.UUID) -> list[uuid.UUID]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -136,6 +137,11 @@ async def _free_slug(db: AsyncSession, base: str) -> str:
 
 async def summaries(db: AsyncSession, ids: Sequence[uuid.UUID]) -> Sequence[Course]:
     return await repository.many(db, ids)
+
+
+def taught_by_query(user_id: uuid.UUID) -> Any:
+    """The ids of the courses `user_id` teaches, as a subquery for other domains' queries."""
+    return repository.created_by_query(user_id)
 
 
 async def ids_created_by(db: AsyncSession, user_id: uuid.UUID) -> list[uuid.UUID]:

@@ -6,11 +6,12 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from pymongo import AsyncMongoClient, IndexModel
+from pymongo import AsyncMongoClient, IndexModel, monitoring
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import BulkWriteError
+from pymongo.errors import BulkWriteError, ConnectionFailure, OperationFailure
 
+from oneenglish.core.context import note_write_sent
 from oneenglish.core.logging import get_logger
 from oneenglish.settings import Settings
 
@@ -20,7 +21,42 @@ Collection = AsyncCollection[MongoDocument]
 
 DUPLICATE_KEY = 11000
 
+# Server errors that mean "not now" on a real MongoDB (host unreachable, shutting down, not the
+# primary, a step-down, time limits), as the driver's retry logic knows them.
+_TRANSIENT_CODES = frozenset(
+    {6, 7, 50, 89, 91, 189, 262, 9001, 10107, 11600, 11602, 13435, 13436, 133}
+)
+# FerretDB answers InternalError (1) with its backend's failure in the text when the PostgreSQL
+# behind it refuses or drops connections: as much an outage as MongoDB being down.
+_BACKEND_DOWN = (
+    "SQLSTATE 08",
+    "SQLSTATE 53",
+    "SQLSTATE 57",
+    "failed to connect",
+    "connection refused",
+    "dial error",
+    "conn closed",
+    "unexpected EOF",
+)
+
 log = get_logger("oneenglish.mongo")
+
+
+_WRITE_COMMANDS = frozenset({"insert", "update", "delete", "findAndModify", "bulkWrite"})
+
+
+class _WriteLedgerListener(monitoring.CommandListener):
+    """Marks the request's write ledger (core.context) when a write command goes out."""
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        if event.command_name in _WRITE_COMMANDS:
+            note_write_sent()
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        pass
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        pass
 
 
 def create_client(settings: Settings) -> AsyncMongoClient[MongoDocument]:
@@ -33,7 +69,20 @@ def create_client(settings: Settings) -> AsyncMongoClient[MongoDocument]:
         tz_aware=True,
         uuidRepresentation="standard",
         appname="oneenglish",
+        event_listeners=[_WriteLedgerListener()],
     )
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    """True when MongoDB failed as a service (503 and retry), not because of the request."""
+    if isinstance(exc, ConnectionFailure):
+        return True
+    if isinstance(exc, OperationFailure):
+        if exc.code in _TRANSIENT_CODES or exc.has_error_label("RetryableWriteError"):
+            return True
+        message = str((exc.details or {}).get("errmsg", exc))
+        return exc.code == 1 and any(sign in message for sign in _BACKEND_DOWN)
+    return False
 
 
 async def get_database(request: Request) -> Database:

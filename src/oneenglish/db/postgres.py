@@ -8,7 +8,7 @@ from typing import Annotated, Any, TypeVar
 
 import asyncpg
 from fastapi import Depends, Request
-from sqlalchemy import MetaData
+from sqlalchemy import MetaData, event
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import DeclarativeBase, Session
 
+from oneenglish.core.context import note_write_sent
 from oneenglish.settings import Settings
 
 # Stable constraint names, so that migrations can refer to them and errors can be mapped.
@@ -46,6 +47,9 @@ def create_engine(settings: Settings) -> AsyncEngine:
         # No pre-ping round trip per checkout: a dead connection raises a disconnect error,
         # which invalidates the whole pool, so the next checkout reconnects.
         pool_pre_ping=False,
+        # A failed statement's message never carries its parameters (password hashes, emails):
+        # it goes to logs and the error log, which many operators read.
+        hide_parameters=True,
         connect_args={
             "timeout": settings.health_timeout,
             "command_timeout": 30,
@@ -58,9 +62,35 @@ def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]
     # A Session class of this application's own, so that session events (the saga runner's
     # after-commit hook) are scoped to it rather than to every session in the process.
     session_class = type("AppSession", (Session,), {})
+    # A COMMIT about to be sent: from here on, a lost connection leaves the outcome unknown.
+    event.listen(session_class, "before_commit", lambda _session: note_write_sent())
     return async_sessionmaker(
         engine, expire_on_commit=False, autoflush=False, sync_session_class=session_class
     )
+
+
+# SQLSTATE classes that mean "the server cannot serve you now", not "your statement is wrong":
+# 08 connection exception, 53 insufficient resources (too many connections, disk full),
+# 57 operator intervention (shutting down, "the database system is starting up", a cancelled
+# statement); and the two that say "the same transaction may well succeed if retried".
+_UNAVAILABLE_CLASSES = ("08", "53", "57")
+_RETRYABLE = ("40001", "40P01")  # serialization failure, deadlock detected
+
+
+def is_unavailable(exc: DBAPIError) -> bool:
+    """True when PostgreSQL failed as a service (503 and retry), not because of the statement."""
+    if exc.connection_invalidated:
+        return True
+    orig = exc.orig
+    if orig is None:
+        return False
+    if isinstance(orig, OSError | ConnectionError | TimeoutError):
+        return True
+    # The dialect wraps asyncpg's exception; both carry the server's SQLSTATE.
+    sqlstate = getattr(orig, "sqlstate", None) or getattr(orig.__cause__, "sqlstate", None)
+    if isinstance(sqlstate, str):
+        return sqlstate[:2] in _UNAVAILABLE_CLASSES or sqlstate in _RETRYABLE
+    return isinstance(orig.__cause__, _DISCONNECTED)
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:

@@ -9,9 +9,11 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, delete, func, select, text
+from sqlalchemy import ColumnElement, and_, delete, func, or_, select, text
+from sqlalchemy import exists as sql_exists
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from oneenglish.db import postgres
 from oneenglish.enrollments.models import Enrollment, LessonActivity
@@ -231,6 +233,27 @@ async def existing_ids(db: AsyncSession, ids: Sequence[uuid.UUID]) -> set[uuid.U
     if not ids:
         return set()
     return set(await db.scalars(select(Enrollment.id).where(Enrollment.id.in_(list(ids)))))
+
+
+async def share_a_course(
+    db: AsyncSession, a: uuid.UUID, b: uuid.UUID, taught_by_a: Any, taught_by_b: Any
+) -> bool:
+    """Whether `a` and `b` learn in one course, or one teaches a course the other learns in
+    (the teaching subqueries come from the courses domain). One round trip."""
+    mine = aliased(Enrollment)
+    theirs = aliased(Enrollment)
+    together = (
+        select(mine.course_id)
+        .join(theirs, theirs.course_id == mine.course_id)
+        .where(mine.user_id == a, theirs.user_id == b)
+    )
+    taught = select(Enrollment.course_id).where(
+        or_(
+            and_(Enrollment.user_id == b, Enrollment.course_id.in_(taught_by_a)),
+            and_(Enrollment.user_id == a, Enrollment.course_id.in_(taught_by_b)),
+        )
+    )
+    return bool(await db.scalar(select(sql_exists(together) | sql_exists(taught))))
 
 
 async def course_ids_of_user(db: AsyncSession, user_id: uuid.UUID) -> list[uuid.UUID]:

@@ -191,5 +191,12 @@ async def _course_summaries(
     return {c.id: CourseSummary(id=c.id, title=c.title, slug=c.slug, level=c.level) for c in found}
 
 
+async def share_a_course(db: AsyncSession, a: uuid.UUID, b: uuid.UUID) -> bool:
+    """Two people meet in a course: both learn in it, or one teaches it to the other."""
+    return await repository.share_a_course(
+        db, a, b, courses.taught_by_query(a), courses.taught_by_query(b)
+    )
+
+
 async def course_ids_of(db: AsyncSession, user_id: uuid.UUID) -> list[uuid.UUID]:
     return await repository.course_ids_of_user(db, user_id)

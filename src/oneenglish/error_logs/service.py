@@ -1,6 +1,7 @@
 """Error logs: every unhandled error, with what is needed to find its cause (type, message,
 stack, the request it broke) and nothing a request carried in secret (no headers, no bodies,
-sensitive-looking query parameters redacted).
+sensitive-looking query parameters redacted, and the message and stack scrubbed of the secrets
+and personal values a server's message may quote: core.redaction).
 
 Recording happens in the 500 handler, so it must never block nor fail: the entry goes to a
 bounded in-process queue written in the background (core.background.BatchWriter); a full
@@ -13,14 +14,13 @@ import traceback
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from pymongo.errors import ConnectionFailure
-
 from oneenglish.core.background import BatchWriter
 from oneenglish.core.context import UnhandledError
 from oneenglish.core.cursors import CursorCodec, CursorPage, next_page
 from oneenglish.core.documents import storable_text
 from oneenglish.core.errors import NotFound
-from oneenglish.db.mongo import Database, MongoDocument
+from oneenglish.core.redaction import scrub
+from oneenglish.db.mongo import Database, MongoDocument, is_unavailable
 from oneenglish.error_logs import repository
 from oneenglish.error_logs.schemas import ErrorLogOut, ErrorLogQuery, ErrorLogSummaryOut
 from oneenglish.settings import Settings
@@ -49,7 +49,7 @@ class ErrorLog:
             capacity=settings.error_log_queue_size,
             batch_size=settings.log_write_batch_size,
             linger=settings.log_write_linger_seconds,
-            retry_on=(ConnectionFailure,),
+            retry_if=is_unavailable,
         )
 
     def capture(self, error: UnhandledError) -> bool:
@@ -95,8 +95,8 @@ def error_document(error: UnhandledError, now: datetime) -> MongoDocument:
         "_id": error.error_id,
         "userId": str(error.user_id) if error.user_id else None,
         "errorType": _error_type(exc),
-        "message": storable_text(str(exc), MAX_MESSAGE),
-        "stack": storable_text(stack, MAX_STACK + 1),
+        "message": storable_text(scrub(str(exc)), MAX_MESSAGE),
+        "stack": storable_text(scrub(stack), MAX_STACK + 1),
         "context": {
             "method": error.method,
             "path": storable_text(error.path, MAX_TEXT),

@@ -98,22 +98,40 @@ async def replace_role_permissions(
         await db.execute(insert(RolePermission).values(values))
 
 
+# Only what is taken away is deleted: a delete from these tables ends the user's sessions
+# (migration 0005), which adding a role must not do.
+
+
 async def replace_user_roles(
     db: AsyncSession, user_id: uuid.UUID, role_ids: Iterable[uuid.UUID]
 ) -> None:
-    await db.execute(delete(UserRole).where(UserRole.user_id == user_id))
-    values = [{"user_id": user_id, "role_id": rid} for rid in role_ids]
-    if values:
-        await db.execute(insert(UserRole).values(values))
+    wanted = list(role_ids)
+    await db.execute(
+        delete(UserRole).where(UserRole.user_id == user_id, UserRole.role_id.not_in(wanted))
+    )
+    if wanted:
+        await db.execute(
+            insert(UserRole)
+            .values([{"user_id": user_id, "role_id": rid} for rid in wanted])
+            .on_conflict_do_nothing()
+        )
 
 
 async def replace_user_permissions(
     db: AsyncSession, user_id: uuid.UUID, permission_ids: Iterable[uuid.UUID]
 ) -> None:
-    await db.execute(delete(UserPermission).where(UserPermission.user_id == user_id))
-    values = [{"user_id": user_id, "permission_id": pid} for pid in permission_ids]
-    if values:
-        await db.execute(insert(UserPermission).values(values))
+    wanted = list(permission_ids)
+    await db.execute(
+        delete(UserPermission).where(
+            UserPermission.user_id == user_id, UserPermission.permission_id.not_in(wanted)
+        )
+    )
+    if wanted:
+        await db.execute(
+            insert(UserPermission)
+            .values([{"user_id": user_id, "permission_id": pid} for pid in wanted])
+            .on_conflict_do_nothing()
+        )
 
 
 async def role_names_of_users(

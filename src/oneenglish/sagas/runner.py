@@ -20,13 +20,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from pymongo.errors import ConnectionFailure
 from sqlalchemy import event, func
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
 from oneenglish.core.logging import get_logger
-from oneenglish.db.mongo import Database
+from oneenglish.db.mongo import Database, is_unavailable
 from oneenglish.sagas import repository
 from oneenglish.sagas.models import (
     COMPENSATED,
@@ -230,7 +229,7 @@ class SagaRunner:
         give_up = from_request or saga.attempts >= workflow.max_forward_attempts
         if workflow.on_failure is OnFailure.COMPENSATE and give_up:
             saga.status = COMPENSATING
-            reachable = not any(isinstance(f, ConnectionFailure) for f in failures)
+            reachable = not any(is_unavailable(f) for f in failures)
             await self._compensate(db, saga, workflow, context, steps, try_mongo=reachable)
         else:
             saga.next_attempt_at = func.now() + _backoff(saga.attempts)

@@ -251,6 +251,11 @@ async def usernames(db: AsyncSession, user_ids: Sequence[uuid.UUID]) -> dict[uui
     return await repository.usernames(db, user_ids)
 
 
+async def is_active_user(db: AsyncSession, user_id: uuid.UUID) -> bool:
+    user = await repository.get(db, user_id)
+    return user is not None and user.is_active
+
+
 async def require_active_user(db: AsyncSession, user_id: uuid.UUID) -> User:
     user = await repository.get(db, user_id)
     if user is None or not user.is_active:

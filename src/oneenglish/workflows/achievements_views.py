@@ -1,5 +1,9 @@
-"""Achievements as others see them: a user's list (the user must exist) and leaderboards,
-ranked by MongoDB's aggregate and named from PostgreSQL."""
+"""Achievements as others see them: a user's list and leaderboards, ranked by MongoDB's
+aggregate and named from PostgreSQL.
+
+A user's list is theirs, staff's (`users:read`), and that of the people they meet in a course
+(classmates, their teachers and learners); to anyone else it is a 404 like an id that names
+nobody, so the list cannot be used to find out which ids are users."""
 
 from __future__ import annotations
 
@@ -10,9 +14,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from oneenglish.achievements import service as achievements
 from oneenglish.achievements.schemas import AchievementPage, Leaderboard, LeaderboardEntry
 from oneenglish.core.cursors import CursorCodec
+from oneenglish.core.errors import NotFound
 from oneenglish.core.principal import Principal
 from oneenglish.courses import service as courses
 from oneenglish.db.mongo import Database
+from oneenglish.enrollments import service as enrollments
 from oneenglish.users import service as users
 
 
@@ -20,11 +26,18 @@ async def achievements_of(
     db: AsyncSession,
     mongo: Database,
     codec: CursorCodec,
+    principal: Principal,
     user_id: uuid.UUID,
     cursor: str | None,
     limit: int,
 ) -> AchievementPage:
-    await users.require_active_user(db, user_id)
+    if user_id != principal.id:
+        visible = await users.is_active_user(db, user_id) and (
+            principal.can("users", "read")
+            or await enrollments.share_a_course(db, principal.id, user_id)
+        )
+        if not visible:
+            raise NotFound(f"No user {user_id}")
     return await achievements.of_user(mongo, codec, user_id, cursor, limit)
 
 

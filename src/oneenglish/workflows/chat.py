@@ -1,10 +1,15 @@
 """Chat across the databases: who may talk to whom is PostgreSQL's to say (users, courses,
-enrollments); the messages, read state and the new-message notification live in MongoDB.
+enrollments, blocks); the messages, read state and the new-message notification live in MongoDB.
 
-- Direct messages go to an existing, active user other than yourself (422 to yourself, 404 to
-  anyone else).
+- A direct message goes to an active user other than yourself whom you meet somewhere: you
+  learn in one course, one of you teaches a course the other learns in, or you already have a
+  conversation; staff (`users:read`) may message anyone. A block, either way, stops it. Every
+  refusal is the same 404 as for an id that names nobody, so ids cannot be probed. 422 to
+  yourself.
 - A course room is for the course's enrolled learners, its teacher and administrators; anyone
-  else gets a 403 (a 404 if they cannot even see the course)."""
+  else gets a 403 (a 404 if they cannot even see the course).
+- Sending is rate-limited per sender (direct and room messages) and per recipient (direct):
+  429 with Retry-After. Someone else's message is a 403 to change if you can see it, else 404."""
 
 from __future__ import annotations
 
@@ -12,26 +17,58 @@ import uuid
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from oneenglish.blocks import service as blocks
 from oneenglish.chat import service as chat
 from oneenglish.chat.schemas import ConversationOut, MessageIn, MessageOut, MessagePage
 from oneenglish.core.cursors import CursorCodec
-from oneenglish.core.errors import Forbidden, InvalidInput
+from oneenglish.core.errors import Forbidden, InvalidInput, NotFound
 from oneenglish.core.principal import Principal
 from oneenglish.courses import service as courses
 from oneenglish.db.mongo import Database
 from oneenglish.enrollments import service as enrollments
+from oneenglish.limits import service as limits
 from oneenglish.notifications import service as notifications
+from oneenglish.settings import Settings
 from oneenglish.users import service as users
 
 PREVIEW = 120
+MINUTE = 60
+
+
+async def ensure_may_message(
+    db: AsyncSession, mongo: Database, principal: Principal, peer_id: uuid.UUID
+) -> None:
+    if peer_id == principal.id:
+        raise InvalidInput("You cannot send a message to yourself")
+    nobody = NotFound(f"No user {peer_id}")
+    if not await users.is_active_user(db, peer_id):
+        raise nobody
+    if await blocks.either_blocked(db, principal.id, peer_id):
+        raise nobody
+    if principal.can("users", "read") or await enrollments.share_a_course(
+        db, principal.id, peer_id
+    ):
+        return
+    if not await chat.have_conversation(mongo, principal.id, peer_id):
+        raise nobody
 
 
 async def send_direct(
-    db: AsyncSession, mongo: Database, principal: Principal, peer_id: uuid.UUID, body: MessageIn
+    db: AsyncSession,
+    mongo: Database,
+    settings: Settings,
+    principal: Principal,
+    peer_id: uuid.UUID,
+    body: MessageIn,
 ) -> MessageOut:
-    if peer_id == principal.id:
-        raise InvalidInput("You cannot send a message to yourself")
-    await users.require_active_user(db, peer_id)
+    await ensure_may_message(db, mongo, principal, peer_id)
+    per_sender = limits.Limit("message", settings.messages_per_sender_per_minute, MINUTE)
+    per_recipient = limits.Limit(
+        "message to one recipient", settings.messages_per_recipient_per_minute, MINUTE
+    )
+    await limits.consume(db, per_sender, f"sender:{principal.id}")
+    await limits.consume(db, per_recipient, f"recipient:{peer_id}")
+    await db.commit()
     message = await chat.send_direct(mongo, principal.id, peer_id, body)
     preview = body.message[:PREVIEW] if body.message_type == "text" else f"[{body.message_type}]"
     await notifications.notify(
@@ -55,10 +92,57 @@ async def ensure_room_member(db: AsyncSession, principal: Principal, course_id: 
 
 
 async def send_to_room(
-    db: AsyncSession, mongo: Database, principal: Principal, course_id: uuid.UUID, body: MessageIn
+    db: AsyncSession,
+    mongo: Database,
+    settings: Settings,
+    principal: Principal,
+    course_id: uuid.UUID,
+    body: MessageIn,
 ) -> MessageOut:
     await ensure_room_member(db, principal, course_id)
+    per_sender = limits.Limit("message", settings.messages_per_sender_per_minute, MINUTE)
+    await limits.consume(db, per_sender, f"sender:{principal.id}")
+    await db.commit()
     return await chat.send_to_room(mongo, principal.id, course_id, body)
+
+
+async def _found_message(mongo: Database, message_id: str) -> dict[str, object]:
+    document = await chat.find_message(mongo, message_id)
+    if document is None:
+        raise NotFound(f"No message {message_id}")
+    return document
+
+
+async def _refuse_change(
+    db: AsyncSession, principal: Principal, document: dict[str, object]
+) -> None:
+    course_id = chat.room_of(document)
+    sees_room = False
+    if course_id is not None:
+        try:
+            await ensure_room_member(db, principal, course_id)
+            sees_room = True
+        except (Forbidden, NotFound):
+            sees_room = False
+    chat.refuse_change(document, principal.id, sees_room=sees_room)
+
+
+async def edit_message(
+    db: AsyncSession, mongo: Database, principal: Principal, message_id: str, text: str
+) -> MessageOut:
+    document = await _found_message(mongo, message_id)
+    if document["senderId"] != str(principal.id):
+        await _refuse_change(db, principal, document)
+    return await chat.edit(mongo, principal.id, document, text)
+
+
+async def delete_message(
+    db: AsyncSession, mongo: Database, principal: Principal, message_id: str
+) -> None:
+    document = await _found_message(mongo, message_id)
+    if document["senderId"] != str(principal.id):
+        await _refuse_change(db, principal, document)
+    await chat.soft_delete(mongo, principal.id, document)
 
 
 async def room_page(

@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel
-from pymongo.errors import ConnectionFailure
+from pymongo.errors import PyMongoError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from oneenglish.audit import service as audit
@@ -31,7 +31,7 @@ from oneenglish.core.context import Actor
 from oneenglish.core.errors import Forbidden, InvalidInput
 from oneenglish.core.principal import Principal
 from oneenglish.courses import service as courses
-from oneenglish.db.mongo import Database, MongoDocument
+from oneenglish.db.mongo import Database, MongoDocument, is_unavailable
 from oneenglish.enrollments import service as enrollments
 from oneenglish.enrollments.schemas import CourseSummary
 from oneenglish.events import service as events
@@ -78,7 +78,9 @@ class LessonView(LessonOut):
 async def _mongo_or_degraded(*reads: Any) -> tuple[list[Any], list[str]]:
     try:
         return list(await asyncio.gather(*reads)), []
-    except ConnectionFailure:
+    except PyMongoError as exc:
+        if not is_unavailable(exc):
+            raise
         return [None] * len(reads), ["mongodb"]
 
 

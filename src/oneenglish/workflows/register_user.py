@@ -1,6 +1,8 @@
 """Create a user: the PostgreSQL row (with roles), then its profile and settings in MongoDB.
 
-1. One PostgreSQL transaction: the user, its roles, its audit entry and this saga's intent.
+1. One PostgreSQL transaction: the user, its roles, its audit entry and this saga's intent
+   (and, for a self sign-up, its count against the client address's sign-up limit, which is
+   also checked before the password is hashed, so a refused sign-up costs no Argon2).
 2. Under the saga's lock, both MongoDB documents (idempotent upserts keyed by the user id).
 3. Completed: 201. MongoDB failed: the user row is deleted in the same transaction that marks
    the saga compensating, then the documents are deleted (now, or by the relay once MongoDB is
@@ -19,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from oneenglish.audit import service as audit
 from oneenglish.core.context import Actor
 from oneenglish.core.errors import Unavailable
+from oneenglish.limits import service as limits
 from oneenglish.profiles import service as profiles
 from oneenglish.sagas.models import COMPLETED
 from oneenglish.sagas.runner import SagaRunner, enqueue
@@ -28,6 +31,7 @@ from oneenglish.users import service as users
 from oneenglish.users.schemas import UserOut
 
 KIND = "register_user"
+HOUR = 3600
 
 
 async def _create_profile(context: StepContext) -> None:
@@ -73,9 +77,18 @@ async def register_user(
     actor: Actor,
     new_user: users.NewUser,
     roles: Sequence[str],
+    *,
+    self_sign_up: bool = False,
 ) -> UserOut:
+    settings = runner.settings
+    signups = limits.Limit("sign-up", settings.signups_per_ip_per_hour, HOUR)
+    address = f"ip:{actor.ip or 'unknown'}"
+    if self_sign_up:
+        await limits.ensure_allowed(db, signups, address)
     user_id = uuid.uuid4()
     user = await users.create_user(db, new_user, roles, user_id=user_id)
+    if self_sign_up:
+        await limits.consume(db, signups, address)
     audit.record(db, actor, "user.created", "user", user_id, after=user)
     saga = enqueue(
         db,

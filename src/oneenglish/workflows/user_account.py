@@ -11,14 +11,14 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from pymongo.errors import ConnectionFailure
+from pymongo.errors import PyMongoError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from oneenglish.audit import service as audit
 from oneenglish.auth import service as auth
 from oneenglish.core.logging import get_logger
 from oneenglish.core.principal import Principal, ensure_self_or_permitted
-from oneenglish.db.mongo import Database, Reference, user_references
+from oneenglish.db.mongo import Database, Reference, is_unavailable, user_references
 from oneenglish.profiles import service as profiles
 from oneenglish.profiles.schemas import ProfileOut
 from oneenglish.user_settings import service as user_settings
@@ -44,7 +44,9 @@ async def _documents(
         profile, settings = await asyncio.gather(
             profiles.find_profile(mongo, user_id), user_settings.find_settings(mongo, user_id)
         )
-    except ConnectionFailure as exc:
+    except PyMongoError as exc:
+        if not is_unavailable(exc):
+            raise
         log.warning("account read without MongoDB", error=str(exc))
         return None, None, ["mongodb"]
     return profile, settings, []
