@@ -12,6 +12,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
 from oneenglish.app import create_app
 from oneenglish.bootstrap import seed_rbac
@@ -109,10 +110,7 @@ async def _clean_databases(request: pytest.FixtureRequest) -> AsyncIterator[None
     await reset_databases(app)
 
 
-async def reset_databases(app: FastAPI) -> None:
-    # Activity and error-log entries are written in the background: write out what is queued
-    # first, so nothing from this test lands after the clean-up and leaks into the next one.
-    await asyncio.gather(app.state.activity_log.flush(), app.state.error_log.flush())
+async def _truncate_all(app: FastAPI) -> None:
     async with app.state.engine.begin() as conn:
         tables = (
             await conn.execute(
@@ -125,6 +123,22 @@ async def reset_databases(app: FastAPI) -> None:
         names = ", ".join(f'"{t}"' for t in tables)
         if names:
             await conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+
+
+async def reset_databases(app: FastAPI) -> None:
+    # Activity and error-log entries are written in the background: write out what is queued
+    # first, so nothing from this test lands after the clean-up and leaks into the next one.
+    await asyncio.gather(app.state.activity_log.flush(), app.state.error_log.flush())
+    for attempt in range(5):
+        try:
+            await _truncate_all(app)
+            break
+        except DBAPIError as exc:
+            # The relay or a log writer of a process still running holds row locks, taken in
+            # another order than TRUNCATE's table locks: PostgreSQL breaks the deadlock.
+            if "deadlock" not in str(exc) or attempt == 4:
+                raise
+            await asyncio.sleep(0.2)
     database = app.state.mongo_db
     for name in await database.list_collection_names():
         await database[name].delete_many({})

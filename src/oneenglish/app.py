@@ -41,6 +41,7 @@ from oneenglish.resources import open_resources
 from oneenglish.settings import Settings, get_settings
 from oneenglish.user_settings.router import router as user_settings_router
 from oneenglish.users.router import router as users_router
+from oneenglish.workflows import user_data
 from oneenglish.workflows.purge_logs import purge_logs_forever
 
 log = get_logger("oneenglish.app")
@@ -110,8 +111,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.mongo_client = resources.mongo_client
             app.state.mongo_db = resources.mongo_db
             app.state.saga_runner = resources.runner
-            activity_log.start(resources.mongo_db)
-            error_log.start(resources.mongo_db)
+            guard = user_data.batch_guard(resources.sessionmaker)
+            activity_log.start(resources.mongo_db, guard)
+            error_log.start(resources.mongo_db, guard)
             tasks = await _start_up(
                 {
                     "mongodb indexes": lambda: mongo.ensure_indexes(resources.mongo_db),

@@ -16,6 +16,7 @@ from oneenglish.core.security import configure_hashing
 from oneenglish.db import mongo, postgres
 from oneenglish.sagas.runner import SagaRunner
 from oneenglish.settings import Settings
+from oneenglish.users import service as users
 
 
 @dataclass(frozen=True)
@@ -44,7 +45,7 @@ async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
             sessionmaker=sessionmaker,
             mongo_client=client,
             mongo_db=database,
-            runner=SagaRunner(sessionmaker, database, settings),
+            runner=SagaRunner(sessionmaker, database, settings, users.lock_live_users),
         )
     finally:
         await asyncio.gather(engine.dispose(), client.close())

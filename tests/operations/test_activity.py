@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from oneenglish.activity.service import ActivityLog
 from oneenglish.app import create_app
 from oneenglish.settings import Settings
+from oneenglish.workflows import user_data
 from tests.factories import TestUser, logged_in, make_user
 from tests.helpers import eventually
 
@@ -147,14 +148,14 @@ async def test_tampered_activity_cursor_is_a_400(
 
 async def test_full_queue_drops_entries_and_counts_them(app: FastAPI, settings: Settings) -> None:
     activity_log = ActivityLog(settings.model_copy(update={"activity_queue_size": 2}))
-    user_id = uuid.uuid4()
+    user_id = (await make_user(app)).id
     kept = [
         activity_log.record(user_id, "GET /api/auth/me", {}, {"status": 200}, None)
         for _ in range(5)
     ]
     assert kept == [True, True, False, False, False]
     assert activity_log.dropped == 3
-    activity_log.start(app.state.mongo_db)
+    activity_log.start(app.state.mongo_db, user_data.batch_guard(app.state.sessionmaker))
     try:
         await activity_log.flush()
     finally:

@@ -6,29 +6,30 @@ and a full queue drops entries (counted and logged) instead of slowing requests 
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from pymongo.errors import PyMongoError
-
 from oneenglish.activity import repository
 from oneenglish.activity.schemas import ActivityOut
-from oneenglish.core.background import BatchWriter
+from oneenglish.core.background import BatchWriter, UserGuard
 from oneenglish.core.cursors import CursorCodec, CursorPage, next_page
 from oneenglish.core.documents import storable_text
 from oneenglish.core.logging import get_logger
 from oneenglish.core.principal import Principal, ensure_self_or_permitted
-from oneenglish.db.mongo import Database, MongoDocument, is_unavailable
+from oneenglish.db import postgres
+from oneenglish.db.mongo import Database, MongoDocument
+from oneenglish.db.mongo import is_unavailable as mongo_unavailable
 from oneenglish.settings import Settings
 
 MAX_VALUE_LENGTH = 200
-# How long entries of an erased user are refused: longer than any entry can wait in the queue.
 log = get_logger("oneenglish.activity")
 
-FORGET_SECONDS = 600.0
+
+def retryable(exc: BaseException) -> bool:
+    """A batch is kept and written again while either database is unreachable."""
+    return mongo_unavailable(exc) or postgres.is_outage(exc)
 
 
 class ActivityLog:
@@ -38,10 +39,8 @@ class ActivityLog:
             capacity=settings.activity_queue_size,
             batch_size=settings.log_write_batch_size,
             linger=settings.log_write_linger_seconds,
-            retry_if=is_unavailable,
+            retry_if=retryable,
         )
-        self._forgotten: dict[str, float] = {}
-        self._db: Database | None = None
 
     def record(
         self,
@@ -51,15 +50,12 @@ class ActivityLog:
         metadata: dict[str, Any],
         ip: str | None,
     ) -> bool:
-        """Queue an entry; never waits. False if it was not kept (queue full, user erased)."""
-        uid = str(user_id)
-        if self._is_forgotten(uid):
-            return False
+        """Queue an entry; never waits. False if it was not kept (the queue was full)."""
         return self.writer.offer(
             {
                 # A fixed _id makes a retried batch idempotent.
                 "_id": uuid.uuid4().hex,
-                "userId": uid,
+                "userId": str(user_id),
                 "action": storable_text(action, MAX_VALUE_LENGTH),
                 "resource": {
                     storable_text(str(k), MAX_VALUE_LENGTH): storable_text(str(v), MAX_VALUE_LENGTH)
@@ -71,32 +67,16 @@ class ActivityLog:
             }
         )
 
-    async def forget(self, user_id: uuid.UUID) -> None:
-        """The user was just erased: their entries still queued, or recorded by requests that
-        are finishing, must not be written after the erasure deleted the others. A batch the
-        writer already held may have been checked before this and written after the erasure's
-        delete: once it is done, what it wrote is deleted too."""
-        now = time.monotonic()
-        self._forgotten = {u: t for u, t in self._forgotten.items() if t > now}
-        uid = str(user_id)
-        self._forgotten[uid] = now + FORGET_SECONDS
-        if self._db is None:
-            return
-        await self.writer.flush()
-        try:
-            await repository.delete_for_user(self._db, uid)
-        except PyMongoError as exc:  # the erasure itself is done; this is a leftover
-            if not is_unavailable(exc):
-                raise
-            log.warning("activity of an erased user not re-checked", error=str(exc))
-
-    def start(self, db: Database) -> None:
-        self._db = db
+    def start(self, db: Database, guard: UserGuard) -> None:
+        """Write batches to `db`; `guard` keeps the batch's users from being erased while it is
+        written and names those already erased or being erased, whose entries are dropped (an
+        entry queued, in any API process, by a request that overlapped the erasure)."""
 
         async def write(entries: list[MongoDocument]) -> None:
-            kept = [e for e in entries if not self._is_forgotten(e["userId"])]
-            if kept:
-                await repository.insert_many(db, kept)
+            async with guard(list({e["userId"] for e in entries})) as erased:
+                kept = [e for e in entries if e["userId"] not in erased]
+                if kept:
+                    await repository.insert_many(db, kept)
 
         self.writer.start(write)
 
@@ -109,10 +89,6 @@ class ActivityLog:
     @property
     def dropped(self) -> int:
         return self.writer.dropped
-
-    def _is_forgotten(self, user_id: str) -> bool:
-        until = self._forgotten.get(user_id)
-        return until is not None and until > time.monotonic()
 
 
 def _codec(settings: Settings) -> CursorCodec:

@@ -1,4 +1,5 @@
-"""The only code that touches audit_logs. Append-only: nothing here updates or deletes."""
+"""The only code that touches audit_logs. Append-only: nothing here deletes, and the one update
+is the erasure's pseudonymisation of an entry (audit/service.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from pymongo.errors import DuplicateKeyError
 
 from oneenglish.audit.models import COLLECTION
 from oneenglish.core.cursors import log_filter
-from oneenglish.db.mongo import Database, MongoDocument
+from oneenglish.db.mongo import Database, MongoDocument, find_within_message_size
 
 NEWEST_FIRST = [("timestamp", -1), ("_id", -1)]
 
@@ -23,14 +24,34 @@ async def insert_once(db: Database, entry: dict[str, Any]) -> bool:
     return True
 
 
-async def find_for_user(db: Database, user_id: str, limit: int) -> list[MongoDocument]:
-    cursor = (
-        db[COLLECTION]
-        .find({"$or": [{"actorId": user_id}, {"entityId": user_id}]})
-        .sort(NEWEST_FIRST)
-        .limit(limit)
+def _of_user(user_id: str) -> dict[str, Any]:
+    return {"$or": [{"actorId": user_id}, {"entityId": user_id}]}
+
+
+async def not_pseudonymised_of(db: Database, user_id: str, limit: int) -> list[MongoDocument]:
+    return await find_within_message_size(
+        db[COLLECTION],
+        {**_of_user(user_id), "pseudonymised": {"$ne": True}},
+        sort=[("_id", 1)],
+        limit=limit,
+        projection={"changes": 1, "ipAddress": 1},
     )
-    return await cursor.to_list()
+
+
+async def pseudonymise(db: Database, entry_id: Any, changes: dict[str, Any]) -> None:
+    await db[COLLECTION].update_one(
+        {"_id": entry_id},
+        {"$set": {"changes": changes, "ipAddress": None, "pseudonymised": True}},
+    )
+
+
+async def find_for_user(db: Database, user_id: str, limit: int) -> list[MongoDocument]:
+    return await find_within_message_size(
+        db[COLLECTION],
+        _of_user(user_id),
+        sort=NEWEST_FIRST,
+        limit=limit,
+    )
 
 
 def list_query(
@@ -66,4 +87,4 @@ async def find_page(
         end=end,
         after=after,
     )
-    return await db[COLLECTION].find(query).sort(sort).limit(limit).to_list()
+    return await find_within_message_size(db[COLLECTION], query, sort=sort, limit=limit)

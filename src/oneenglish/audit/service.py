@@ -1,6 +1,10 @@
 """Audit entries: recorded in the PostgreSQL transaction of the change they describe (an outbox
 row of the saga log), delivered to MongoDB by the relay; none is lost while MongoDB is down.
-Append-only and kept forever: there is no update, no delete and no retention."""
+Append-only and kept forever: no delete, no retention, and one kind of update only, the
+erasure's pseudonymisation: the entries of an erased user (they acted, or they were acted on)
+keep who did what to what and when, and lose every personal value (the IP, and each value in
+before/after except the few that say what kind of change it was). An entry delivered after the
+erasure began is delivered pseudonymised."""
 
 from __future__ import annotations
 
@@ -15,19 +19,33 @@ from oneenglish.audit import repository
 from oneenglish.audit.schemas import AuditLogOut, AuditLogQuery
 from oneenglish.core.context import Actor
 from oneenglish.core.cursors import CursorCodec, CursorPage, next_page
+from oneenglish.core.documents import bounded
 from oneenglish.db.mongo import Database, MongoDocument
 from oneenglish.sagas.runner import enqueue
 from oneenglish.settings import Settings
 
 DELIVER_AUDIT = "deliver_audit"
+# Entities whose id is a user id: their entries are that user's.
+USER_ENTITIES = frozenset({"user", "user_profile", "user_settings"})
+# What pseudonymisation keeps of before/after: which kind of change it was, nothing personal.
+KEPT_WHEN_PSEUDONYMISED = frozenset(
+    {"roles", "permissions", "is_active", "reason", "sessions", "sessions_revoked", "version"}
+)
+ERASED = "[erased]"
 
 
-def _snapshot(value: BaseModel | dict[str, Any] | None) -> dict[str, Any] | None:
+# Each side of an entry's changes is kept within this size: values over 1 KiB are summarised
+# (size, SHA-256, first characters), and a side still too large is summarised whole. An entry
+# is then a few KiB however large the document it describes (core.documents.bounded).
+MAX_SIDE_BYTES = 8 * 1024
+
+
+def _snapshot(value: BaseModel | dict[str, Any] | None) -> Any:
     if value is None:
         return None
     if isinstance(value, BaseModel):
-        return value.model_dump(mode="json")
-    return value
+        value = value.model_dump(mode="json")
+    return bounded(value, MAX_SIDE_BYTES)
 
 
 def _entry(
@@ -61,12 +79,63 @@ def record(
 ) -> None:
     """Add an audit entry to the caller's transaction; it exists exactly if the change does."""
     entry = _entry(actor, action, entity, entity_id, before, after)
-    enqueue(db, DELIVER_AUDIT, {**entry, "timestamp": datetime.now(UTC).isoformat()})
+    enqueue(
+        db,
+        DELIVER_AUDIT,
+        {**entry, "timestamp": datetime.now(UTC).isoformat()},
+        user_ids=_users_of(entry),
+    )
 
 
-async def deliver(db: Database, event_id: str, entry: dict[str, Any]) -> None:
+def _users_of(entry: dict[str, Any]) -> list[uuid.UUID]:
+    """The users an entry is about: who acted, and who was acted on."""
+    named = [entry["actorId"]]
+    if entry["entity"] in USER_ENTITIES:
+        named.append(entry["entityId"])
+    users: list[uuid.UUID] = []
+    for value in named:
+        try:
+            users.append(uuid.UUID(value))
+        except (TypeError, ValueError):
+            continue
+    return users
+
+
+def pseudonymised(entry: dict[str, Any]) -> dict[str, Any]:
+    changes = entry.get("changes") or {}
+    return {
+        **entry,
+        "changes": {side: _pseudonymised_side(changes.get(side)) for side in ("before", "after")},
+        "ipAddress": None,
+        "pseudonymised": True,
+    }
+
+
+def _pseudonymised_side(value: Any) -> Any:
+    if not isinstance(value, dict):
+        return None if value is None else {"value": ERASED}
+    return {k: (v if k in KEPT_WHEN_PSEUDONYMISED else ERASED) for k, v in value.items()}
+
+
+async def deliver(
+    db: Database, event_id: str, entry: dict[str, Any], erased: frozenset[str] = frozenset()
+) -> None:
+    """Store the entry once; pseudonymised if a user it is about is erased or being erased."""
+    if erased and {str(u) for u in _users_of(entry)} & erased:
+        entry = pseudonymised(entry)
     stored = {**entry, "_id": event_id, "timestamp": datetime.fromisoformat(entry["timestamp"])}
     await repository.insert_once(db, stored)
+
+
+async def pseudonymise_entries_of(db: Database, user_id: str) -> int:
+    """Pseudonymise every entry of the user not yet pseudonymised; safe to repeat."""
+    done = 0
+    while batch := await repository.not_pseudonymised_of(db, user_id, limit=100):
+        for entry in batch:
+            changed = pseudonymised(entry)
+            await repository.pseudonymise(db, entry["_id"], changed["changes"])
+        done += len(batch)
+    return done
 
 
 async def entries_about_user(db: Database, user_id: str, limit: int) -> list[MongoDocument]:
@@ -118,15 +187,25 @@ async def list_entries(
     return CursorPage(items=[_out(d) for d in page], next_cursor=next_cursor)
 
 
-def _out(document: MongoDocument) -> AuditLogOut:
+def bounded_changes(document: MongoDocument) -> dict[str, Any]:
+    """An entry's before/after as they are shown and exported: bounded like new entries, so an
+    entry written before the bound existed (up to 16 MB) is summarised, not sent whole."""
     changes = document.get("changes") or {}
+    return {side: _bounded_side(changes.get(side)) for side in ("before", "after")}
+
+
+def _bounded_side(value: Any) -> Any:
+    return None if value is None else bounded(value, MAX_SIDE_BYTES)
+
+
+def _out(document: MongoDocument) -> AuditLogOut:
     return AuditLogOut(
         id=str(document["_id"]),
         actor_id=document.get("actorId"),
         action=document["action"],
         entity=document["entity"],
         entity_id=document["entityId"],
-        changes={"before": changes.get("before"), "after": changes.get("after")},
+        changes=bounded_changes(document),
         ip_address=document.get("ipAddress"),
         request_id=document.get("requestId"),
         timestamp=document["timestamp"],

@@ -241,6 +241,13 @@ async def delete_expired_throttles(db: AsyncSession, reset_seconds: int) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
 
 
+async def throttles_of_user(db: AsyncSession, user_id: uuid.UUID) -> Sequence[LoginThrottle]:
+    rows = await db.scalars(
+        select(LoginThrottle).where(LoginThrottle.user_id == user_id).order_by(LoginThrottle.key)
+    )
+    return rows.all()
+
+
 async def sessions_of_user(db: AsyncSession, user_id: uuid.UUID) -> Sequence[AuthSession]:
     rows = await db.scalars(
         select(AuthSession).where(AuthSession.user_id == user_id).order_by(AuthSession.created_at)

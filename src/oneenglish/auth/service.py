@@ -26,7 +26,7 @@ from oneenglish.core.security import (
     new_refresh_token,
     verify_password,
 )
-from oneenglish.db.postgres import release_connection
+from oneenglish.db.postgres import UserTable, register_user_table, release_connection
 from oneenglish.settings import Settings
 from oneenglish.users import service as users
 
@@ -251,3 +251,29 @@ async def sessions_of_user(db: AsyncSession, user_id: uuid.UUID) -> list[dict[st
         }
         for s in await repository.sessions_of_user(db, user_id)
     ]
+
+
+async def throttles_of_user(db: AsyncSession, user_id: uuid.UUID) -> list[dict[str, object]]:
+    """The user's failed-login counts: for their account, and for it from each address."""
+    return [
+        {
+            "subject": "account from " + t.key.split("|ip:", 1)[1]
+            if "|ip:" in t.key
+            else "account",
+            "failures": t.failures,
+            "last_failure_at": t.last_failure_at.isoformat(),
+            "blocked_until": t.blocked_until.isoformat() if t.blocked_until else None,
+        }
+        for t in await repository.throttles_of_user(db, user_id)
+    ]
+
+
+register_user_table(
+    UserTable("auth_sessions", "sessions", sessions_of_user),
+    UserTable(
+        "refresh_tokens",
+        excluded_because="SHA-256 digests of session secrets: nothing the user could read; "
+        "their sessions are exported",
+    ),
+    UserTable("login_throttles", "login_throttles", throttles_of_user),
+)

@@ -11,6 +11,7 @@ from oneenglish.blocks import repository
 from oneenglish.blocks.schemas import BlockOut
 from oneenglish.core.context import Actor
 from oneenglish.core.errors import InvalidInput, NotFound
+from oneenglish.db.postgres import UserTable, register_user_table
 from oneenglish.users import service as users
 
 
@@ -43,7 +44,11 @@ async def either_blocked(db: AsyncSession, a: uuid.UUID, b: uuid.UUID) -> bool:
 
 
 async def export_rows(db: AsyncSession, user_id: uuid.UUID) -> list[dict[str, object]]:
+    """The blocks the user made (blocks of the user by others are those others' data)."""
     return [
         {"blocked_user_id": str(r.blocked_id), "created_at": r.created_at.isoformat()}
         for r in await repository.all_of(db, user_id)
     ]
+
+
+register_user_table(UserTable("user_blocks", "blocks", export_rows))

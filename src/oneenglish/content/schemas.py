@@ -19,13 +19,15 @@ from pydantic import (
     model_validator,
 )
 
-from oneenglish.core.documents import storable_checker
+from oneenglish.core.documents import encoded_size, storable_checker
 
 ItemId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 Text = Annotated[str, StringConstraints(min_length=1, max_length=2000)]
 Points = Annotated[int, Field(ge=1, le=100)]
 RichText = Annotated[dict[str, Any], AfterValidator(storable_checker(max_bytes=256 * 1024))]
 BLANK = "{{blank}}"
+# A lesson's whole content document, whatever its parts (each part has its own bound too).
+MAX_CONTENT_BYTES = 1024 * 1024
 
 
 class StrictIn(BaseModel):
@@ -140,6 +142,9 @@ class ContentIn(StrictIn):
     @model_validator(mode="after")
     def _ids_unique(self) -> ContentIn:
         _unique([s.id for s in self.steps] + [e.id for e in self.exercises], "step and exercise")
+        size = encoded_size(self.model_dump(mode="json"))
+        if size > MAX_CONTENT_BYTES:
+            raise ValueError(f"the content takes {size} bytes; at most {MAX_CONTENT_BYTES}")
         return self
 
 

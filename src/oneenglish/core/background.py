@@ -11,7 +11,8 @@ import asyncio
 import contextlib
 import math
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from contextlib import AbstractAsyncContextManager
 from typing import Generic, TypeVar
 
 from oneenglish.core.logging import get_logger
@@ -21,6 +22,11 @@ T = TypeVar("T")
 log = get_logger("oneenglish.background")
 
 MAX_RETRY_DELAY_SECONDS = 30.0
+
+
+# Given a batch's user ids, holds what keeps their erasure from racing the write for the block
+# and yields the ids of those erased or being erased (workflows/user_data.py::batch_guard).
+UserGuard = Callable[[Sequence[str]], AbstractAsyncContextManager[frozenset[str]]]
 
 
 class BatchWriter(Generic[T]):

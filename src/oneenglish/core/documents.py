@@ -6,6 +6,7 @@ never a 500 from the database."""
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections.abc import Callable
 from typing import Annotated, Any
@@ -73,3 +74,41 @@ StorableObject = Annotated[dict[str, Any], AfterValidator(storable_checker())]
 def storable_text(value: str, max_length: int) -> str:
     """A string from a request, made storable: NUL replaced, length bounded."""
     return value.replace("\x00", "\ufffd")[:max_length]
+
+
+# -- bounded copies, for records that quote other documents (audit before/after, exports) ----
+
+SUMMARY_MARK = "_summarised"
+
+
+def encoded_size(value: Any) -> int:
+    return len(orjson.dumps(value, default=str))
+
+
+def summary_of(value: Any) -> dict[str, Any]:
+    """What stands in for a value too large to keep: its size and hash (so two summaries say
+    whether the values were equal), its kind, and its first characters."""
+    encoded = orjson.dumps(value, default=str)
+    return {
+        SUMMARY_MARK: True,
+        "type": type(value).__name__,
+        "bytes": len(encoded),
+        "sha256": hashlib.sha256(encoded).hexdigest(),
+        "preview": encoded[:80].decode(errors="replace"),
+    }
+
+
+def bounded(value: Any, max_bytes: int, *, max_value_bytes: int = 1024, max_keys: int = 100) -> Any:
+    """`value` if it encodes within `max_bytes`; else, for a mapping, the mapping with each
+    value over `max_value_bytes` summarised; else (still too large, too many keys, or not a
+    mapping) a summary of the whole."""
+    if encoded_size(value) <= max_bytes:
+        return value
+    if isinstance(value, dict) and len(value) <= max_keys:
+        kept = {
+            key: item if encoded_size(item) <= max_value_bytes else summary_of(item)
+            for key, item in value.items()
+        }
+        if encoded_size(kept) <= max_bytes:
+            return kept
+    return summary_of(value)

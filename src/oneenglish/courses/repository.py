@@ -150,5 +150,12 @@ def created_by_query(user_id: uuid.UUID) -> Select[uuid.UUID]:
     return select(Course.id).where(Course.created_by == user_id)
 
 
+async def created_by(db: AsyncSession, user_id: uuid.UUID) -> Sequence[Course]:
+    rows = await db.scalars(
+        select(Course).where(Course.created_by == user_id).order_by(Course.created_at)
+    )
+    return rows.all()
+
+
 async def ids_created_by(db: AsyncSession, user_id: uuid.UUID) -> list[uuid.UUID]:
     return list(await db.scalars(select(Course.id).where(Course.created_by == user_id)))

@@ -18,6 +18,7 @@ from oneenglish.core.slugs import first_free, slugify
 from oneenglish.courses import repository
 from oneenglish.courses.models import Course, CourseRow
 from oneenglish.courses.schemas import CourseFilters, CourseIn, CourseOut, CoursePatch
+from oneenglish.db.postgres import UserTable, register_user_table
 
 SLUG_ATTEMPTS = 5
 
@@ -146,3 +147,14 @@ def taught_by_query(user_id: uuid.UUID) -> Any:
 
 async def ids_created_by(db: AsyncSession, user_id: uuid.UUID) -> list[uuid.UUID]:
     return await repository.ids_created_by(db, user_id)
+
+
+async def _export_courses_created(db: AsyncSession, user_id: uuid.UUID) -> list[dict[str, object]]:
+    """The courses the user created (they stay when the user is erased, without an author)."""
+    return [
+        {"id": str(c.id), "title": c.title, "slug": c.slug, "created_at": c.created_at.isoformat()}
+        for c in await repository.created_by(db, user_id)
+    ]
+
+
+register_user_table(UserTable("courses", "courses_created", _export_courses_created))

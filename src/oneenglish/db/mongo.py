@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from pymongo import AsyncMongoClient, IndexModel, monitoring
+from pymongo import AsyncMongoClient, IndexModel, ReturnDocument, monitoring
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import BulkWriteError, ConnectionFailure, OperationFailure
+from pymongo.errors import BulkWriteError, ConnectionFailure, OperationFailure, ProtocolError
 
 from oneenglish.core.context import note_write_sent
 from oneenglish.core.logging import get_logger
@@ -105,6 +106,61 @@ async def insert_many_once(collection: Collection, documents: list[MongoDocument
             e.get("code") != DUPLICATE_KEY for e in errors
         ):
             raise
+
+
+async def find_within_message_size(
+    collection: Collection,
+    query: dict[str, Any],
+    *,
+    sort: list[tuple[str, int]],
+    limit: int,
+    projection: dict[str, Any] | None = None,
+) -> list[MongoDocument]:
+    """A find whose reply may hold documents of up to 16 MB each.
+
+    MongoDB caps each reply batch at 16 MB; FerretDB 1.24 does not, so a page of large
+    documents (audit entries written before their snapshots were bounded) makes a reply larger
+    than the 48 MB a message may be, which the driver refuses. Then the page is read again one
+    document per batch: slower, only for such pages, and never a 500."""
+    cursor = collection.find(query, projection).sort(sort).limit(limit)
+    try:
+        return await cursor.to_list()
+    except ProtocolError as exc:
+        if "max message size" not in str(exc):
+            raise
+    log.warning("page read again one document per batch", collection=collection.name)
+    one_by_one = collection.find(query, projection).sort(sort).limit(limit).batch_size(1)
+    return [document async for document in one_by_one]
+
+
+class ConcurrentUpdate(Exception):
+    """The document kept changing under a read-modify-replace; the caller may retry."""
+
+
+async def replace_changed(
+    collection: Collection,
+    document_id: Any,
+    change: Callable[[MongoDocument], MongoDocument],
+    *,
+    attempts: int = 3,
+) -> MongoDocument | None:
+    """Read the document, let `change` compute its new version, and replace it whole if it is
+    still as read (its `updatedAt`, which the new version must move on); None if it does not
+    exist. A whole replacement rather than `$set`, because FerretDB 1.24 skips a `$set` whose
+    new embedded document holds the old one's values under other keys (`{a: 1}` to `{b: 1}`:
+    its comparison ignores keys), and silently keeps the old value."""
+    for _ in range(attempts):
+        current = await collection.find_one({"_id": document_id})
+        if current is None:
+            return None
+        replaced = await collection.find_one_and_replace(
+            {"_id": document_id, "updatedAt": current["updatedAt"]},
+            change(current),
+            return_document=ReturnDocument.AFTER,
+        )
+        if replaced is not None:
+            return replaced
+    raise ConcurrentUpdate(f"{collection.name} {document_id} kept changing")
 
 
 @dataclass(frozen=True)

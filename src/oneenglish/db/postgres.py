@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import AsyncIterator, Sequence
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
 import asyncpg
 from fastapi import Depends, Request
 from sqlalchemy import MetaData, event
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as _PoolTimeout
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -93,6 +96,13 @@ def is_unavailable(exc: DBAPIError) -> bool:
     return isinstance(orig.__cause__, _DISCONNECTED)
 
 
+def is_outage(exc: BaseException) -> bool:
+    """is_unavailable for any exception: a refused or lost connection counts too."""
+    if isinstance(exc, DBAPIError):
+        return is_unavailable(exc)
+    return isinstance(exc, OSError | ConnectionError | TimeoutError | _PoolTimeout)
+
+
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     """A session per request. The router commits explicitly before it answers: code after a
     dependency's yield runs too late to turn a failed commit into an error response."""
@@ -171,3 +181,38 @@ async def fetch_row(db: AsyncSession, row_type: type[T], sql: str, *args: Any) -
     """The first row of a read as `row_type` (a dataclass selected with `columns`), or None."""
     row = await fetch_one(db, sql, *args)
     return None if row is None else row_type(**row)
+
+
+# -- what a user's data export covers --------------------------------------------------------
+
+UserExport = Callable[[AsyncSession, uuid.UUID], Awaitable[Any]]
+
+
+@dataclass(frozen=True)
+class UserTable:
+    """A table that holds rows about one user (it references users, or is deleted with a table
+    that does): exported with the user's data by `export` under `name`, or left out, with the
+    reason. Registered by the domain that owns it; tests/test_user_data.py fails when a table
+    that references users is neither, and the export (workflows/user_account.py) runs every
+    registered `export`. Erasure needs no registry here: such rows cascade with the user."""
+
+    table: str
+    name: str = ""
+    export: UserExport | None = None
+    excluded_because: str = ""
+
+    def __post_init__(self) -> None:
+        if (self.export is None) == (not self.excluded_because):
+            raise ValueError(f"{self.table}: either an export or the reason it has none")
+
+
+_USER_TABLES: dict[str, UserTable] = {}
+
+
+def register_user_table(*tables: UserTable) -> None:
+    for table in tables:
+        _USER_TABLES[table.table] = table
+
+
+def user_tables() -> list[UserTable]:
+    return list(_USER_TABLES.values())

@@ -256,5 +256,22 @@ async def share_a_course(
     return bool(await db.scalar(select(sql_exists(together) | sql_exists(taught))))
 
 
+async def enrollments_of_user(db: AsyncSession, user_id: uuid.UUID) -> Sequence[Enrollment]:
+    rows = await db.scalars(
+        select(Enrollment).where(Enrollment.user_id == user_id).order_by(Enrollment.created_at)
+    )
+    return rows.all()
+
+
+async def activity_of_user(db: AsyncSession, user_id: uuid.UUID) -> Sequence[LessonActivity]:
+    rows = await db.scalars(
+        select(LessonActivity)
+        .join(Enrollment, Enrollment.id == LessonActivity.enrollment_id)
+        .where(Enrollment.user_id == user_id)
+        .order_by(LessonActivity.last_activity_at)
+    )
+    return rows.all()
+
+
 async def course_ids_of_user(db: AsyncSession, user_id: uuid.UUID) -> list[uuid.UUID]:
     return list(await db.scalars(select(Enrollment.course_id).where(Enrollment.user_id == user_id)))

@@ -16,6 +16,7 @@ from oneenglish.core.context import Actor
 from oneenglish.core.errors import Conflict, Forbidden, NotFound
 from oneenglish.core.principal import Principal
 from oneenglish.courses import service as courses
+from oneenglish.db.postgres import UserTable, register_user_table
 from oneenglish.enrollments import repository
 from oneenglish.enrollments.models import Enrollment
 from oneenglish.enrollments.schemas import (
@@ -200,3 +201,29 @@ async def share_a_course(db: AsyncSession, a: uuid.UUID, b: uuid.UUID) -> bool:
 
 async def course_ids_of(db: AsyncSession, user_id: uuid.UUID) -> list[uuid.UUID]:
     return await repository.course_ids_of_user(db, user_id)
+
+
+async def _export_enrollments(db: AsyncSession, user_id: uuid.UUID) -> list[dict[str, object]]:
+    return [
+        EnrollmentOut.model_validate(e).model_dump(mode="json")
+        for e in await repository.enrollments_of_user(db, user_id)
+    ]
+
+
+async def _export_lesson_activity(db: AsyncSession, user_id: uuid.UUID) -> list[dict[str, object]]:
+    return [
+        {
+            "enrollment_id": str(a.enrollment_id),
+            "lesson_id": str(a.lesson_id),
+            "time_spent_seconds": a.time_spent_seconds,
+            "completed_at": a.completed_at.isoformat() if a.completed_at else None,
+            "last_activity_at": a.last_activity_at.isoformat(),
+        }
+        for a in await repository.activity_of_user(db, user_id)
+    ]
+
+
+register_user_table(
+    UserTable("enrollments", "enrollments", _export_enrollments),
+    UserTable("lesson_activity", "lesson_activity", _export_lesson_activity),
+)

@@ -14,13 +14,14 @@ import traceback
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from oneenglish.core.background import BatchWriter
+from oneenglish.activity.service import retryable
+from oneenglish.core.background import BatchWriter, UserGuard
 from oneenglish.core.context import UnhandledError
 from oneenglish.core.cursors import CursorCodec, CursorPage, next_page
 from oneenglish.core.documents import storable_text
 from oneenglish.core.errors import NotFound
 from oneenglish.core.redaction import scrub
-from oneenglish.db.mongo import Database, MongoDocument, is_unavailable
+from oneenglish.db.mongo import Database, MongoDocument
 from oneenglish.error_logs import repository
 from oneenglish.error_logs.schemas import ErrorLogOut, ErrorLogQuery, ErrorLogSummaryOut
 from oneenglish.settings import Settings
@@ -49,16 +50,22 @@ class ErrorLog:
             capacity=settings.error_log_queue_size,
             batch_size=settings.log_write_batch_size,
             linger=settings.log_write_linger_seconds,
-            retry_if=is_unavailable,
+            retry_if=retryable,
         )
 
     def capture(self, error: UnhandledError) -> bool:
         """Queue an entry for an unhandled error; never waits. False if the queue was full."""
         return self.writer.offer(error_document(error, datetime.now(UTC)))
 
-    def start(self, db: Database) -> None:
+    def start(self, db: Database, guard: UserGuard) -> None:
+        """Write batches to `db`; an entry whose user is erased or being erased (`guard`, held
+        while the batch is written) is kept without who and where: the error stays, the user
+        does not."""
+
         async def write(entries: list[MongoDocument]) -> None:
-            await repository.insert_many(db, entries)
+            users = list({e["userId"] for e in entries if e.get("userId")})
+            async with guard(users) as erased:
+                await repository.insert_many(db, [_without(e, erased) for e in entries])
 
         self.writer.start(write)
 
@@ -71,6 +78,13 @@ class ErrorLog:
     @property
     def dropped(self) -> int:
         return self.writer.dropped
+
+
+def _without(entry: MongoDocument, erased: frozenset[str]) -> MongoDocument:
+    if entry.get("userId") not in erased:
+        return entry
+    context = {**entry["context"], "ip": None, "userAgent": None}
+    return {**entry, "userId": None, "context": context}
 
 
 def redact_query(parameters: list[tuple[str, str]]) -> list[dict[str, str]]:

@@ -54,6 +54,7 @@ def publish(db: AsyncSession, event_type: str, user_id: uuid.UUID, data: dict[st
             "data": data,
             "occurred_at": datetime.now(UTC).isoformat(),
         },
+        user_ids=[user_id],
     )
 
 

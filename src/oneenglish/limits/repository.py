@@ -53,6 +53,15 @@ async def peek(db: AsyncSession, key: str) -> Window | None:
     return Window(row.hits, float(row.seconds_left)) if row else None
 
 
+async def delete_naming(db: AsyncSession, actor: str) -> int:
+    """Every counter of an actor (keys end in `:<actor>`)."""
+    escaped = actor.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    result = await db.execute(
+        text("DELETE FROM rate_limits WHERE key LIKE :pattern"), {"pattern": f"%:{escaped}"}
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 async def delete_expired(db: AsyncSession) -> int:
     result = await db.execute(
         text(

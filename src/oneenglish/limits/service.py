@@ -9,6 +9,7 @@ Argon2 hash); `consume` counts, and is the one that decides under concurrency.""
 from __future__ import annotations
 
 import math
+import uuid
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -46,6 +47,11 @@ async def consume(db: AsyncSession, limit: Limit, actor: str) -> None:
     window = await repository.hit(db, f"{limit.action}:{actor}", limit.window_seconds)
     if window.hits > limit.count:
         raise _refuse(limit, window.seconds_left)
+
+
+async def forget_user(db: AsyncSession, user_id: uuid.UUID) -> int:
+    """The counters that name a user (message limits count by user id): for their erasure."""
+    return await repository.delete_naming(db, str(user_id))
 
 
 async def delete_expired(db: AsyncSession) -> int:

@@ -6,9 +6,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from pymongo import ReturnDocument
-
-from oneenglish.db.mongo import Database, MongoDocument
+from oneenglish.db.mongo import Database, MongoDocument, replace_changed
 from oneenglish.profiles.models import COLLECTION
 
 
@@ -38,11 +36,13 @@ async def get(db: Database, user_id: str) -> MongoDocument | None:
 
 
 async def update(db: Database, user_id: str, changes: dict[str, Any]) -> MongoDocument | None:
-    return await db[COLLECTION].find_one_and_update(
-        {"_id": user_id},
-        {"$set": {**changes, "updatedAt": datetime.now(UTC)}},
-        return_document=ReturnDocument.AFTER,
-    )
+    """Replace the changed fields (social links and preferences are objects: see
+    db.mongo.replace_changed for why this is a whole replacement, not a `$set`)."""
+
+    def change(current: MongoDocument) -> MongoDocument:
+        return {**current, **changes, "updatedAt": datetime.now(UTC)}
+
+    return await replace_changed(db[COLLECTION], user_id, change)
 
 
 async def delete(db: Database, user_id: str) -> None:

@@ -5,8 +5,10 @@ import uuid
 from oneenglish.auth.dependencies import CurrentActor, CurrentUser
 from oneenglish.core.routing import ApiRouter
 from oneenglish.db.mongo import MongoDb
+from oneenglish.db.postgres import DbSession
 from oneenglish.profiles import service
 from oneenglish.profiles.schemas import ProfileOut, ProfilePatch
+from oneenglish.workflows import user_data
 
 router = ApiRouter(tags=["profiles"])
 
@@ -22,11 +24,12 @@ async def get_profile(user_id: uuid.UUID, mongo: MongoDb, principal: CurrentUser
 async def update_profile(
     user_id: uuid.UUID,
     body: ProfilePatch,
+    db: DbSession,
     mongo: MongoDb,
     principal: CurrentUser,
     actor: CurrentActor,
 ) -> ProfileOut:
-    return await service.update_profile(mongo, principal, actor, user_id, body)
+    return await user_data.update_profile(db, mongo, principal, actor, user_id, body)
 
 
 @router.get("/api/me/profile", summary="My profile")
@@ -36,6 +39,6 @@ async def get_my_profile(mongo: MongoDb, principal: CurrentUser) -> ProfileOut:
 
 @router.patch("/api/me/profile", summary="Update my profile")
 async def update_my_profile(
-    body: ProfilePatch, mongo: MongoDb, principal: CurrentUser, actor: CurrentActor
+    body: ProfilePatch, db: DbSession, mongo: MongoDb, principal: CurrentUser, actor: CurrentActor
 ) -> ProfileOut:
-    return await service.update_profile(mongo, principal, actor, principal.id, body)
+    return await user_data.update_profile(db, mongo, principal, actor, principal.id, body)

@@ -7,9 +7,9 @@ from collections.abc import Sequence
 
 from oneenglish.audit import service as audit
 from oneenglish.core.context import Actor
-from oneenglish.core.errors import NotFound
+from oneenglish.core.errors import Conflict, NotFound
 from oneenglish.core.principal import Principal, ensure_self_or_permitted
-from oneenglish.db.mongo import Database, MongoDocument
+from oneenglish.db.mongo import ConcurrentUpdate, Database, MongoDocument
 from oneenglish.profiles import repository
 from oneenglish.profiles.schemas import ProfileOut, ProfilePatch
 
@@ -61,11 +61,14 @@ async def _apply(db: Database, user_id: str, patch: ProfilePatch) -> ProfileOut:
         for name, stored in _FIELDS.items()
         if (value := getattr(patch, name)) is not None
     }
-    document = (
-        await repository.update(db, user_id, changes)
-        if changes
-        else await repository.get(db, user_id)
-    )
+    try:
+        document = (
+            await repository.update(db, user_id, changes)
+            if changes
+            else await repository.get(db, user_id)
+        )
+    except ConcurrentUpdate as exc:
+        raise Conflict("The profile was being changed at the same time; retry") from exc
     if document is None:
         raise NotFound(f"No profile for user {user_id}")
     return to_out(document)

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from oneenglish.audit import service as audit
 from oneenglish.core.context import Actor
 from oneenglish.core.errors import Conflict, InvalidInput, NotFound
+from oneenglish.db.postgres import UserTable, register_user_table
 from oneenglish.rbac import repository
 from oneenglish.rbac.defaults import ADMIN_ROLE, ALL, DEFAULT_PERMISSIONS, DEFAULT_ROLES
 from oneenglish.rbac.models import Permission, Role
@@ -156,6 +157,9 @@ async def role_names_of_users(
 
 async def direct_permissions_of_user(db: AsyncSession, user_id: uuid.UUID) -> list[str]:
     return await repository.direct_permission_names_of_user(db, user_id)
+
+
+register_user_table(UserTable("user_permissions", "direct_permissions", direct_permissions_of_user))
 
 
 async def user_ids_with_role(db: AsyncSession, role_name: str) -> Sequence[uuid.UUID]:

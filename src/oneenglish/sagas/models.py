@@ -5,7 +5,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import CheckConstraint, DateTime, Index, Integer, String, Text, func, text
-from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
 from oneenglish.core.models import created_at_column, updated_at_column, uuid_pk
@@ -34,6 +34,11 @@ class Saga(Base):
     status: Mapped[str] = mapped_column(String(20), nullable=False, server_default=PENDING)
     # The main entity (a user id, a lesson id): lets reconcile skip entities still in flight.
     subject_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    # The users whose data the saga writes: its steps run only for users not being erased
+    # (under a share lock on their rows), and an erasure scrubs the payloads that name them.
+    user_ids: Mapped[list[uuid.UUID]] = mapped_column(
+        ARRAY(UUID(as_uuid=True)), nullable=False, server_default=text("'{}'::uuid[]")
+    )
     payload: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False)
     steps: Mapped[dict[str, Any]] = mapped_column(
         JSONB, nullable=False, server_default=text("'{}'::jsonb")
@@ -70,4 +75,5 @@ class Saga(Base):
             "finished_at",
             postgresql_where=text("finished_at IS NOT NULL"),
         ),
+        Index("ix_sagas_user_ids", "user_ids", postgresql_using="gin"),
     )

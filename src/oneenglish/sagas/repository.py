@@ -19,12 +19,14 @@ def add(
     payload: dict[str, Any],
     subject_id: uuid.UUID | None,
     lease_seconds: float,
+    user_ids: Sequence[uuid.UUID] = (),
 ) -> Saga:
     saga = Saga(
         id=uuid.uuid4(),
         kind=kind,
         payload=payload,
         subject_id=subject_id,
+        user_ids=list(dict.fromkeys(user_ids)),
         next_attempt_at=func.now() + timedelta(seconds=lease_seconds),
     )
     db.add(saga)
@@ -87,15 +89,65 @@ async def relax_commit_durability(db: AsyncSession) -> None:
     await db.execute(text("SET LOCAL synchronous_commit TO off"))
 
 
-async def complete_if_pending(db: AsyncSession, saga_id: uuid.UUID, steps: dict[str, Any]) -> bool:
-    """Mark completed unless recovery already decided otherwise; True if this call did."""
+async def complete_if_pending(
+    db: AsyncSession,
+    saga_id: uuid.UUID,
+    steps: dict[str, Any],
+    *,
+    payload: dict[str, Any] | None = None,
+) -> bool:
+    """Mark completed unless recovery already decided otherwise; True if this call did. A
+    `payload` replaces the stored one (a saga skipped for an erased user keeps none of it)."""
+    values: dict[str, Any] = {
+        "status": COMPLETED,
+        "steps": steps,
+        "finished_at": func.now(),
+        "last_error": None,
+    }
+    if payload is not None:
+        values["payload"] = payload
     result = await db.execute(
         update(Saga)
         .where(Saga.id == saga_id, Saga.status == PENDING)
-        .values(status=COMPLETED, steps=steps, finished_at=func.now(), last_error=None)
+        .values(**values)
         .execution_options(synchronize_session=False)
     )
     return bool(getattr(result, "rowcount", 0))
+
+
+async def forget_user(db: AsyncSession, user_id: uuid.UUID, keep: uuid.UUID) -> int:
+    """Delete the finished sagas that name the user (their payloads may quote the user's data),
+    except `keep`. Rows another process holds are left: it is running them, finds the user
+    erased and scrubs them itself (SagaRunner)."""
+    locked = (
+        select(Saga.id)
+        .where(
+            Saga.user_ids.contains([user_id]),
+            Saga.id != keep,
+            Saga.status.not_in(UNFINISHED),
+        )
+        .with_for_update(skip_locked=True)
+    )
+    result = await db.execute(delete(Saga).where(Saga.id.in_(locked.scalar_subquery())))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def unfinished_naming_user(
+    db: AsyncSession, user_id: uuid.UUID, keep: uuid.UUID
+) -> Sequence[Saga]:
+    """The unfinished sagas that name the user and no other process holds, locked."""
+    rows = await db.scalars(
+        select(Saga)
+        .where(Saga.user_ids.contains([user_id]), Saga.id != keep, Saga.status.in_(UNFINISHED))
+        .with_for_update(skip_locked=True)
+    )
+    return rows.all()
+
+
+async def keep_payload_fields(db: AsyncSession, saga_id: uuid.UUID, keep: Sequence[str]) -> None:
+    saga = await db.get(Saga, saga_id)
+    if saga is not None:
+        saga.payload = {k: v for k, v in saga.payload.items() if k in keep}
 
 
 async def status_of(db: AsyncSession, saga_id: uuid.UUID) -> str | None:

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import random
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -35,7 +36,13 @@ from oneenglish.sagas.models import (
     PENDING,
     Saga,
 )
-from oneenglish.sagas.workflow import OnFailure, StepContext, Workflow, workflow_for
+from oneenglish.sagas.workflow import (
+    ForErasedUsers,
+    OnFailure,
+    StepContext,
+    Workflow,
+    workflow_for,
+)
 from oneenglish.settings import Settings
 
 log = get_logger("oneenglish.sagas")
@@ -44,11 +51,19 @@ _ENQUEUED = "oneenglish.sagas_enqueued"
 MAX_BACKOFF_SECONDS = 300.0
 
 
+SCRUBBED_PAYLOAD = {"scrubbed": "a user it named was erased"}
+
+# Share-locks the given users that exist and are not being erased, returning them
+# (users.service.lock_live_users, passed in: the mechanism knows no domain).
+LiveUsersLock = Callable[[AsyncSession, Sequence[uuid.UUID]], Awaitable[set[uuid.UUID]]]
+
+
 @dataclass(frozen=True)
 class Enqueued:
     id: uuid.UUID
     kind: str
     payload: dict[str, Any]
+    user_ids: tuple[uuid.UUID, ...] = ()
 
 
 def enqueue(
@@ -58,13 +73,15 @@ def enqueue(
     *,
     subject_id: uuid.UUID | None = None,
     lease_seconds: float = 0.0,
+    user_ids: Sequence[uuid.UUID] = (),
 ) -> Enqueued:
     """Record the intent in the caller's transaction. It commits with the caller's change, or
-    not at all. With a lease, recovery leaves it to the caller for that long."""
+    not at all. With a lease, recovery leaves it to the caller for that long. `user_ids`: the
+    users whose data its steps write (they run only while those users are not erased)."""
     workflow_for(kind)  # fail fast on a typo, before anything is committed
-    saga = repository.add(db, kind, payload, subject_id, lease_seconds)
+    saga = repository.add(db, kind, payload, subject_id, lease_seconds, user_ids)
     db.info[_ENQUEUED] = True
-    return Enqueued(saga.id, kind, payload)
+    return Enqueued(saga.id, kind, payload, tuple(saga.user_ids))
 
 
 def _backoff(attempts: int) -> timedelta:
@@ -82,10 +99,12 @@ class SagaRunner:
         sessionmaker: async_sessionmaker[AsyncSession],
         mongo: Database,
         settings: Settings,
+        lock_live_users: LiveUsersLock,
     ) -> None:
         self.sessionmaker = sessionmaker
         self.mongo = mongo
         self.settings = settings
+        self._lock_live_users = lock_live_users
         self._wake = asyncio.Event()
         self._install_commit_hook()
 
@@ -105,6 +124,8 @@ class SagaRunner:
         workflow = workflow_for(saga.kind)
         context = StepContext(saga.id, dict(saga.payload), self.mongo, self.settings)
         steps: dict[str, dict[str, Any]] = {}
+        if saga.user_ids:
+            return await self._run_now_for_users(saga, workflow, context, steps)
         failures = await self._run_forward(workflow, context, steps)
         if not failures and workflow.complete is None:
             async with self.sessionmaker() as db, db.begin():
@@ -128,6 +149,45 @@ class SagaRunner:
                 await self._after_forward(db, row, workflow, context, steps, failures, True)
                 row.steps = steps
             return row.status
+
+    async def _run_now_for_users(
+        self,
+        saga: Enqueued,
+        workflow: Workflow,
+        context: StepContext,
+        steps: dict[str, dict[str, Any]],
+    ) -> str:
+        """run_now for a saga that writes users' data: in one transaction that holds a share
+        lock on those users' rows from before the first step until the saga is marked, so an
+        erasure either waits for the steps (and then removes what they wrote) or has begun, and
+        they do nothing."""
+        async with self.sessionmaker() as db, db.begin():
+            erased = await self._erased(db, saga.user_ids)
+            if erased and workflow.for_erased_users is ForErasedUsers.SKIP:
+                if await repository.complete_if_pending(
+                    db, saga.id, _skipped(workflow), payload=SCRUBBED_PAYLOAD
+                ):
+                    return COMPLETED
+                return await repository.status_of(db, saga.id) or FAILED
+            context = dataclasses.replace(context, erased=erased)
+            failures = await self._run_forward(workflow, context, steps)
+            if not failures:
+                if await repository.complete_if_pending(db, saga.id, steps):
+                    if workflow.complete is not None:
+                        await workflow.complete(db, context)
+                    return COMPLETED
+                return await repository.status_of(db, saga.id) or FAILED
+            row = await repository.lock(db, saga.id)
+            if row is None:
+                return FAILED
+            if row.status == PENDING:
+                await self._after_forward(db, row, workflow, context, steps, failures, True)
+                row.steps = steps
+            return row.status
+
+    async def _erased(self, db: AsyncSession, user_ids: Sequence[uuid.UUID]) -> frozenset[str]:
+        live = await self._lock_live_users(db, user_ids)
+        return frozenset(str(u) for u in user_ids if u not in live)
 
     # -- recovery and relay ------------------------------------------------------------------
 
@@ -201,6 +261,15 @@ class SagaRunner:
         context = StepContext(saga.id, dict(saga.payload), self.mongo, self.settings)
         steps: dict[str, dict[str, Any]] = {k: dict(v) for k, v in saga.steps.items()}
         if saga.status == PENDING:
+            # The share locks on the saga's users last until this relay pass commits.
+            erased = await self._erased(db, saga.user_ids) if saga.user_ids else frozenset()
+            if erased and workflow.for_erased_users is ForErasedUsers.SKIP:
+                saga.status = COMPLETED
+                saga.finished_at = func.now()
+                saga.steps = _skipped(workflow)
+                saga.payload = dict(SCRUBBED_PAYLOAD)
+                return
+            context = dataclasses.replace(context, erased=erased)
             failures = await self._run_forward(workflow, context, steps)
             await self._after_forward(db, saga, workflow, context, steps, failures, from_request)
         elif saga.status == COMPENSATING:
@@ -296,6 +365,32 @@ class SagaRunner:
         else:
             saga.status = COMPENSATED
             saga.finished_at = func.now()
+
+
+def _skipped(workflow: Workflow) -> dict[str, dict[str, Any]]:
+    return {
+        step.name: {"runs": 0, "applied": 0, "done": True, "skipped": "erased"}
+        for step in workflow.steps
+    }
+
+
+async def forget_user(db: AsyncSession, user_id: uuid.UUID, *, erasure_id: uuid.UUID) -> None:
+    """For an erasure, in its last transaction: delete the finished sagas that name the user
+    and scrub the unfinished ones that may not run for them (those that may, such as an audit
+    delivery, pseudonymise as they run). Sagas another process is running are left to it: it
+    finds the user erased and scrubs them itself."""
+    await repository.forget_user(db, user_id, keep=erasure_id)
+    for saga in await repository.unfinished_naming_user(db, user_id, keep=erasure_id):
+        if workflow_for(saga.kind).for_erased_users is ForErasedUsers.SKIP:
+            saga.status = COMPLETED
+            saga.finished_at = func.now()
+            saga.steps = _skipped(workflow_for(saga.kind))
+            saga.payload = dict(SCRUBBED_PAYLOAD)
+
+
+async def scrub_payload(db: AsyncSession, saga_id: uuid.UUID, keep: Sequence[str]) -> None:
+    """Keep only the named fields of a saga's payload (in the transaction that finishes it)."""
+    await repository.keep_payload_fields(db, saga_id, keep)
 
 
 async def subjects_in_flight(db: AsyncSession, ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:

@@ -20,6 +20,9 @@ class StepContext:
     payload: dict[str, Any]
     mongo: Database
     settings: Settings
+    # Which of the saga's users are erased or being erased (checked under a share lock on the
+    # rows of the others, held while the steps run); only workflows that run for them see any.
+    erased: frozenset[str] = frozenset()
 
 
 MongoAction = Callable[[StepContext], Awaitable[None]]
@@ -34,6 +37,17 @@ class Step:
     name: str
     forward: MongoAction
     backward: MongoAction | None = None
+
+
+class ForErasedUsers(Enum):
+    """What a saga does when one of its users (Saga.user_ids) is erased or being erased."""
+
+    # Nothing: a write of their data would outlive the erasure. The steps are marked skipped
+    # and the payload scrubbed.
+    SKIP = "skip"
+    # Run anyway, told which users are erased (StepContext.erased): for what must still happen
+    # without their personal data, such as delivering an audit entry pseudonymised.
+    RUN = "run"
 
 
 class OnFailure(Enum):
@@ -54,6 +68,7 @@ class Workflow:
     undo: PostgresAction | None = None
     # Recovery retries forward this many times before compensating (COMPENSATE only).
     max_forward_attempts: int = 10
+    for_erased_users: ForErasedUsers = ForErasedUsers.SKIP
 
 
 _REGISTRY: dict[str, Workflow] = {}

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from pymongo import ReturnDocument
-
-from oneenglish.db.mongo import Database, MongoDocument
+from oneenglish.db.mongo import Database, MongoDocument, replace_changed
 from oneenglish.user_settings.models import COLLECTION
 
 
@@ -33,16 +31,20 @@ async def get(db: Database, user_id: str) -> MongoDocument | None:
 
 
 async def merge(
-    db: Database, user_id: str, values: dict[str, Any], removed: Sequence[str]
+    db: Database, user_id: str, merged: Callable[[dict[str, Any]], dict[str, Any]]
 ) -> MongoDocument | None:
-    update: dict[str, Any] = {
-        "$set": {**{f"settings.{k}": v for k, v in values.items()}, "updatedAt": datetime.now(UTC)}
-    }
-    if removed:
-        update["$unset"] = {f"settings.{k}": "" for k in removed}
-    return await db[COLLECTION].find_one_and_update(
-        {"_id": user_id}, update, return_document=ReturnDocument.AFTER
-    )
+    """Store `merged(current settings)` whole, if nobody changed the document meanwhile (else
+    read again): a stored object is then never larger than the one `merged` checked. On
+    FerretDB, whose updates are not atomic, the last writer wins, still within the bound."""
+
+    def change(current: MongoDocument) -> MongoDocument:
+        return {**current, "settings": merged(current.get("settings", {})), "updatedAt": _now()}
+
+    return await replace_changed(db[COLLECTION], user_id, change)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
 
 
 async def delete(db: Database, user_id: str) -> None:

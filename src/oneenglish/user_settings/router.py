@@ -5,8 +5,10 @@ import uuid
 from oneenglish.auth.dependencies import CurrentActor, CurrentUser
 from oneenglish.core.routing import ApiRouter
 from oneenglish.db.mongo import MongoDb
+from oneenglish.db.postgres import DbSession
 from oneenglish.user_settings import service
 from oneenglish.user_settings.schemas import SettingsOut, SettingsPatch
+from oneenglish.workflows import user_data
 
 router = ApiRouter(tags=["settings"])
 
@@ -23,11 +25,12 @@ async def get_settings(user_id: uuid.UUID, mongo: MongoDb, principal: CurrentUse
 async def update_settings(
     user_id: uuid.UUID,
     body: SettingsPatch,
+    db: DbSession,
     mongo: MongoDb,
     principal: CurrentUser,
     actor: CurrentActor,
 ) -> SettingsOut:
-    return await service.update_settings(mongo, principal, actor, user_id, body)
+    return await user_data.update_settings(db, mongo, principal, actor, user_id, body)
 
 
 @router.get("/api/me/settings", summary="My settings")
@@ -37,6 +40,10 @@ async def get_my_settings(mongo: MongoDb, principal: CurrentUser) -> SettingsOut
 
 @router.patch("/api/me/settings", summary="Merge my settings; a key set to null is removed")
 async def update_my_settings(
-    body: SettingsPatch, mongo: MongoDb, principal: CurrentUser, actor: CurrentActor
+    body: SettingsPatch,
+    db: DbSession,
+    mongo: MongoDb,
+    principal: CurrentUser,
+    actor: CurrentActor,
 ) -> SettingsOut:
-    return await service.update_settings(mongo, principal, actor, principal.id, body)
+    return await user_data.update_settings(db, mongo, principal, actor, principal.id, body)

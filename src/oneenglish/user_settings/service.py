@@ -8,9 +8,10 @@ from typing import Any
 
 from oneenglish.audit import service as audit
 from oneenglish.core.context import Actor
-from oneenglish.core.errors import NotFound
+from oneenglish.core.documents import encoded_size
+from oneenglish.core.errors import Conflict, InvalidInput, NotFound
 from oneenglish.core.principal import Principal, ensure_self_or_permitted
-from oneenglish.db.mongo import Database, MongoDocument
+from oneenglish.db.mongo import ConcurrentUpdate, Database, MongoDocument
 from oneenglish.user_settings import repository
 from oneenglish.user_settings.schemas import SettingsOut, SettingsPatch
 
@@ -36,21 +37,62 @@ async def get_settings(db: Database, principal: Principal, user_id: uuid.UUID) -
     return found
 
 
+# The whole settings object, merged, stays within these bounds (a PATCH that would pass them is
+# a 422 naming the limit): each PATCH is small, but they add up.
+MAX_SETTINGS_BYTES = 64 * 1024
+MAX_SETTINGS_KEYS = 200
+
+
 async def update_settings(
     db: Database, principal: Principal, actor: Actor, user_id: uuid.UUID, patch: SettingsPatch
 ) -> SettingsOut:
+    """Merge key by key (null removes a key), check the merged object's bounds, store it."""
     ensure_self_or_permitted(principal, user_id, "users", "update")
-    before = await get_settings(db, principal, user_id)
-    values = {k: v for k, v in patch.settings.items() if v is not None}
-    removed = [k for k, v in patch.settings.items() if v is None]
-    document = await repository.merge(db, str(user_id), values, removed)
+    seen: dict[str, Any] = {}
+
+    def merged(stored: dict[str, Any]) -> dict[str, Any]:
+        seen.clear()
+        seen.update(stored)
+        result = {**stored, **{k: v for k, v in patch.settings.items() if v is not None}}
+        for key in [k for k, v in patch.settings.items() if v is None]:
+            result.pop(key, None)
+        _check_bounds(result)
+        return result
+
+    try:
+        document = await repository.merge(db, str(user_id), merged)
+    except ConcurrentUpdate as exc:
+        raise Conflict("The settings were being changed at the same time; retry") from exc
     if document is None:
         raise NotFound(f"No settings for user {user_id}")
-    after = to_out(document)
+    after = document.get("settings", {})
+    # The entry holds the keys this PATCH changed, not both whole documents.
     await audit.write_now(
-        db, actor, "settings.updated", "user_settings", user_id, before=before, after=after
+        db,
+        actor,
+        "settings.updated",
+        "user_settings",
+        user_id,
+        before={k: seen.get(k) for k in patch.settings},
+        after={k: after.get(k) for k in patch.settings},
     )
-    return after
+    return to_out(document)
+
+
+def _check_bounds(settings: dict[str, Any]) -> None:
+    if len(settings) > MAX_SETTINGS_KEYS:
+        raise InvalidInput(
+            f"Settings may hold at most {MAX_SETTINGS_KEYS} keys; this would make "
+            f"{len(settings)}. Remove some (set them to null) first.",
+            limit_keys=MAX_SETTINGS_KEYS,
+        )
+    size = encoded_size(settings)
+    if size > MAX_SETTINGS_BYTES:
+        raise InvalidInput(
+            f"Settings may take at most {MAX_SETTINGS_BYTES} bytes; this would make {size}. "
+            "Remove some (set them to null) first.",
+            limit_bytes=MAX_SETTINGS_BYTES,
+        )
 
 
 async def users_with_settings(db: Database, user_ids: Sequence[str]) -> set[str]:

@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Boolean, CheckConstraint, Index, String, func, text
+from sqlalchemy import Boolean, CheckConstraint, DateTime, Index, String, func, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from oneenglish.core.models import created_at_column, updated_at_column, uuid_pk
@@ -24,6 +24,10 @@ class User(Base):
     last_name: Mapped[str] = mapped_column(String(100), nullable=False, server_default="")
     password_hash: Mapped[str] = mapped_column(String(255), nullable=False)
     is_active: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("true"))
+    # Set when the erasure starts (the row goes when it ends): from then on nothing may write
+    # the user's data. Every such write checks it under a share lock on this row, which the
+    # erasure's first transaction takes exclusively (workflows/erase_user.py).
+    erased_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime] = updated_at_column()
 

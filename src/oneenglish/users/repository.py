@@ -120,6 +120,20 @@ async def delete(db: AsyncSession, user_id: uuid.UUID) -> bool:
     return bool(getattr(result, "rowcount", 0))
 
 
+async def lock_live(db: AsyncSession, user_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
+    """Those of the users that exist and are not being erased, share-locked until the caller's
+    transaction ends. An erasure waits for the lock, and a lock taken after the erasure began
+    finds the row changed (PostgreSQL re-checks a locked row's conditions) or gone."""
+    if not user_ids:
+        return set()
+    rows = await db.scalars(
+        select(User.id)
+        .where(User.id.in_(list(user_ids)), User.erased_at.is_(None))
+        .with_for_update(read=True)
+    )
+    return set(rows)
+
+
 async def existing_ids(db: AsyncSession, user_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
     if not user_ids:
         return set()

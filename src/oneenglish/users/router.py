@@ -7,7 +7,6 @@ import orjson
 from fastapi import Query, status
 from starlette.responses import Response
 
-from oneenglish.activity.dependencies import ActivityLogDep
 from oneenglish.auth.dependencies import CurrentActor, CurrentUser, Require
 from oneenglish.core.pagination import Page, Pagination
 from oneenglish.core.principal import Principal
@@ -105,11 +104,8 @@ async def delete_user(
     sagas: Sagas,
     principal: CurrentUser,
     actor: CurrentActor,
-    activity_log: ActivityLogDep,
 ) -> None:
     await erase_user(db, sagas, principal, actor, user_id)
-    # Not even this request's own entry may bring the erased user back into user_activities.
-    await activity_log.forget(user_id)
 
 
 @router.get(

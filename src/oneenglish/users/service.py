@@ -6,6 +6,7 @@ import uuid
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 
+from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -14,7 +15,7 @@ from oneenglish.core.context import Actor
 from oneenglish.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from oneenglish.core.principal import Principal, ensure_self_or_permitted
 from oneenglish.core.security import hash_password, password_problems
-from oneenglish.db.postgres import release_connection
+from oneenglish.db.postgres import UserTable, register_user_table, release_connection
 from oneenglish.rbac import service as rbac
 from oneenglish.rbac.defaults import ADMIN_ROLE
 from oneenglish.users import repository
@@ -180,18 +181,29 @@ async def set_direct_permissions(
     return after
 
 
-async def lock_for_erasure(db: AsyncSession, principal: Principal, user_id: uuid.UUID) -> UserOut:
-    """Lock the row, check the caller may erase it, and deactivate it at once."""
+async def lock_for_erasure(db: AsyncSession, principal: Principal, user_id: uuid.UUID) -> list[str]:
+    """Lock the row (waiting for every write of the user's data in progress, which holds a
+    share lock on it), check the caller may erase it, deactivate it and mark it erased: from
+    this commit on, nothing writes the user's data. Returns the user's roles."""
     ensure_self_or_permitted(principal, user_id, "users", "delete")
     user = await repository.get_for_update(db, user_id)
     if user is None:
         raise NotFound(f"No users record {user_id}")
+    if user.erased_at is not None:
+        raise Conflict("The erasure of this account is already in progress", erasure="pending")
     await _ensure_an_active_admin_remains(db, losing=user_id)
     roles = await rbac.role_names_of_users(db, [user.id])
-    snapshot = _out(user, roles[user.id])
     user.is_active = False
+    user.erased_at = func.now()
     await db.flush()
-    return snapshot
+    return roles[user.id]
+
+
+async def lock_live_users(db: AsyncSession, user_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
+    """Share-lock the users that exist and are not being erased (until the transaction ends)
+    and return them: a write of their data made under this lock happens before any erasure of
+    them starts, so the erasure removes it; the others must not be written."""
+    return await repository.lock_live(db, user_ids)
 
 
 async def delete_user_row(db: AsyncSession, user_id: uuid.UUID) -> bool:
@@ -254,6 +266,16 @@ async def usernames(db: AsyncSession, user_ids: Sequence[uuid.UUID]) -> dict[uui
 async def is_active_user(db: AsyncSession, user_id: uuid.UUID) -> bool:
     user = await repository.get(db, user_id)
     return user is not None and user.is_active
+
+
+async def _export_account(db: AsyncSession, user_id: uuid.UUID) -> dict[str, object]:
+    return (await get_user_unchecked(db, user_id)).model_dump(mode="json")
+
+
+register_user_table(
+    UserTable("users", "user", _export_account),
+    UserTable("user_roles", excluded_because="the user's roles are part of `user`"),
+)
 
 
 async def require_active_user(db: AsyncSession, user_id: uuid.UUID) -> User:

@@ -30,6 +30,7 @@ from oneenglish.limits import service as limits
 from oneenglish.notifications import service as notifications
 from oneenglish.settings import Settings
 from oneenglish.users import service as users
+from oneenglish.workflows.user_data import live_users
 
 PREVIEW = 120
 MINUTE = 60
@@ -68,18 +69,22 @@ async def send_direct(
     )
     await limits.consume(db, per_sender, f"sender:{principal.id}")
     await limits.consume(db, per_recipient, f"recipient:{peer_id}")
-    await db.commit()
-    message = await chat.send_direct(mongo, principal.id, peer_id, body)
-    preview = body.message[:PREVIEW] if body.message_type == "text" else f"[{body.message_type}]"
-    await notifications.notify(
-        mongo,
-        f"message:{message.id}",
-        str(peer_id),
-        notifications.DIRECT_MESSAGE,
-        f"New message from {principal.username}",
-        preview,
-        {"senderId": str(principal.id), "messageId": message.id},
-    )
+    # Both users' rows stay share-locked until the message and its notification are written:
+    # an erasure of either waits for them, and then removes them (workflows/user_data.py).
+    async with live_users(db, [principal.id, peer_id]):
+        message = await chat.send_direct(mongo, principal.id, peer_id, body)
+        preview = (
+            body.message[:PREVIEW] if body.message_type == "text" else f"[{body.message_type}]"
+        )
+        await notifications.notify(
+            mongo,
+            f"message:{message.id}",
+            str(peer_id),
+            notifications.DIRECT_MESSAGE,
+            f"New message from {principal.username}",
+            preview,
+            {"senderId": str(principal.id), "messageId": message.id},
+        )
     return message
 
 
@@ -102,8 +107,8 @@ async def send_to_room(
     await ensure_room_member(db, principal, course_id)
     per_sender = limits.Limit("message", settings.messages_per_sender_per_minute, MINUTE)
     await limits.consume(db, per_sender, f"sender:{principal.id}")
-    await db.commit()
-    return await chat.send_to_room(mongo, principal.id, course_id, body)
+    async with live_users(db, [principal.id]):
+        return await chat.send_to_room(mongo, principal.id, course_id, body)
 
 
 async def _found_message(mongo: Database, message_id: str) -> dict[str, object]:
@@ -162,7 +167,8 @@ async def mark_room_read(
     db: AsyncSession, mongo: Database, principal: Principal, course_id: uuid.UUID
 ) -> None:
     await ensure_room_member(db, principal, course_id)
-    await chat.mark_room_read(mongo, principal.id, course_id)
+    async with live_users(db, [principal.id]):
+        await chat.mark_room_read(mongo, principal.id, course_id)
 
 
 async def my_conversations(

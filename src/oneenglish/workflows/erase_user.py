@@ -1,14 +1,22 @@
-"""Erase a user from both databases (the right to erasure).
+"""Erase a user from both databases (the right to erasure): nothing about them survives it,
+whatever runs late.
 
-1. One PostgreSQL transaction: lock and deactivate the user (no new logins), end their
-   sessions, record the intent.
-2. Under the saga's lock, delete every MongoDB document that points at the user (each
-   collection with a `Reference` to users); deletes by user id are idempotent.
-3. In the transaction that marks the saga completed, delete the PostgreSQL row (its roles,
-   grants and sessions cascade) and record the audit entry.
+1. One PostgreSQL transaction: lock the user's row, which waits for every write of their data
+   in progress (each holds a share lock on it: saga steps, event subscribers, the activity and
+   error-log writers, profile and chat writes), then deactivate it and mark it erased. From
+   this commit on, every such write finds the mark under its lock and writes nothing. Their
+   sessions end; the intent is recorded.
+2. MongoDB, together: delete every document that points at the user (each collection with a
+   `Reference` to users, except the audit log), and pseudonymise the user's audit entries (the
+   event stays: who did what to what, and when; their personal values and IP go).
+3. In the transaction that marks the saga completed: delete the PostgreSQL row (roles, grants,
+   sessions, enrolments and their activity, throttles and blocks cascade; courses they created
+   stay, without their author), delete the finished sagas whose payloads name the user and scrub
+   the waiting ones, delete their rate-limit counters, keep only the user's id in this saga's
+   own payload, and record the audit entry (the roles they had, nothing personal).
 Erasure cannot be undone, so it only moves forward: if MongoDB is down, the client gets a 503
-saying so, the account stays deactivated, and the relay finishes the erasure when MongoDB is
-back. Audit logs are kept (they are the record that the erasure happened).
+saying so, the account stays deactivated and marked, and the relay finishes the erasure when
+MongoDB is back. A second request while it is pending is a 409.
 """
 
 from __future__ import annotations
@@ -24,8 +32,9 @@ from oneenglish.core.context import Actor
 from oneenglish.core.errors import Unavailable
 from oneenglish.core.principal import Principal
 from oneenglish.db.mongo import user_references
+from oneenglish.limits import service as limits
 from oneenglish.sagas.models import COMPLETED
-from oneenglish.sagas.runner import SagaRunner, enqueue
+from oneenglish.sagas.runner import SagaRunner, enqueue, forget_user, scrub_payload
 from oneenglish.sagas.workflow import OnFailure, Step, StepContext, Workflow, register
 from oneenglish.users import service as users
 
@@ -43,21 +52,33 @@ async def _delete_documents(context: StepContext) -> None:
     )
 
 
+async def _pseudonymise_audit_entries(context: StepContext) -> None:
+    await audit.pseudonymise_entries_of(context.mongo, context.payload["user_id"])
+
+
 async def _delete_user_row(db: AsyncSession, context: StepContext) -> None:
     user_id = uuid.UUID(context.payload["user_id"])
     await users.delete_user_row(db, user_id)
+    await forget_user(db, user_id, erasure_id=context.saga_id)
+    await limits.forget_user(db, user_id)
     actor = Actor(
         uuid.UUID(context.payload["actor_id"]) if context.payload.get("actor_id") else None,
         context.payload.get("ip"),
         context.payload.get("request_id"),
     )
-    audit.record(db, actor, "user.erased", "user", user_id, before=context.payload["before"])
+    # Sagas enqueued before 0008 carried the whole account as `before`: only its roles count.
+    roles = context.payload.get("roles", (context.payload.get("before") or {}).get("roles", []))
+    audit.record(db, actor, "user.erased", "user", user_id, before={"roles": roles})
+    await scrub_payload(db, context.saga_id, keep=("user_id",))
 
 
 WORKFLOW = register(
     Workflow(
         kind=KIND,
-        steps=(Step("documents", _delete_documents),),
+        steps=(
+            Step("documents", _delete_documents),
+            Step("audit_entries", _pseudonymise_audit_entries),
+        ),
         on_failure=OnFailure.RETRY,
         complete=_delete_user_row,
     )
@@ -67,14 +88,14 @@ WORKFLOW = register(
 async def erase_user(
     db: AsyncSession, runner: SagaRunner, principal: Principal, actor: Actor, user_id: uuid.UUID
 ) -> None:
-    before = await users.lock_for_erasure(db, principal, user_id)
+    roles = await users.lock_for_erasure(db, principal, user_id)
     await auth.revoke_all_sessions(db, user_id, "erased")
     saga = enqueue(
         db,
         KIND,
         {
             "user_id": str(user_id),
-            "before": before.model_dump(mode="json"),
+            "roles": roles,
             "actor_id": str(actor.user_id) if actor.user_id else None,
             "ip": actor.ip,
             "request_id": actor.request_id,

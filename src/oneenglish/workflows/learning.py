@@ -50,6 +50,7 @@ from oneenglish.progress.schemas import (
 from oneenglish.sagas.models import COMPLETED
 from oneenglish.sagas.runner import SagaRunner, enqueue
 from oneenglish.sagas.workflow import OnFailure, Step, StepContext, Workflow, register
+from oneenglish.workflows.user_data import live_users
 
 RECORD_PROGRESS = "record_progress"
 RECORD_QUIZ = "record_quiz_attempt"
@@ -189,6 +190,7 @@ async def record_progress(
         },
         subject_id=result.enrollment_id,
         lease_seconds=runner.settings.saga_recovery_window_seconds,
+        user_ids=[principal.id],
     )
     audit.record(
         db,
@@ -272,6 +274,7 @@ async def submit_quiz(
         },
         subject_id=activity.enrollment_id,
         lease_seconds=runner.settings.saga_recovery_window_seconds,
+        user_ids=[principal.id],
     )
     audit.record(
         db,
@@ -335,15 +338,22 @@ async def replace_content(
     """Replace a lesson's content (MongoDB only; the lesson row is not changed)."""
     course_id = (await lessons.get_managed(db, principal, lesson_id)).course.id
     await db.rollback()  # release the course lock before the MongoDB write
-    document = await content.store_content(mongo, lesson_id, course_id, content.to_document(body))
+    # The audit entry carries the teacher's address: written only while they are not erased.
+    async with live_users(db, [principal.id]):
+        document = await content.store_content(
+            mongo, lesson_id, course_id, content.to_document(body)
+        )
+        await audit.write_now(
+            mongo,
+            actor,
+            "lesson.content_replaced",
+            "lesson",
+            lesson_id,
+            after={
+                "version": document["version"],
+                "exercises": len(document.get("exercises", [])),
+            },
+        )
     shown = content.view(document, with_answers=True)
-    await audit.write_now(
-        mongo,
-        actor,
-        "lesson.content_replaced",
-        "lesson",
-        lesson_id,
-        after={"version": document["version"], "exercises": len(document.get("exercises", []))},
-    )
     assert isinstance(shown, ManagedContentOut)
     return shown

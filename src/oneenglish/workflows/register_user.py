@@ -99,6 +99,7 @@ async def register_user(
         },
         subject_id=user_id,
         lease_seconds=runner.settings.saga_recovery_window_seconds,
+        user_ids=[user_id],
     )
     await db.commit()
 

@@ -15,10 +15,16 @@ from pymongo.errors import PyMongoError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from oneenglish.audit import service as audit
-from oneenglish.auth import service as auth
 from oneenglish.core.logging import get_logger
 from oneenglish.core.principal import Principal, ensure_self_or_permitted
-from oneenglish.db.mongo import Database, Reference, is_unavailable, user_references
+from oneenglish.db.mongo import (
+    Database,
+    Reference,
+    find_within_message_size,
+    is_unavailable,
+    user_references,
+)
+from oneenglish.db.postgres import user_tables
 from oneenglish.profiles import service as profiles
 from oneenglish.profiles.schemas import ProfileOut
 from oneenglish.user_settings import service as user_settings
@@ -67,35 +73,42 @@ async def get_user_account(
 async def export_user_data(
     db: AsyncSession, mongo: Database, principal: Principal, user_id: uuid.UUID
 ) -> dict[str, Any]:
-    """Everything we hold about a user, from both databases, as one JSON document."""
+    """Everything we hold about a user, from both databases, as one JSON document.
+
+    Driven by the registries: every PostgreSQL table that holds rows about the user
+    (db.postgres.register_user_table, each with its domain's export) and every MongoDB field
+    that points at them (db.mongo.register_reference); tests fail when a table is in neither.
+    The documents of each collection are read straight from it here (and only here outside its
+    repository), since a reference is all that selects them. Audit entries are bounded as they
+    are shown (an entry older than that bound is summarised, never sent whole)."""
     ensure_self_or_permitted(principal, user_id, "users", "read")
+    await users.get_user_unchecked(db, user_id)  # 404 for nobody, before anything is read
     uid = str(user_id)
 
     async def postgres_part() -> dict[str, Any]:
-        user = await users.get_user_unchecked(db, user_id)
-        return {
-            "user": user.model_dump(mode="json"),
-            "direct_permissions": await users.direct_permissions(db, user_id),
-            "sessions": await auth.sessions_of_user(db, user_id),
-        }
+        # One session, so one statement at a time.
+        return {t.name: await t.export(db, user_id) for t in user_tables() if t.export}
 
     async def collection(reference: Reference) -> tuple[str, list[dict[str, Any]]]:
         omitted = {name: 0 for name in reference.export_omits} or None
-        cursor = (
-            mongo[reference.collection]
-            .find({reference.field: uid}, omitted)
-            .limit(EXPORT_LIMIT_PER_COLLECTION)
+        documents = await find_within_message_size(
+            mongo[reference.collection],
+            {reference.field: uid},
+            sort=[("_id", 1)],
+            limit=EXPORT_LIMIT_PER_COLLECTION,
+            projection=omitted,
         )
-        return reference.collection, [doc async for doc in cursor]
+        return reference.collection, documents
 
     async def mongo_part() -> dict[str, list[dict[str, Any]]]:
         found = await asyncio.gather(*(collection(ref) for ref in user_references()))
         documents: dict[str, list[dict[str, Any]]] = {}
         for name, docs in found:
             documents.setdefault(name, []).extend(docs)
-        documents["audit_logs"] = await audit.entries_about_user(
-            mongo, uid, EXPORT_LIMIT_PER_COLLECTION
-        )
+        entries = await audit.entries_about_user(mongo, uid, EXPORT_LIMIT_PER_COLLECTION)
+        documents["audit_logs"] = [
+            {**entry, "changes": audit.bounded_changes(entry)} for entry in entries
+        ]
         return documents
 
     postgres, mongodb = await asyncio.gather(postgres_part(), mongo_part())
