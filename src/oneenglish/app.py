@@ -122,7 +122,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             )
             # Recovery at start-up and whenever a commit enqueues a saga or an event.
             tasks.append(asyncio.create_task(resources.runner.relay_forever()))
-            tasks.append(asyncio.create_task(purge_logs_forever(resources.mongo_db, settings)))
+            tasks.append(
+                asyncio.create_task(
+                    purge_logs_forever(resources.mongo_db, settings, resources.sessionmaker)
+                )
+            )
             try:
                 yield
             finally:

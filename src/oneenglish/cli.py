@@ -198,13 +198,16 @@ def purge_logs_command() -> None:
     settings = get_settings()
 
     async def purge(resources: Resources) -> PurgeReport:
-        return await purge_logs(resources.mongo_db, resources.settings)
+        return await purge_logs(
+            resources.mongo_db, resources.settings, sessionmaker=resources.sessionmaker
+        )
 
     report = asyncio.run(_with_resources(settings, purge))
     typer.echo(
         f"deleted {report.activities} activity entries older than "
         f"{settings.activity_retention_days} days and {report.error_logs} error log entries "
-        f"older than {settings.error_log_retention_days} days"
+        f"older than {settings.error_log_retention_days} days, and "
+        f"{report.transient_rows} expired rate-limit, throttle and idempotency rows"
     )
 
 

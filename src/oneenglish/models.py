@@ -24,6 +24,7 @@ MODEL_MODULES: tuple[str, ...] = (
     "oneenglish.error_logs.models",
     "oneenglish.limits.models",
     "oneenglish.blocks.models",
+    "oneenglish.idempotency.models",
 )
 
 

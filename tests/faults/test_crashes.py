@@ -126,3 +126,50 @@ async def test_random_kill_under_concurrent_registrations_leaves_no_half_user(
     settings_docs = await fault_app.state.mongo_db.user_settings.count_documents({})
     assert users == profiles == settings_docs
     assert users >= len(acknowledged)
+
+
+async def test_a_sign_up_killed_after_its_commit_is_given_back_to_a_retry_with_its_key(
+    fault_app: FastAPI, fault_client: httpx.AsyncClient, fault_settings: Settings
+) -> None:
+    # The client never learns whether the first attempt happened; the key makes the retry safe.
+    paused = ApiProcess(
+        fault_settings, test_pause_before_saga_steps=30, saga_recovery_window_seconds=LEASE
+    )
+    paused.start()
+    await paused.wait_ready()
+    body = registration(99)
+    headers = {"Idempotency-Key": str(uuid.uuid4())}
+    async with httpx.AsyncClient(base_url=paused.url, timeout=60) as client:
+        request = asyncio.create_task(client.post("/api/auth/register", json=body, headers=headers))
+
+        async def committed() -> bool:
+            return bool(await pg_scalar(fault_app, "SELECT count(*) FROM idempotency_keys"))
+
+        assert await eventually(committed)
+        paused.kill()
+        with pytest.raises(httpx.TransportError):
+            await request
+
+    restarted = ApiProcess(fault_settings, saga_recovery_window_seconds=LEASE)
+    restarted.start()
+    try:
+        await restarted.wait_ready()
+        async with httpx.AsyncClient(base_url=restarted.url, timeout=60) as client:
+
+            async def retried() -> httpx.Response | None:
+                response = await client.post("/api/auth/register", json=body, headers=headers)
+                return None if response.status_code == 409 else response  # still completing
+
+            response = None
+            for _ in range(100):
+                response = await retried()
+                if response is not None:
+                    break
+                await asyncio.sleep(0.2)
+    finally:
+        restarted.stop()
+    assert response is not None
+    assert response.status_code == 201, response.text
+    assert response.headers["idempotent-replayed"] == "true"
+    assert await pg_scalar(fault_app, "SELECT count(*) FROM users") == 1
+    assert await user_documents(fault_app, response.json()["id"]) == (True, True)

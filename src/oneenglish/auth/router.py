@@ -12,6 +12,7 @@ from oneenglish.core.dependencies import AppSettings, UserAgent
 from oneenglish.core.errors import DomainError
 from oneenglish.core.routing import ApiRouter
 from oneenglish.db.postgres import DbSession
+from oneenglish.idempotency.dependencies import AnonymousIdempotencyKey
 from oneenglish.rbac.defaults import SELF_SIGN_UP_ROLE
 from oneenglish.users import service as users
 from oneenglish.users.schemas import RegisterIn, UserOut
@@ -33,9 +34,21 @@ router = ApiRouter(prefix="/api/auth", tags=["auth"])
         503: {"description": "A database is unavailable; nothing was created"},
     },
 )
-async def register(body: RegisterIn, db: DbSession, sagas: Sagas, actor: AnonymousActor) -> UserOut:
+async def register(
+    body: RegisterIn,
+    db: DbSession,
+    sagas: Sagas,
+    actor: AnonymousActor,
+    idempotent: AnonymousIdempotencyKey,
+) -> UserOut:
     return await register_user(
-        db, sagas, actor, users.NewUser.from_input(body), [SELF_SIGN_UP_ROLE], self_sign_up=True
+        db,
+        sagas,
+        actor,
+        users.NewUser.from_input(body),
+        [SELF_SIGN_UP_ROLE],
+        self_sign_up=True,
+        idempotent=idempotent,
     )
 
 

@@ -253,6 +253,10 @@ async def sessions_of_user(db: AsyncSession, user_id: uuid.UUID) -> list[dict[st
     ]
 
 
+async def delete_expired_throttles(db: AsyncSession, settings: Settings) -> int:
+    return await repository.delete_expired_throttles(db, settings.login_failure_reset_seconds)
+
+
 async def throttles_of_user(db: AsyncSession, user_id: uuid.UUID) -> list[dict[str, object]]:
     """The user's failed-login counts: for their account, and for it from each address."""
     return [

@@ -9,14 +9,26 @@ from typing import Any
 
 from bson import ObjectId
 from pymongo import ReturnDocument
+from pymongo.errors import DuplicateKeyError
 
 from oneenglish.chat.models import CONVERSATIONS, MESSAGES, READS
 from oneenglish.db.mongo import Database, MongoDocument
 
 
-async def insert(db: Database, document: dict[str, Any]) -> MongoDocument:
-    document = {"_id": ObjectId(), **document}
-    await db[MESSAGES].insert_one(document)
+async def insert(
+    db: Database, document: dict[str, Any], message_id: ObjectId | None = None
+) -> MongoDocument:
+    """Insert a message; with a given id, one already stored under it (a retry) is returned."""
+    document = {"_id": message_id or ObjectId(), **document}
+    try:
+        await db[MESSAGES].insert_one(document)
+    except DuplicateKeyError:
+        if message_id is None:
+            raise
+        existing = await db[MESSAGES].find_one({"_id": message_id})
+        if existing is None:
+            raise
+        return existing
     return document
 
 

@@ -13,6 +13,7 @@ from oneenglish.core.dependencies import AppSettings
 from oneenglish.core.routing import ApiRouter
 from oneenglish.db.mongo import MongoDb
 from oneenglish.db.postgres import DbSession
+from oneenglish.idempotency.dependencies import IdempotencyKey
 from oneenglish.workflows import chat
 
 router = ApiRouter(prefix="/api/chat", tags=["chat"])
@@ -47,8 +48,9 @@ async def send_direct(
     mongo: MongoDb,
     settings: AppSettings,
     principal: CurrentUser,
+    idempotent: IdempotencyKey,
 ) -> MessageOut:
-    return await chat.send_direct(db, mongo, settings, principal, user_id, body)
+    return await chat.send_direct(db, mongo, settings, principal, user_id, body, idempotent)
 
 
 @router.get("/direct/{user_id}/messages", summary="My conversation with a user, newest first")
@@ -82,8 +84,9 @@ async def send_to_room(
     mongo: MongoDb,
     settings: AppSettings,
     principal: CurrentUser,
+    idempotent: IdempotencyKey,
 ) -> MessageOut:
-    return await chat.send_to_room(db, mongo, settings, principal, course_id, body)
+    return await chat.send_to_room(db, mongo, settings, principal, course_id, body, idempotent)
 
 
 @router.get("/rooms/{course_id}/messages", summary="A course room's messages, newest first")

@@ -14,13 +14,18 @@ from oneenglish.chat import repository
 from oneenglish.chat.models import direct_conversation, room_conversation
 from oneenglish.chat.schemas import ConversationOut, MessageIn, MessageOut, MessagePage
 from oneenglish.core.cursors import CursorCodec, older_than
-from oneenglish.core.errors import BadRequest, Forbidden, NotFound
+from oneenglish.core.errors import BadRequest, Forbidden, InvalidInput, NotFound
 from oneenglish.db.mongo import Database, MongoDocument
 
 
 async def send_direct(
-    db: Database, sender: uuid.UUID, receiver: uuid.UUID, body: MessageIn
+    db: Database,
+    sender: uuid.UUID,
+    receiver: uuid.UUID,
+    body: MessageIn,
+    message_id: ObjectId | None = None,
 ) -> MessageOut:
+    """`message_id` (from an Idempotency-Key): a retry finds the message it stored before."""
     conversation = direct_conversation(str(sender), str(receiver))
     now = datetime.now(UTC)
     document = await repository.insert(
@@ -37,7 +42,9 @@ async def send_direct(
             "deletedAt": None,
             "readAt": None,
         },
+        message_id,
     )
+    _ensure_same(document, sender, conversation, body)
     await repository.touch_conversations(
         db, conversation, [(str(sender), str(receiver)), (str(receiver), str(sender))], now
     )
@@ -45,13 +52,18 @@ async def send_direct(
 
 
 async def send_to_room(
-    db: Database, sender: uuid.UUID, course_id: uuid.UUID, body: MessageIn
+    db: Database,
+    sender: uuid.UUID,
+    course_id: uuid.UUID,
+    body: MessageIn,
+    message_id: ObjectId | None = None,
 ) -> MessageOut:
+    conversation = room_conversation(str(course_id))
     document = await repository.insert(
         db,
         {
             **_content(body),
-            "conversationId": room_conversation(str(course_id)),
+            "conversationId": conversation,
             "kind": "room",
             "senderId": str(sender),
             "receiverId": None,
@@ -60,8 +72,26 @@ async def send_to_room(
             "editedAt": None,
             "deletedAt": None,
         },
+        message_id,
     )
+    _ensure_same(document, sender, conversation, body)
     return to_out(document)
+
+
+def _ensure_same(
+    document: MongoDocument, sender: uuid.UUID, conversation: str, body: MessageIn
+) -> None:
+    """A message found under an idempotency-derived id must be this request's message."""
+    content = _content(body)
+    if (
+        document["senderId"] != str(sender)
+        or document["conversationId"] != conversation
+        or any(document.get(k) != v for k, v in content.items())
+    ):
+        raise InvalidInput(
+            "This Idempotency-Key was used for another message; use a new key",
+            errors=[{"loc": ["header", "Idempotency-Key"], "msg": "used for another message"}],
+        )
 
 
 async def direct_page(

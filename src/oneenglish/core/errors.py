@@ -79,6 +79,15 @@ class RateLimited(DomainError):
         )
 
 
+class Replay(Exception):
+    """Answer with the stored outcome of the request this one repeats (Idempotency-Key)."""
+
+    def __init__(self, status: int, body: object) -> None:
+        super().__init__(f"replay of a {status} response")
+        self.status = status
+        self.body = body
+
+
 class Unavailable(DomainError):
     status = 503
     title = "Service unavailable"

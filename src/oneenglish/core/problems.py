@@ -24,7 +24,7 @@ from oneenglish.core.context import (
     route_template,
     writes_sent,
 )
-from oneenglish.core.errors import DomainError
+from oneenglish.core.errors import DomainError, Replay
 from oneenglish.core.logging import get_logger
 from oneenglish.core.middleware import SECURITY_HEADERS
 from oneenglish.db import mongo, postgres
@@ -113,6 +113,16 @@ async def _domain_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, DomainError)
     return problem_response(
         request, exc.status, exc.slug, exc.title, exc.detail, exc.headers, **exc.extensions
+    )
+
+
+async def _replay(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, Replay)
+    return Response(
+        orjson.dumps(exc.body),
+        status_code=exc.status,
+        media_type="application/json",
+        headers={"Idempotent-Replayed": "true"},
     )
 
 
@@ -227,6 +237,7 @@ def register_problem_handlers(app: FastAPI, on_unhandled: UnhandledErrorHook | N
     the 500 is sent) and may not raise (it is guarded anyway)."""
     setattr(app.state, UNHANDLED_ERROR_HOOK, on_unhandled)
     app.add_exception_handler(DomainError, _domain_error)
+    app.add_exception_handler(Replay, _replay)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(DBAPIError, _postgres_error)

@@ -22,6 +22,7 @@ from oneenglish.courses.schemas import (
 from oneenglish.db.postgres import DbSession
 from oneenglish.enrollments import service as enrollments
 from oneenglish.enrollments.schemas import EnrollmentOut
+from oneenglish.idempotency.dependencies import IdempotencyKey
 from oneenglish.lessons import service as lessons
 from oneenglish.lessons.schemas import LessonIn, LessonOrderIn, LessonOut
 from oneenglish.workflows.create_lesson import create_lesson
@@ -170,12 +171,18 @@ async def reorder_lessons(
     "/{course_id}/enrollments",
     status_code=status.HTTP_201_CREATED,
     summary="Enrol in a published course",
+    description="With an `Idempotency-Key`, a retry gets the first enrolment back (201) "
+    "instead of a 409.",
     responses={409: {"description": "Already enrolled, or the course is not published"}},
 )
 async def enroll(
-    course_id: uuid.UUID, db: DbSession, principal: CurrentUser, actor: CurrentActor
+    course_id: uuid.UUID,
+    db: DbSession,
+    principal: CurrentUser,
+    actor: CurrentActor,
+    idempotent: IdempotencyKey,
 ) -> EnrollmentOut:
-    enrollment = await enrollments.enroll(db, principal, actor, course_id)
+    enrollment = await enrollments.enroll(db, principal, actor, course_id, idempotent)
     await db.commit()
     return enrollment
 

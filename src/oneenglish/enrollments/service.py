@@ -26,12 +26,19 @@ from oneenglish.enrollments.schemas import (
     MyEnrollmentOut,
 )
 from oneenglish.events import service as events
+from oneenglish.idempotency import service as idempotency
+from oneenglish.idempotency.service import IdempotentRequest
 from oneenglish.lessons import service as lessons
 
 
 async def enroll(
-    db: AsyncSession, principal: Principal, actor: Actor, course_id: uuid.UUID
+    db: AsyncSession,
+    principal: Principal,
+    actor: Actor,
+    course_id: uuid.UUID,
+    idempotent: IdempotentRequest | None = None,
 ) -> EnrollmentOut:
+    await idempotency.replay_if_known(db, idempotent)
     course = await courses.get_visible(db, principal, course_id)
     if not course.is_published:
         raise Conflict("Only published courses accept enrollments")
@@ -53,6 +60,7 @@ async def enroll(
             "enrollmentId": str(enrollment.id),
         },
     )
+    await idempotency.remember(db, idempotent, status_code=201, body=out, user_id=principal.id)
     return out
 
 

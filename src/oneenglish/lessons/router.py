@@ -11,6 +11,7 @@ from oneenglish.content.schemas import ContentIn, ManagedContentOut
 from oneenglish.core.routing import ApiRouter
 from oneenglish.db.mongo import MongoDb
 from oneenglish.db.postgres import DbSession
+from oneenglish.idempotency.dependencies import IdempotencyKey
 from oneenglish.lessons import service
 from oneenglish.lessons.schemas import LessonOut, LessonPatch
 from oneenglish.progress.schemas import ProgressIn, ProgressOut, QuizIn, QuizResultOut
@@ -121,5 +122,8 @@ async def submit_quiz(
     sagas: Sagas,
     principal: CurrentUser,
     actor: CurrentActor,
+    idempotent: IdempotencyKey,
 ) -> QuizResultOut:
-    return await learning.submit_quiz(db, mongo, sagas, principal, actor, lesson_id, body)
+    return await learning.submit_quiz(
+        db, mongo, sagas, principal, actor, lesson_id, body, idempotent
+    )

@@ -393,6 +393,11 @@ async def scrub_payload(db: AsyncSession, saga_id: uuid.UUID, keep: Sequence[str
     await repository.keep_payload_fields(db, saga_id, keep)
 
 
+async def saga_status(db: AsyncSession, saga_id: uuid.UUID) -> str | None:
+    """A saga's status; None once it is gone (finished sagas are deleted after retention)."""
+    return await repository.status_of(db, saga_id)
+
+
 async def subjects_in_flight(db: AsyncSession, ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
     """Which of these entities an unfinished saga is still working on."""
     return await repository.unfinished_subjects(db, ids)

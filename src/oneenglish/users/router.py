@@ -13,6 +13,7 @@ from oneenglish.core.principal import Principal
 from oneenglish.core.routing import ApiRouter
 from oneenglish.db.mongo import MongoDb
 from oneenglish.db.postgres import DbSession
+from oneenglish.idempotency.dependencies import IdempotencyKey
 from oneenglish.rbac.schemas import PermissionNames, RoleNames
 from oneenglish.users import service
 from oneenglish.users.schemas import UserCreateIn, UserFilters, UserOut, UserPatch
@@ -62,8 +63,11 @@ async def create_user(
     sagas: Sagas,
     actor: CurrentActor,
     _: Annotated[Principal, Require("users", "create")],
+    idempotent: IdempotencyKey,
 ) -> UserOut:
-    return await register_user(db, sagas, actor, service.NewUser.from_input(body), body.roles)
+    return await register_user(
+        db, sagas, actor, service.NewUser.from_input(body), body.roles, idempotent=idempotent
+    )
 
 
 @router.get(

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import uuid
 
+from bson import ObjectId
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from oneenglish.blocks import service as blocks
@@ -26,6 +27,8 @@ from oneenglish.core.principal import Principal
 from oneenglish.courses import service as courses
 from oneenglish.db.mongo import Database
 from oneenglish.enrollments import service as enrollments
+from oneenglish.idempotency import service as idempotency
+from oneenglish.idempotency.service import IdempotentRequest
 from oneenglish.limits import service as limits
 from oneenglish.notifications import service as notifications
 from oneenglish.settings import Settings
@@ -61,7 +64,9 @@ async def send_direct(
     principal: Principal,
     peer_id: uuid.UUID,
     body: MessageIn,
+    idempotent: IdempotentRequest | None = None,
 ) -> MessageOut:
+    await idempotency.replay_if_known(db, idempotent)
     await ensure_may_message(db, mongo, principal, peer_id)
     per_sender = limits.Limit("message", settings.messages_per_sender_per_minute, MINUTE)
     per_recipient = limits.Limit(
@@ -72,7 +77,9 @@ async def send_direct(
     # Both users' rows stay share-locked until the message and its notification are written:
     # an erasure of either waits for them, and then removes them (workflows/user_data.py).
     async with live_users(db, [principal.id, peer_id]):
-        message = await chat.send_direct(mongo, principal.id, peer_id, body)
+        message = await chat.send_direct(
+            mongo, principal.id, peer_id, body, _message_id(idempotent)
+        )
         preview = (
             body.message[:PREVIEW] if body.message_type == "text" else f"[{body.message_type}]"
         )
@@ -85,7 +92,15 @@ async def send_direct(
             preview,
             {"senderId": str(principal.id), "messageId": message.id},
         )
+        await idempotency.remember(
+            db, idempotent, status_code=201, body=message, user_id=principal.id
+        )
     return message
+
+
+def _message_id(idempotent: IdempotentRequest | None) -> ObjectId | None:
+    """The id a keyed message is stored under: the same for every retry with that key."""
+    return ObjectId(idempotent.derived_bytes("chat-message", 12)) if idempotent else None
 
 
 async def ensure_room_member(db: AsyncSession, principal: Principal, course_id: uuid.UUID) -> None:
@@ -103,12 +118,20 @@ async def send_to_room(
     principal: Principal,
     course_id: uuid.UUID,
     body: MessageIn,
+    idempotent: IdempotentRequest | None = None,
 ) -> MessageOut:
+    await idempotency.replay_if_known(db, idempotent)
     await ensure_room_member(db, principal, course_id)
     per_sender = limits.Limit("message", settings.messages_per_sender_per_minute, MINUTE)
     await limits.consume(db, per_sender, f"sender:{principal.id}")
     async with live_users(db, [principal.id]):
-        return await chat.send_to_room(mongo, principal.id, course_id, body)
+        message = await chat.send_to_room(
+            mongo, principal.id, course_id, body, _message_id(idempotent)
+        )
+        await idempotency.remember(
+            db, idempotent, status_code=201, body=message, user_id=principal.id
+        )
+    return message
 
 
 async def _found_message(mongo: Database, message_id: str) -> dict[str, object]:

@@ -35,6 +35,8 @@ from oneenglish.db.mongo import Database, MongoDocument, is_unavailable
 from oneenglish.enrollments import service as enrollments
 from oneenglish.enrollments.schemas import CourseSummary
 from oneenglish.events import service as events
+from oneenglish.idempotency import service as idempotency
+from oneenglish.idempotency.service import IdempotentRequest
 from oneenglish.lessons import service as lessons
 from oneenglish.lessons.schemas import LessonOut
 from oneenglish.progress import service as progress
@@ -237,7 +239,9 @@ async def submit_quiz(
     actor: Actor,
     lesson_id: uuid.UUID,
     body: QuizIn,
+    idempotent: IdempotentRequest | None = None,
 ) -> QuizResultOut:
+    await idempotency.replay_if_known(db, idempotent)
     access, document = await _enrollment_and_content(db, mongo, principal, lesson_id)
     exercises = (document or {}).get("exercises", [])
     if not exercises:
@@ -289,17 +293,22 @@ async def submit_quiz(
             "percent": percent,
         },
     )
-    await db.commit()
-    recorded = await runner.run_now(saga) == COMPLETED
-    return QuizResultOut(
+    result = QuizResultOut(
         attempt_id=attempt_id,
         score=score,
         max_score=max_score,
         percent=percent,
         perfect=perfect,
         results=results,
-        recorded=recorded,
+        recorded=False,
     )
+    # A replay says `recorded: true` once the saga that stores the attempt has completed.
+    await idempotency.remember(
+        db, idempotent, status_code=200, body=result, user_id=principal.id, saga_id=saga.id
+    )
+    await db.commit()
+    recorded = await runner.run_now(saga) == COMPLETED
+    return result.model_copy(update={"recorded": recorded})
 
 
 async def my_learning(db: AsyncSession, mongo: Database, principal: Principal) -> MyLearningOut:

@@ -1,5 +1,7 @@
 """Retention of the high-volume logs: activity (ACTIVITY_RETENTION_DAYS) and error logs
-(ERROR_LOG_RETENTION_DAYS). Audit logs are kept forever and never touched here.
+(ERROR_LOG_RETENTION_DAYS). Audit logs are kept forever and never touched here. The same pass
+deletes PostgreSQL's short-lived rows: expired rate-limit windows, login throttles past their
+reset period, idempotency keys past their 24 hours.
 
 FerretDB has no TTL indexes, so expiry is a `delete_many` by timestamp, run by a maintenance
 loop in every API process (every LOG_PURGE_INTERVAL_SECONDS; the deletes are idempotent, so
@@ -13,10 +15,15 @@ import random
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
 from oneenglish.activity import service as activity
+from oneenglish.auth import service as auth
 from oneenglish.core.logging import get_logger
 from oneenglish.db.mongo import Database
 from oneenglish.error_logs import service as error_logs
+from oneenglish.idempotency import service as idempotency
+from oneenglish.limits import service as limits
 from oneenglish.settings import Settings
 
 log = get_logger("oneenglish.retention")
@@ -26,18 +33,42 @@ log = get_logger("oneenglish.retention")
 class PurgeReport:
     activities: int
     error_logs: int
+    transient_rows: int = 0
 
 
-async def purge_logs(db: Database, settings: Settings, now: datetime | None = None) -> PurgeReport:
+async def purge_logs(
+    db: Database,
+    settings: Settings,
+    now: datetime | None = None,
+    sessionmaker: async_sessionmaker[AsyncSession] | None = None,
+) -> PurgeReport:
     now = now or datetime.now(UTC)
-    activities, errors = await asyncio.gather(
+    activities, errors, rows = await asyncio.gather(
         activity.purge_older_than(db, settings.activity_retention_days, now),
         error_logs.purge_older_than(db, settings.error_log_retention_days, now),
+        _purge_transient_rows(sessionmaker, settings) if sessionmaker else _nothing(),
     )
-    return PurgeReport(activities=activities, error_logs=errors)
+    return PurgeReport(activities=activities, error_logs=errors, transient_rows=rows)
 
 
-async def purge_logs_forever(db: Database, settings: Settings) -> None:
+async def _nothing() -> int:
+    return 0
+
+
+async def _purge_transient_rows(
+    sessionmaker: async_sessionmaker[AsyncSession], settings: Settings
+) -> int:
+    async with sessionmaker() as pg, pg.begin():
+        return (
+            await limits.delete_expired(pg)
+            + await auth.delete_expired_throttles(pg, settings)
+            + await idempotency.delete_expired(pg)
+        )
+
+
+async def purge_logs_forever(
+    db: Database, settings: Settings, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
     """Every LOG_PURGE_INTERVAL_SECONDS, the first pass at a random point of the first interval:
     workers start together, and a purge is a collection scan on FerretDB (its range filters use
     no index), which should neither fall on start-up nor run in every worker at once. A failed
@@ -45,12 +76,13 @@ async def purge_logs_forever(db: Database, settings: Settings) -> None:
     await asyncio.sleep(random.uniform(0, settings.log_purge_interval_seconds))  # noqa: S311
     while True:
         try:
-            report = await purge_logs(db, settings)
-            if report.activities or report.error_logs:
+            report = await purge_logs(db, settings, sessionmaker=sessionmaker)
+            if report.activities or report.error_logs or report.transient_rows:
                 log.info(
-                    "expired log entries deleted",
+                    "expired entries deleted",
                     activities=report.activities,
                     error_logs=report.error_logs,
+                    transient_rows=report.transient_rows,
                 )
         except Exception as exc:  # the next pass retries; expiry is not urgent
             log.warning("log purge failed", error=str(exc))

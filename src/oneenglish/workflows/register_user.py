@@ -21,6 +21,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from oneenglish.audit import service as audit
 from oneenglish.core.context import Actor
 from oneenglish.core.errors import Unavailable
+from oneenglish.idempotency import service as idempotency
+from oneenglish.idempotency.service import IdempotentRequest
 from oneenglish.limits import service as limits
 from oneenglish.profiles import service as profiles
 from oneenglish.sagas.models import COMPLETED
@@ -79,7 +81,9 @@ async def register_user(
     roles: Sequence[str],
     *,
     self_sign_up: bool = False,
+    idempotent: IdempotentRequest | None = None,
 ) -> UserOut:
+    await idempotency.replay_if_known(db, idempotent)
     settings = runner.settings
     signups = limits.Limit("sign-up", settings.signups_per_ip_per_hour, HOUR)
     address = f"ip:{actor.ip or 'unknown'}"
@@ -100,6 +104,9 @@ async def register_user(
         subject_id=user_id,
         lease_seconds=runner.settings.saga_recovery_window_seconds,
         user_ids=[user_id],
+    )
+    await idempotency.remember(
+        db, idempotent, status_code=201, body=user, user_id=user_id, saga_id=saga.id
     )
     await db.commit()
 

@@ -48,6 +48,9 @@ def batch_guard(sessionmaker: async_sessionmaker[AsyncSession]) -> UserGuard:
     @contextlib.asynccontextmanager
     async def guard(user_ids: Sequence[str]) -> AsyncIterator[frozenset[str]]:
         wanted = {_as_uuid(u) for u in user_ids} - {None}
+        if not wanted:  # entries of nobody (anonymous errors): PostgreSQL is not needed
+            yield frozenset()
+            return
         async with sessionmaker() as db, db.begin():
             live = await users.lock_live_users(db, [u for u in wanted if u is not None])
             yield frozenset(u for u in user_ids if _as_uuid(u) not in live)
