@@ -34,6 +34,7 @@ def environment(settings: Settings, **overrides: object) -> dict[str, str]:
             "DATA_DIR": str(settings.data_dir),
             "LOCAL_POSTGRES_PORT": str(settings.local_postgres_port),
             "LOCAL_MONGODB_PORT": str(settings.local_mongodb_port),
+            "LOCAL_POSTGRES_DATABASE": settings.local_postgres_database,
             "MONGODB_DATABASE": settings.mongodb_database,
             "MONGODB_SERVER_SELECTION_TIMEOUT": str(settings.mongodb_server_selection_timeout),
             "LOG_LEVEL": "WARNING",
