@@ -306,3 +306,22 @@ async def test_the_erased_users_audit_entries_keep_the_event_and_lose_the_person
     assert "Annabel" not in orjson.dumps(updated).decode()
     erased = next(e for e in entries if e["action"] == "user.erased")
     assert erased["changes"]["before"] == {"roles": ["student"]}
+
+
+async def test_a_self_erasure_leaves_the_users_address_in_no_saga_and_no_entry(
+    app: FastAPI,
+) -> None:
+    address = "198.51.100.77"
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False, client=(address, 4000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        learner = await logged_in(app, client)
+        await client.patch("/api/me/profile", headers=learner.headers, json={"city": "Lima"})
+        erased = await client.delete(f"/api/users/{learner.id}", headers=learner.headers)
+        assert erased.status_code == 204
+    await assert_nothing_remains(app, learner)
+    payloads = await pg_scalar(
+        app, "SELECT coalesce(string_agg(payload::text, ' '), '') FROM sagas"
+    )
+    assert address not in payloads
+    entries = await app.state.mongo_db.audit_logs.find({}).to_list()
+    assert address not in orjson.dumps(entries, default=str).decode()

@@ -172,7 +172,9 @@ class SagaRunner:
             context = dataclasses.replace(context, erased=erased)
             failures = await self._run_forward(workflow, context, steps)
             if not failures:
-                if await repository.complete_if_pending(db, saga.id, steps):
+                # A saga that ran for an erased user (pseudonymised) keeps none of its payload.
+                scrubbed = SCRUBBED_PAYLOAD if erased else None
+                if await repository.complete_if_pending(db, saga.id, steps, payload=scrubbed):
                     if workflow.complete is not None:
                         await workflow.complete(db, context)
                     return COMPLETED
@@ -292,6 +294,8 @@ class SagaRunner:
             saga.status = COMPLETED
             saga.finished_at = func.now()
             saga.last_error = None
+            if context.erased:  # it ran for an erased user: it keeps none of its payload
+                saga.payload = dict(SCRUBBED_PAYLOAD)
             return
         saga.attempts += 1
         saga.last_error = _describe(failures[0])
