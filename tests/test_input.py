@@ -17,7 +17,7 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel
 
 from oneenglish.app import ROUTERS
-from oneenglish.core.routing import StrictRoute
+from oneenglish.core.routing import AppRoute
 from tests.factories import logged_in
 from tests.helpers import pg_scalar
 from tests.test_errors import assert_problem
@@ -180,7 +180,7 @@ def test_every_route_is_strict() -> None:
         route.path
         for router in ROUTERS
         for route in router.routes
-        if isinstance(route, APIRoute) and not isinstance(route, StrictRoute)
+        if isinstance(route, APIRoute) and not isinstance(route, AppRoute)
     ]
     assert loose == []
 

@@ -9,7 +9,6 @@ from oneenglish.auth import service
 from oneenglish.auth.dependencies import AnonymousActor, CurrentActor, CurrentUser
 from oneenglish.auth.schemas import ChangePasswordIn, LoginIn, MeOut, RefreshIn, TokenPair
 from oneenglish.core.dependencies import AppSettings, UserAgent
-from oneenglish.core.errors import DomainError
 from oneenglish.core.routing import ApiRouter
 from oneenglish.db.postgres import DbSession
 from oneenglish.idempotency.dependencies import AnonymousIdempotencyKey
@@ -60,13 +59,7 @@ async def register(
 async def login(
     body: LoginIn, db: DbSession, settings: AppSettings, actor: AnonymousActor, agent: UserAgent
 ) -> TokenPair:
-    try:
-        tokens = await service.login(db, settings, body.identifier, body.password, actor, agent)
-    except DomainError:
-        await db.commit()  # a refused login is counted for throttling
-        raise
-    await db.commit()
-    return tokens
+    return await service.login(db, settings, body.identifier, body.password, actor, agent)
 
 
 @router.post(
@@ -81,32 +74,19 @@ async def token(
     actor: AnonymousActor,
     agent: UserAgent,
 ) -> TokenPair:
-    try:
-        tokens = await service.login(db, settings, form.username, form.password, actor, agent)
-    except DomainError:
-        await db.commit()  # a refused login is counted for throttling
-        raise
-    await db.commit()
-    return tokens
+    return await service.login(db, settings, form.username, form.password, actor, agent)
 
 
 @router.post("/refresh", summary="Exchange a refresh token for a new pair (rotation)")
 async def refresh(
     body: RefreshIn, db: DbSession, settings: AppSettings, actor: AnonymousActor
 ) -> TokenPair:
-    try:
-        tokens = await service.refresh(db, settings, actor, body.refresh_token)
-    except DomainError:
-        await db.commit()  # reuse detection revokes the session, and the refusal stands
-        raise
-    await db.commit()
-    return tokens
+    return await service.refresh(db, settings, actor, body.refresh_token)
 
 
 @router.post("/logout", status_code=status.HTTP_204_NO_CONTENT, summary="End this session")
 async def logout(principal: CurrentUser, actor: CurrentActor, db: DbSession) -> None:
     await service.logout(db, principal, actor)
-    await db.commit()
 
 
 @router.post(
@@ -114,7 +94,6 @@ async def logout(principal: CurrentUser, actor: CurrentActor, db: DbSession) -> 
 )
 async def logout_all(principal: CurrentUser, actor: CurrentActor, db: DbSession) -> None:
     await service.logout_everywhere(db, principal, actor)
-    await db.commit()
 
 
 @router.get("/me", summary="The caller, with roles and effective permissions")
@@ -132,4 +111,3 @@ async def change_password(
     body: ChangePasswordIn, principal: CurrentUser, actor: CurrentActor, db: DbSession
 ) -> None:
     await service.change_password(db, principal, actor, body.current_password, body.new_password)
-    await db.commit()

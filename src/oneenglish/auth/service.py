@@ -26,7 +26,12 @@ from oneenglish.core.security import (
     new_refresh_token,
     verify_password,
 )
-from oneenglish.db.postgres import UserTable, register_user_table, release_connection
+from oneenglish.db.postgres import (
+    UserTable,
+    commit_before_refusing,
+    register_user_table,
+    release_connection,
+)
 from oneenglish.settings import Settings
 from oneenglish.users import service as users
 
@@ -92,7 +97,7 @@ async def login(
     actor: Actor,
     user_agent: str | None,
 ) -> TokenPair:
-    """Failures are recorded in `db` before raising; the caller commits either way.
+    """A failure is counted and committed before the 401 (commit_before_refusing).
 
     Failed attempts are counted (throttling) but not audited: an audit row written only for
     existing accounts would make them answer measurably slower than unknown ones."""
@@ -114,6 +119,7 @@ async def login(
             max_seconds=settings.login_backoff_max_seconds,
             reset_seconds=settings.login_failure_reset_seconds,
         )
+        await commit_before_refusing(db)  # the failure counts, though the request fails
         raise Unauthorized(BAD_CREDENTIALS)
     new_hash = await hash_password(password) if needs_rehash(stored_hash) else None
     session_id = await repository.create_session(db, user_id, ip, user_agent)
@@ -156,6 +162,7 @@ async def refresh(
             row.session_id,
             after={"user_id": str(row.user_id), "reason": "refresh_token_reuse"},
         )
+        await commit_before_refusing(db)  # the revocation stands, though the request fails
         raise Unauthorized("Refresh token reuse detected; the session has been revoked")
     if row.expires_at <= datetime.now(UTC):
         raise Unauthorized("The refresh token has expired; log in again")

@@ -30,7 +30,6 @@ async def block_user(
     body: BlockIn, db: DbSession, principal: CurrentUser, actor: CurrentActor
 ) -> BlockOut:
     block = await service.block(db, actor, principal.id, body.user_id)
-    await db.commit()
     return block
 
 
@@ -44,4 +43,3 @@ async def unblock_user(
     user_id: uuid.UUID, db: DbSession, principal: CurrentUser, actor: CurrentActor
 ) -> None:
     await service.unblock(db, actor, principal.id, user_id)
-    await db.commit()

@@ -1,12 +1,21 @@
 """The route class of every endpoint: what all operations share, decided in one place.
 
+- The request owns its PostgreSQL transaction, and this is the one place that commits it:
+  once, when the endpoint returns, before the response is sent (so a failed commit is still
+  the request's error: a 503 that says the outcome is unknown). An endpoint that raises
+  commits nothing; its session rolls back when it closes. Routers and services never commit;
+  workflows commit a saga's intent before running its steps (sagas.runner.commit_and_run),
+  and a refusal that must leave a trace says so (db.postgres.commit_before_refusing).
 - A query parameter the operation does not declare is a 422 (`extra_forbidden`), like an
   unknown body field: a misspelt filter (`?levl=B1`) must not silently return everything.
 
-Every router is an `ApiRouter`; tests/test_input.py checks that no route escapes it."""
+Every router is an `ApiRouter`; tests/core/test_routing.py checks that no route escapes it.
+The committing wrapper is polar's `AutoCommitAPIRoute` (server/polar/kit/routing.py) idea,
+written for this application."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -15,6 +24,7 @@ from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncSession
 
 
 def declared_query_names(dependant: Dependant) -> frozenset[str]:
@@ -34,7 +44,22 @@ def declared_query_names(dependant: Dependant) -> frozenset[str]:
     return frozenset(names)
 
 
-class StrictRoute(APIRoute):
+def _committing(endpoint: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(endpoint)  # FastAPI reads the signature through __wrapped__
+    async def endpoint_then_commit(*args: Any, **kwargs: Any) -> Any:
+        result = await endpoint(*args, **kwargs)
+        for value in kwargs.values():
+            if isinstance(value, AsyncSession) and value.in_transaction():
+                await value.commit()
+        return result
+
+    return endpoint_then_commit
+
+
+class AppRoute(APIRoute):
+    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        super().__init__(path, _committing(endpoint), **kwargs)
+
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
         allowed = declared_query_names(self.dependant)
@@ -63,7 +88,7 @@ class StrictRoute(APIRoute):
 
 
 class ApiRouter(APIRouter):
-    """An APIRouter whose routes are StrictRoutes."""
+    """An APIRouter whose routes are AppRoutes."""
 
     def __init__(self, **kwargs: Any) -> None:
-        super().__init__(route_class=StrictRoute, **kwargs)
+        super().__init__(route_class=AppRoute, **kwargs)

@@ -69,7 +69,6 @@ async def create_course(
     body: CourseIn, db: DbSession, principal: CurrentUser, actor: CurrentActor
 ) -> CourseOut:
     course = await service.create_course(db, principal, actor, body)
-    await db.commit()
     return course
 
 
@@ -87,7 +86,6 @@ async def update_course(
     actor: CurrentActor,
 ) -> CourseOut:
     course = await service.update_course(db, principal, actor, course_id, body)
-    await db.commit()
     return course
 
 
@@ -96,7 +94,6 @@ async def publish_course(
     course_id: uuid.UUID, db: DbSession, principal: CurrentUser, actor: CurrentActor
 ) -> CourseOut:
     course = await service.set_published(db, principal, actor, course_id, True)
-    await db.commit()
     return course
 
 
@@ -105,7 +102,6 @@ async def unpublish_course(
     course_id: uuid.UUID, db: DbSession, principal: CurrentUser, actor: CurrentActor
 ) -> CourseOut:
     course = await service.set_published(db, principal, actor, course_id, False)
-    await db.commit()
     return course
 
 
@@ -163,7 +159,6 @@ async def reorder_lessons(
     actor: CurrentActor,
 ) -> list[LessonOut]:
     ordered = await lessons.reorder(db, principal, actor, course_id, body.lesson_ids)
-    await db.commit()
     return ordered
 
 
@@ -183,7 +178,6 @@ async def enroll(
     idempotent: IdempotencyKey,
 ) -> EnrollmentOut:
     enrollment = await enrollments.enroll(db, principal, actor, course_id, idempotent)
-    await db.commit()
     return enrollment
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -10,7 +11,8 @@ from typing import Annotated, Any, TypeVar
 
 import asyncpg
 from fastapi import Depends, Request
-from sqlalchemy import MetaData, event
+from sqlalchemy import MetaData, TextClause, event
+from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as _PoolTimeout
 from sqlalchemy.ext.asyncio import (
@@ -19,7 +21,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.orm import DeclarativeBase, Session
+from sqlalchemy.orm import DeclarativeBase, ORMExecuteState, Session
 
 from oneenglish.core.context import note_write_sent
 from oneenglish.settings import Settings
@@ -42,7 +44,7 @@ class Base(DeclarativeBase):
 
 
 def create_engine(settings: Settings) -> AsyncEngine:
-    return create_async_engine(
+    engine = create_async_engine(
         settings.postgres_url,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
@@ -59,6 +61,17 @@ def create_engine(settings: Settings) -> AsyncEngine:
             "server_settings": {"application_name": "oneenglish"},
         },
     )
+    event.listen(engine.sync_engine, "handle_error", _broken_connection_is_a_disconnect)
+    return engine
+
+
+def _broken_connection_is_a_disconnect(context: ExceptionContext) -> None:
+    """A connection whose protocol state an interrupted operation left behind (asyncpg's
+    "cannot switch to state …; another operation is in progress", after a cancelled query) is
+    as good as lost: invalidate it, so the pool replaces it and the request gets a 503, instead
+    of every later user of that connection getting a 500."""
+    if isinstance(context.original_exception, asyncpg.InternalClientError):
+        context.is_disconnect = True
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
@@ -67,9 +80,39 @@ def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]
     session_class = type("AppSession", (Session,), {})
     # A COMMIT about to be sent: from here on, a lost connection leaves the outcome unknown.
     event.listen(session_class, "before_commit", lambda _session: note_write_sent())
+    # Whether the open transaction holds writes, so that release_connection can refuse to
+    # roll them back (flushes, and DML statements whether built or written as text).
+    event.listen(session_class, "after_flush", _note_writes)
+    event.listen(session_class, "do_orm_execute", _note_dml)
+    for ended in ("after_commit", "after_rollback", "after_soft_rollback"):
+        event.listen(session_class, ended, _forget_writes)
     return async_sessionmaker(
         engine, expire_on_commit=False, autoflush=False, sync_session_class=session_class
     )
+
+
+_WRITES = "oneenglish.writes_in_transaction"
+_WRITE_STATEMENT = re.compile(r"^\s*(INSERT|UPDATE|DELETE|MERGE|WITH|TRUNCATE)\b", re.I)
+
+
+def _note_writes(session: Session, *_: object) -> None:
+    session.info[_WRITES] = True
+
+
+def _note_dml(state: ORMExecuteState) -> None:
+    statement = state.statement
+    dml = state.is_insert or state.is_update or state.is_delete
+    if dml or (isinstance(statement, TextClause) and _WRITE_STATEMENT.match(statement.text)):
+        state.session.info[_WRITES] = True
+
+
+def _forget_writes(session: Session, *_: object) -> None:
+    session.info.pop(_WRITES, None)
+
+
+def holds_writes(db: AsyncSession) -> bool:
+    """Whether the session's open transaction has written anything (flushed or executed)."""
+    return bool(db.new or db.dirty or db.deleted or db.sync_session.info.get(_WRITES))
 
 
 # SQLSTATE classes that mean "the server cannot serve you now", not "your statement is wrong":
@@ -104,11 +147,20 @@ def is_outage(exc: BaseException) -> bool:
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """A session per request. The router commits explicitly before it answers: code after a
-    dependency's yield runs too late to turn a failed commit into an error response."""
+    """A session per request. The request's route (core.routing.AppRoute) commits it once,
+    when the endpoint returns, before the response is sent; an error rolls it back."""
     factory: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
     async with factory() as session:
         yield session
+
+
+async def commit_before_refusing(db: AsyncSession) -> None:
+    """Keep what the request recorded about a refusal it is about to raise.
+
+    A request's transaction is rolled back when it ends in an error; a few refusals must
+    still leave a trace: a failed login's count (or the next guess would be free), a detected
+    refresh-token reuse's revocation. Their services call this, by name, before raising."""
+    await db.commit()
 
 
 DbSession = Annotated[AsyncSession, Depends(get_session)]
@@ -117,9 +169,10 @@ DbSession = Annotated[AsyncSession, Depends(get_session)]
 async def release_connection(db: AsyncSession) -> None:
     """End the session's read-only transaction and give its connection back to the pool, before
     slow CPU work (password hashing): a request must not pin a connection while it computes.
-    Objects loaded so far are expired; read what you need from them first."""
-    if db.new or db.dirty or db.deleted:
-        raise RuntimeError("release_connection with unflushed changes would discard them")
+    Objects loaded so far are expired; read what you need from them first. Refuses (raises)
+    when the transaction holds writes, flushed or not: rolling them back would lose them."""
+    if holds_writes(db):
+        raise RuntimeError("release_connection would roll back the writes of this transaction")
     await db.rollback()
 
 
@@ -139,6 +192,7 @@ T = TypeVar("T")
 _DISCONNECTED = (
     OSError,
     ConnectionError,
+    asyncpg.InternalClientError,  # the connection's protocol state is broken (see above)
     asyncpg.InterfaceError,  # includes "connection is closed"
     asyncpg.PostgresConnectionError,
     asyncpg.CannotConnectNowError,

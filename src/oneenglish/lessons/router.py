@@ -45,7 +45,6 @@ async def update_lesson(
     actor: CurrentActor,
 ) -> LessonOut:
     lesson = await service.update_lesson(db, principal, actor, lesson_id, body)
-    await db.commit()
     return lesson
 
 

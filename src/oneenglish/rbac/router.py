@@ -43,7 +43,6 @@ async def create_role(
     _: Annotated[Principal, Require("roles", "create")],
 ) -> RoleOut:
     role = await service.create_role(db, actor, body)
-    await db.commit()
     return RoleOut.model_validate(role)
 
 
@@ -67,7 +66,6 @@ async def update_role(
     _: Annotated[Principal, Require("roles", "update")],
 ) -> RoleOut:
     role = await service.update_role(db, actor, role_id, body)
-    await db.commit()
     return RoleOut.model_validate(role)
 
 
@@ -81,7 +79,6 @@ async def delete_role(
     _: Annotated[Principal, Require("roles", "delete")],
 ) -> None:
     await service.delete_role(db, actor, role_id)
-    await db.commit()
 
 
 @roles_router.put("/{role_id}/permissions", summary="Replace a role's permissions")
@@ -93,7 +90,6 @@ async def set_role_permissions(
     _: Annotated[Principal, Require("roles", "update")],
 ) -> PermissionNames:
     names = await service.set_role_permissions(db, actor, role_id, body.permissions)
-    await db.commit()
     return PermissionNames(permissions=names)
 
 
@@ -117,7 +113,6 @@ async def create_permission(
     _: Annotated[Principal, Require("permissions", "create")],
 ) -> PermissionOut:
     permission = await service.create_permission(db, actor, body)
-    await db.commit()
     return PermissionOut.model_validate(permission)
 
 
@@ -139,7 +134,6 @@ async def update_permission(
     _: Annotated[Principal, Require("permissions", "update")],
 ) -> PermissionOut:
     permission = await service.update_permission(db, actor, permission_id, body)
-    await db.commit()
     return PermissionOut.model_validate(permission)
 
 
@@ -153,4 +147,3 @@ async def delete_permission(
     _: Annotated[Principal, Require("permissions", "delete")],
 ) -> None:
     await service.delete_permission(db, actor, permission_id)
-    await db.commit()

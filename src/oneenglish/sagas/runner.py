@@ -162,6 +162,10 @@ class SagaRunner:
         erasure either waits for the steps (and then removes what they wrote) or has begun, and
         they do nothing."""
         async with self.sessionmaker() as db, db.begin():
+            if workflow.complete is None:
+                # As on the fast path: losing only the completion mark costs a repeat of
+                # idempotent steps, so its commit need not wait for the WAL flush.
+                await repository.relax_commit_durability(db)
             erased = await self._erased(db, saga.user_ids)
             if erased and workflow.for_erased_users is ForErasedUsers.SKIP:
                 if await repository.complete_if_pending(

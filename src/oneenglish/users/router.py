@@ -89,7 +89,6 @@ async def update_user(
     user_id: uuid.UUID, body: UserPatch, db: DbSession, principal: CurrentUser, actor: CurrentActor
 ) -> UserOut:
     user = await service.update_user(db, principal, actor, user_id, body)
-    await db.commit()
     return user
 
 
@@ -137,7 +136,6 @@ async def deactivate_user(
     principal: Annotated[Principal, Require("users", "update")],
 ) -> UserOut:
     user = await service.deactivate_user(db, principal, actor, user_id)
-    await db.commit()
     return user
 
 
@@ -150,7 +148,6 @@ async def set_user_roles(
     _: Annotated[Principal, Require("roles", "assign")],
 ) -> RoleNames:
     roles = await service.set_roles(db, actor, user_id, body.roles)
-    await db.commit()
     return RoleNames(roles=roles)
 
 
@@ -170,5 +167,4 @@ async def set_user_permissions(
     _: Annotated[Principal, Require("permissions", "assign")],
 ) -> PermissionNames:
     names = await service.set_direct_permissions(db, actor, user_id, body.permissions)
-    await db.commit()
     return PermissionNames(permissions=names)
