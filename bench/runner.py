@@ -23,7 +23,9 @@ from bench.results import ScenarioOutcome
 from bench.sampling import OUTSIDE_CPU_LIMIT, Sampler, outside_cpu_percent, wait_until_idle
 from bench.scenarios.base import Caller, RunContext, Scenario, wait_for_relay
 from oneenglish.audit.models import COLLECTION as AUDIT_LOGS
-from oneenglish.audit.service import DELIVER_AUDIT
+from oneenglish.audit.schemas import DELIVER_AUDIT as DELIVER_AUDIT_KIND
+
+DELIVER_AUDIT = DELIVER_AUDIT_KIND.name
 
 # Learners the scenarios of learning and chat make their requests as: many, so that no row
 # they lock (an enrollment) is one every request waits for.

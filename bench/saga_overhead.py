@@ -26,7 +26,7 @@ from oneenglish.sagas.runner import enqueue
 from oneenglish.settings import Settings
 from oneenglish.user_settings import service as user_settings
 from oneenglish.users import repository as users_repository
-from oneenglish.workflows.register_user import KIND
+from oneenglish.workflows.register_user import KIND, NewAccount
 
 FIXED_HASH = "$argon2id$v=19$m=65536,t=3,p=4$c2FsdHNhbHRzYWx0$ZmFrZWhhc2hmYWtlaGFzaGZha2VoYXNo"
 
@@ -62,7 +62,7 @@ async def saga(resources: Resources, n: int) -> None:
         pending = enqueue(
             db,
             KIND,
-            {"user_id": str(user_id), "default_settings": {"language": "en"}},
+            NewAccount(user_id=user_id, default_settings={"language": "en"}),
             subject_id=user_id,
             lease_seconds=30,
         )

@@ -35,7 +35,7 @@ from bench.scenarios.base import (
 )
 from bench.wrk import WrkPlan
 from oneenglish.audit.models import COLLECTION as AUDIT_LOGS
-from oneenglish.audit.service import DELIVER_AUDIT
+from oneenglish.audit.schemas import DELIVER_AUDIT as DELIVER_AUDIT_KIND
 from oneenglish.content.models import COLLECTION as CONTENTS
 from oneenglish.content.service import item_ids
 from oneenglish.courses import repository as courses_repository
@@ -43,12 +43,17 @@ from oneenglish.courses.models import LEVELS
 from oneenglish.courses.repository import page_sql
 from oneenglish.courses.schemas import CourseFilters
 from oneenglish.enrollments.repository import _RECOMPUTE_SQL, ENROLLED_SQL
-from oneenglish.events.service import DISPATCH_EVENT
+from oneenglish.events.service import DISPATCH_EVENT as DISPATCH_EVENT_KIND
 from oneenglish.lessons import repository as lessons_repository
 from oneenglish.progress import service as progress
 from oneenglish.progress.models import COLLECTION as PROGRESS
 from oneenglish.progress.models import progress_key
-from oneenglish.workflows.learning import RECORD_PROGRESS
+from oneenglish.progress.schemas import ProgressDetail
+from oneenglish.workflows.record_progress import KIND as RECORD_PROGRESS_KIND
+
+DELIVER_AUDIT = DELIVER_AUDIT_KIND.name
+DISPATCH_EVENT = DISPATCH_EVENT_KIND.name
+RECORD_PROGRESS = RECORD_PROGRESS_KIND.name
 
 # The application's own statements: lessons/repository.get_row, courses/repository.get_row and
 # enrollments/repository.exists, all three on the driver in the API too.
@@ -92,7 +97,7 @@ async def lesson_plan(ctx: RunContext, db: Databases) -> WrkPlan:
 
 
 async def lesson_floor(ctx: RunContext, db: Databases) -> FloorOp:
-    """As `workflows/learning.py::view_lesson` for an enrolled learner: the authentication
+    """As `views/lesson_view.py::view_lesson` for an enrolled learner: the authentication
     statement, then at once the lesson, its course and the learner's enrollment (one after the
     other, on the request's connection) and `find_one` by `_id` on `lesson_contents` and
     `lesson_progress` (together)."""
@@ -178,7 +183,7 @@ async def progress_plan(ctx: RunContext, db: Databases) -> WrkPlan:
 
 
 async def progress_floor(ctx: RunContext, db: Databases) -> FloorOp:
-    """As `workflows/learning.py::record_progress` with a step and time, no notes, not
+    """As `workflows/record_progress.py::record_progress` with a step and time, no notes, not
     completed. One transaction: the authentication statement; the lesson and its course; the
     enrollment and (at once) the lesson's content, whose step ids the request is checked
     against; `record_activity`: the enrollment locked, the lesson's activity read and added to,
@@ -262,7 +267,7 @@ async def progress_floor(ctx: RunContext, db: Databases) -> FloorOp:
                 DELIVER_AUDIT,
                 json.dumps(entry),
             )
-        await progress.apply_progress(db.mongo, payload)
+        await progress.apply_progress(db.mongo, ProgressDetail.model_validate(payload))
         async with db.pool.acquire() as conn, conn.transaction():
             await conn.execute("SET LOCAL synchronous_commit TO off")
             await conn.execute(COMPLETE_SAGA_SQL, saga_id, json.dumps({"detail": DONE_STEP}))

@@ -26,14 +26,17 @@ from bench.scenarios.base import (
 )
 from bench.wrk import WrkPlan
 from oneenglish.audit.models import COLLECTION as AUDIT_LOGS
-from oneenglish.audit.service import DELIVER_AUDIT
+from oneenglish.audit.schemas import DELIVER_AUDIT as DELIVER_AUDIT_KIND
 from oneenglish.core.security import hash_password
 from oneenglish.profiles.models import COLLECTION as PROFILES
 from oneenglish.rbac.defaults import SELF_SIGN_UP_ROLE
 from oneenglish.rbac.repository import role_names_sql
 from oneenglish.user_settings.models import COLLECTION as SETTINGS
 from oneenglish.users.repository import ACCOUNT_SQL
-from oneenglish.workflows.register_user import KIND as REGISTER_USER
+from oneenglish.workflows.register_user import KIND as REGISTER_USER_KIND
+
+DELIVER_AUDIT = DELIVER_AUDIT_KIND.name
+REGISTER_USER = REGISTER_USER_KIND.name
 
 CREATED_EMAIL_PATTERN = "bench-new-%"  # SQL LIKE: accounts made by (b), by wrk or the floor
 

@@ -33,6 +33,7 @@ from oneenglish.enrollments.router import router as enrollments_router
 from oneenglish.error_logs.router import router as error_logs_router
 from oneenglish.error_logs.service import ErrorLog
 from oneenglish.health.router import router as health_router
+from oneenglish.jobs.retention import purge_logs_forever
 from oneenglish.lessons.router import router as lessons_router
 from oneenglish.notifications.router import router as notifications_router
 from oneenglish.profiles.router import router as profiles_router
@@ -41,8 +42,7 @@ from oneenglish.resources import open_resources
 from oneenglish.settings import Settings, get_settings
 from oneenglish.user_settings.router import router as user_settings_router
 from oneenglish.users.router import router as users_router
-from oneenglish.workflows import user_data
-from oneenglish.workflows.purge_logs import purge_logs_forever
+from oneenglish.workflows import live_users
 
 log = get_logger("oneenglish.app")
 
@@ -111,7 +111,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.mongo_client = resources.mongo_client
             app.state.mongo_db = resources.mongo_db
             app.state.saga_runner = resources.runner
-            guard = user_data.batch_guard(resources.sessionmaker)
+            guard = live_users.batch_guard(resources.sessionmaker)
             activity_log.start(resources.mongo_db, guard)
             error_log.start(resources.mongo_db, guard)
             tasks = await _start_up(

@@ -15,13 +15,13 @@ from oneenglish import models, workflows
 from oneenglish.bootstrap import create_admin, seed_rbac
 from oneenglish.core.errors import DomainError
 from oneenglish.db import postgres
+from oneenglish.jobs import reconcile as reconcile_drift
+from oneenglish.jobs.reconcile import DriftReport
+from oneenglish.jobs.retention import PurgeReport, purge_logs
 from oneenglish.resources import Resources, open_resources
 from oneenglish.settings import Settings, get_settings
 from oneenglish.stack.errors import StackError
 from oneenglish.stack.manager import Stack
-from oneenglish.workflows import reconcile as reconcile_drift
-from oneenglish.workflows.purge_logs import PurgeReport, purge_logs
-from oneenglish.workflows.reconcile import DriftReport
 
 app = typer.Typer(help="OneEnglish backend.", no_args_is_help=True, add_completion=False)
 stack_app = typer.Typer(help="The local PostgreSQL and FerretDB servers.", no_args_is_help=True)

@@ -11,7 +11,7 @@ from fastapi import FastAPI
 
 from oneenglish.achievements import service as achievements
 from oneenglish.events import service as events
-from oneenglish.workflows.engagement import award_achievements
+from oneenglish.subscribers.engagement import award_achievements
 from tests.factories import (
     PERFECT_ANSWERS,
     SAMPLE_CONTENT,

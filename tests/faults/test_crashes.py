@@ -11,8 +11,8 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from oneenglish.jobs.reconcile import reconcile
 from oneenglish.settings import Settings
-from oneenglish.workflows.reconcile import reconcile
 from tests.factories import PASSWORD
 from tests.helpers import eventually, pg_scalar, unfinished_sagas, user_documents, user_row_exists
 from tests.processes import ApiProcess

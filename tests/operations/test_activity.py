@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from oneenglish.activity.service import ActivityLog
 from oneenglish.app import create_app
 from oneenglish.settings import Settings
-from oneenglish.workflows import user_data
+from oneenglish.workflows import live_users
 from tests.factories import TestUser, logged_in, make_user
 from tests.helpers import eventually
 
@@ -155,7 +155,7 @@ async def test_full_queue_drops_entries_and_counts_them(app: FastAPI, settings: 
     ]
     assert kept == [True, True, False, False, False]
     assert activity_log.dropped == 3
-    activity_log.start(app.state.mongo_db, user_data.batch_guard(app.state.sessionmaker))
+    activity_log.start(app.state.mongo_db, live_users.batch_guard(app.state.sessionmaker))
     try:
         await activity_log.flush()
     finally:

@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 from fastapi import FastAPI
 
+from oneenglish.jobs.retention import purge_logs
 from oneenglish.settings import Settings
-from oneenglish.workflows.purge_logs import purge_logs
 from tests.processes import run_cli
 
 NOW = datetime(2031, 6, 1, tzinfo=UTC)

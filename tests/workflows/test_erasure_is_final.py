@@ -19,13 +19,15 @@ from oneenglish.activity.service import ActivityLog
 from oneenglish.core.principal import Principal
 from oneenglish.db.mongo import user_references
 from oneenglish.events import service as events
+from oneenglish.jobs.reconcile import reconcile
 from oneenglish.sagas.models import Saga
 from oneenglish.sagas.runner import enqueue
 from oneenglish.users import service as users
-from oneenglish.workflows import user_data
+from oneenglish.workflows import live_users
+from oneenglish.progress.schemas import ProgressDetail
 from oneenglish.workflows.erase_user import KIND as ERASE_USER
-from oneenglish.workflows.learning import RECORD_PROGRESS
-from oneenglish.workflows.reconcile import reconcile
+from oneenglish.workflows.erase_user import Erasure
+from oneenglish.workflows.record_progress import KIND as RECORD_PROGRESS
 from tests.factories import (
     PERFECT_ANSWERS,
     SAMPLE_CONTENT,
@@ -157,7 +159,7 @@ async def _pending_erasure(app: FastAPI, user: TestUser) -> uuid.UUID:
         saga = enqueue(
             db,
             ERASE_USER,
-            {"user_id": str(user.id), "roles": roles, "actor_id": str(user.id), "ip": None},
+            Erasure(user_id=user.id, roles=roles, actor_id=user.id),
             subject_id=user.id,
             lease_seconds=LATER,
         )
@@ -172,17 +174,17 @@ async def _pending_user_sagas(app: FastAPI, user: TestUser, enrollment_id: str) 
         progress = enqueue(
             db,
             RECORD_PROGRESS,
-            {
-                "user_id": str(user.id),
-                "lesson_id": lesson_id,
-                "course_id": course_id,
-                "enrollment_id": enrollment_id,
-                "steps": ["intro"],
-                "time_spent_total": 30,
-                "completed_at": None,
-                "notes": "my own words",
-                "at": datetime.now(UTC).isoformat(),
-            },
+            ProgressDetail(
+                user_id=str(user.id),
+                lesson_id=lesson_id,
+                course_id=course_id,
+                enrollment_id=enrollment_id,
+                steps=["intro"],
+                time_spent_total=30,
+                completed_at=None,
+                notes="my own words",
+                at=datetime.now(UTC),
+            ),
             lease_seconds=LATER,
             user_ids=[user.id],
         )
@@ -194,7 +196,7 @@ async def _pending_user_sagas(app: FastAPI, user: TestUser, enrollment_id: str) 
         )
         await db.execute(
             text("UPDATE sagas SET next_attempt_at = now() + interval '1 hour' WHERE kind = :k"),
-            {"k": events.DISPATCH_EVENT},
+            {"k": events.DISPATCH_EVENT.name},
         )
         await db.commit()
     return [progress.id]
@@ -257,7 +259,7 @@ async def test_another_processs_activity_writer_writes_nothing_for_an_erased_use
 ) -> None:
     learner = await logged_in(app, client)
     elsewhere = ActivityLog(app.state.settings)  # the writer of another API process
-    elsewhere.start(app.state.mongo_db, user_data.batch_guard(app.state.sessionmaker))
+    elsewhere.start(app.state.mongo_db, live_users.batch_guard(app.state.sessionmaker))
     try:
         assert (
             await client.delete(f"/api/users/{learner.id}", headers=learner.headers)

@@ -10,8 +10,8 @@ import httpx
 from fastapi import FastAPI
 from sqlalchemy import text
 
+from oneenglish.jobs.reconcile import reconcile
 from oneenglish.settings import Settings
-from oneenglish.workflows.reconcile import reconcile
 from tests.factories import SAMPLE_CONTENT, enroll, logged_in, make_course, make_lesson, make_user
 from tests.helpers import user_documents
 from tests.processes import run_cli

@@ -13,7 +13,7 @@ from oneenglish.core.dependencies import AppSettings
 from oneenglish.core.routing import ApiRouter
 from oneenglish.db.mongo import MongoDb
 from oneenglish.db.postgres import DbSession
-from oneenglish.workflows import achievements_views
+from oneenglish.views import achievements as achievements_views
 
 router = ApiRouter(tags=["achievements"])
 

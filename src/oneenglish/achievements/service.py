@@ -13,7 +13,7 @@ from oneenglish.events import service as events
 
 
 async def award(
-    db: Database, user_id: str, award: rules.Award, event: events.DomainEvent
+    mongo: Database, user_id: str, award: rules.Award, event: events.DomainEvent
 ) -> MongoDocument | None:
     """The achievement if this event earned it (now, or in an earlier try of the same event);
     None if another event earned it first."""
@@ -29,13 +29,13 @@ async def award(
         "eventId": event.id,
         "earnedAt": event.occurred_at,
     }
-    if await repository.insert_once(db, document):
+    if await repository.insert_once(mongo, document):
         return document
-    existing = await repository.get(db, achievement_id)
+    existing = await repository.get(mongo, achievement_id)
     return existing if existing is not None and existing.get("eventId") == event.id else None
 
 
-async def evaluate(db: Database, event: events.DomainEvent) -> list[MongoDocument]:
+async def evaluate(mongo: Database, event: events.DomainEvent) -> list[MongoDocument]:
     """Every achievement this event earns, awarded once per user and key however often or
     concurrently events arrive. A retried event finds the awards it made before, so what
     follows an award (its notification) happens even if the first try stopped half-way."""
@@ -43,41 +43,41 @@ async def evaluate(db: Database, event: events.DomainEvent) -> list[MongoDocumen
     candidates = rules.awards_for(event)
     if rules.counts_as_study(event):
         day = event.occurred_at.astimezone(UTC).date()
-        await repository.add_study_day(db, user_id, day.isoformat(), event.occurred_at)
+        await repository.add_study_day(mongo, user_id, day.isoformat(), event.occurred_at)
         window_start = (day - timedelta(days=max(rules.STREAKS) - 1)).isoformat()
-        days = await repository.study_days_since(db, user_id, window_start)
+        days = await repository.study_days_since(mongo, user_id, window_start)
         candidates += rules.streak_awards(rules.streak_length(days, day))
-    earned = [d for a in candidates if (d := await award(db, user_id, a, event)) is not None]
+    earned = [d for a in candidates if (d := await award(mongo, user_id, a, event)) is not None]
     if earned:
-        points = await repository.total_points(db, user_id)
+        points = await repository.total_points(mongo, user_id)
         for milestone in rules.milestone_awards(points):
-            document = await award(db, user_id, milestone, event)
+            document = await award(mongo, user_id, milestone, event)
             if document is not None:
                 earned.append(document)
     return earned
 
 
 async def of_user(
-    db: Database, codec: CursorCodec, user_id: uuid.UUID, cursor: str | None, limit: int
+    mongo: Database, codec: CursorCodec, user_id: uuid.UUID, cursor: str | None, limit: int
 ) -> AchievementPage:
     after = None
     if cursor:
         timestamp, last_id = codec.decode(cursor)
         after = older_than(timestamp, last_id, field="earnedAt")
-    documents = await repository.page(db, str(user_id), after, limit + 1)
+    documents = await repository.page(mongo, str(user_id), after, limit + 1)
     more = len(documents) > limit
     documents = documents[:limit]
     return AchievementPage(
         items=[to_out(d) for d in documents],
-        total_points=await repository.total_points(db, str(user_id)),
+        total_points=await repository.total_points(mongo, str(user_id)),
         next_cursor=codec.encode(documents[-1]["earnedAt"], documents[-1]["_id"]) if more else None,
     )
 
 
 async def top_learners(
-    db: Database, course_id: uuid.UUID | None, limit: int
+    mongo: Database, course_id: uuid.UUID | None, limit: int
 ) -> list[tuple[str, int]]:
-    return await repository.top_by_points(db, str(course_id) if course_id else None, limit)
+    return await repository.top_by_points(mongo, str(course_id) if course_id else None, limit)
 
 
 def to_out(document: MongoDocument) -> AchievementOut:

@@ -12,8 +12,8 @@ from oneenglish.db.mongo import Database, MongoDocument, insert_many_once
 NEWEST_FIRST = [("timestamp", -1), ("_id", -1)]
 
 
-async def insert_many(db: Database, entries: list[MongoDocument]) -> None:
-    await insert_many_once(db[COLLECTION], entries)
+async def insert_many(mongo: Database, entries: list[MongoDocument]) -> None:
+    await insert_many_once(mongo[COLLECTION], entries)
 
 
 def list_query(
@@ -24,17 +24,17 @@ def list_query(
 
 
 async def find_page(
-    db: Database, user_id: str, after: tuple[datetime, str] | None, limit: int
+    mongo: Database, user_id: str, after: tuple[datetime, str] | None, limit: int
 ) -> list[MongoDocument]:
     query, sort = list_query(user_id, after)
-    return await db[COLLECTION].find(query).sort(sort).limit(limit).to_list()
+    return await mongo[COLLECTION].find(query).sort(sort).limit(limit).to_list()
 
 
-async def delete_for_user(db: Database, user_id: str) -> int:
-    result = await db[COLLECTION].delete_many({"userId": user_id})
+async def delete_for_user(mongo: Database, user_id: str) -> int:
+    result = await mongo[COLLECTION].delete_many({"userId": user_id})
     return result.deleted_count
 
 
-async def delete_older_than(db: Database, cutoff: datetime) -> int:
-    result = await db[COLLECTION].delete_many({"timestamp": {"$lt": cutoff}})
+async def delete_older_than(mongo: Database, cutoff: datetime) -> int:
+    result = await mongo[COLLECTION].delete_many({"timestamp": {"$lt": cutoff}})
     return result.deleted_count

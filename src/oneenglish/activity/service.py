@@ -67,7 +67,7 @@ class ActivityLog:
             }
         )
 
-    def start(self, db: Database, guard: UserGuard) -> None:
+    def start(self, mongo: Database, guard: UserGuard) -> None:
         """Write batches to `db`; `guard` keeps the batch's users from being erased while it is
         written and names those already erased or being erased, whose entries are dropped (an
         entry queued, in any API process, by a request that overlapped the erasure)."""
@@ -76,7 +76,7 @@ class ActivityLog:
             async with guard(list({e["userId"] for e in entries})) as erased:
                 kept = [e for e in entries if e["userId"] not in erased]
                 if kept:
-                    await repository.insert_many(db, kept)
+                    await repository.insert_many(mongo, kept)
 
         self.writer.start(write)
 
@@ -96,7 +96,7 @@ def _codec(settings: Settings) -> CursorCodec:
 
 
 async def list_activity(
-    db: Database,
+    mongo: Database,
     settings: Settings,
     principal: Principal,
     user_id: uuid.UUID,
@@ -106,14 +106,14 @@ async def list_activity(
     ensure_self_or_permitted(principal, user_id, "activity", "read")
     codec = _codec(settings)
     after = codec.decode(cursor) if cursor else None
-    documents = await repository.find_page(db, str(user_id), after, limit + 1)
+    documents = await repository.find_page(mongo, str(user_id), after, limit + 1)
     page, next_cursor = next_page(documents, limit, codec, lambda d: (d["timestamp"], d["_id"]))
     return CursorPage(items=[_out(d) for d in page], next_cursor=next_cursor)
 
 
-async def purge_older_than(db: Database, days: int, now: datetime | None = None) -> int:
+async def purge_older_than(mongo: Database, days: int, now: datetime | None = None) -> int:
     cutoff = (now or datetime.now(UTC)) - timedelta(days=days)
-    return await repository.delete_older_than(db, cutoff)
+    return await repository.delete_older_than(mongo, cutoff)
 
 
 def _out(document: MongoDocument) -> ActivityOut:

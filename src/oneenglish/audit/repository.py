@@ -15,10 +15,10 @@ from oneenglish.db.mongo import Database, MongoDocument, find_within_message_siz
 NEWEST_FIRST = [("timestamp", -1), ("_id", -1)]
 
 
-async def insert_once(db: Database, entry: dict[str, Any]) -> bool:
+async def insert_once(mongo: Database, entry: dict[str, Any]) -> bool:
     """Insert by `_id`; an entry already there (a redelivery) is left as it is."""
     try:
-        await db[COLLECTION].insert_one(entry)
+        await mongo[COLLECTION].insert_one(entry)
     except DuplicateKeyError:
         return False
     return True
@@ -28,9 +28,9 @@ def _of_user(user_id: str) -> dict[str, Any]:
     return {"$or": [{"actorId": user_id}, {"entityId": user_id}]}
 
 
-async def not_pseudonymised_of(db: Database, user_id: str, limit: int) -> list[MongoDocument]:
+async def not_pseudonymised_of(mongo: Database, user_id: str, limit: int) -> list[MongoDocument]:
     return await find_within_message_size(
-        db[COLLECTION],
+        mongo[COLLECTION],
         {**_of_user(user_id), "pseudonymised": {"$ne": True}},
         sort=[("_id", 1)],
         limit=limit,
@@ -38,16 +38,16 @@ async def not_pseudonymised_of(db: Database, user_id: str, limit: int) -> list[M
     )
 
 
-async def pseudonymise(db: Database, entry_id: Any, changes: dict[str, Any]) -> None:
-    await db[COLLECTION].update_one(
+async def pseudonymise(mongo: Database, entry_id: Any, changes: dict[str, Any]) -> None:
+    await mongo[COLLECTION].update_one(
         {"_id": entry_id},
         {"$set": {"changes": changes, "ipAddress": None, "pseudonymised": True}},
     )
 
 
-async def find_for_user(db: Database, user_id: str, limit: int) -> list[MongoDocument]:
+async def find_for_user(mongo: Database, user_id: str, limit: int) -> list[MongoDocument]:
     return await find_within_message_size(
-        db[COLLECTION],
+        mongo[COLLECTION],
         _of_user(user_id),
         sort=NEWEST_FIRST,
         limit=limit,
@@ -69,7 +69,7 @@ def list_query(
 
 
 async def find_page(
-    db: Database,
+    mongo: Database,
     *,
     actor_id: str | None,
     entity: str | None,
@@ -87,4 +87,4 @@ async def find_page(
         end=end,
         after=after,
     )
-    return await find_within_message_size(db[COLLECTION], query, sort=sort, limit=limit)
+    return await find_within_message_size(mongo[COLLECTION], query, sort=sort, limit=limit)

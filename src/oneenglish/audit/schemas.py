@@ -4,9 +4,10 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, Field, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from oneenglish.core.cursors import NewestFirstQuery
+from oneenglish.sagas.workflow import SagaKind, SagaPayload
 
 Entity = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,48}$")]
 
@@ -41,3 +42,25 @@ class AuditLogOut(BaseModel):
     ip_address: str | None
     request_id: str | None
     timestamp: datetime
+
+
+class AuditEntry(SagaPayload):
+    """An audit entry on its way to audit_logs: the payload of a deliver_audit saga, in the
+    document's own (camelCase) shape."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True)
+
+    actor_id: str | None = Field(alias="actorId")
+    action: str
+    entity: str
+    entity_id: str = Field(alias="entityId")
+    changes: dict[str, Any]
+    ip_address: str | None = Field(None, alias="ipAddress")
+    request_id: str | None = Field(None, alias="requestId")
+    timestamp: datetime
+
+    def document(self) -> dict[str, Any]:
+        return self.model_dump(by_alias=True)
+
+
+DELIVER_AUDIT = SagaKind("deliver_audit", AuditEntry)

@@ -16,7 +16,7 @@ from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from oneenglish.audit import repository
-from oneenglish.audit.schemas import AuditLogOut, AuditLogQuery
+from oneenglish.audit.schemas import DELIVER_AUDIT, AuditEntry, AuditLogOut, AuditLogQuery
 from oneenglish.core.context import Actor
 from oneenglish.core.cursors import CursorCodec, CursorPage, next_page
 from oneenglish.core.documents import bounded
@@ -24,7 +24,6 @@ from oneenglish.db.mongo import Database, MongoDocument
 from oneenglish.sagas.runner import enqueue
 from oneenglish.settings import Settings
 
-DELIVER_AUDIT = "deliver_audit"
 # Entities whose id is a user id: their entries are that user's.
 USER_ENTITIES = frozenset({"user", "user_profile", "user_settings"})
 # What pseudonymisation keeps of before/after: which kind of change it was, nothing personal.
@@ -82,7 +81,7 @@ def record(
     enqueue(
         db,
         DELIVER_AUDIT,
-        {**entry, "timestamp": datetime.now(UTC).isoformat()},
+        AuditEntry.model_validate({**entry, "timestamp": datetime.now(UTC)}),
         user_ids=_users_of(entry),
     )
 
@@ -118,32 +117,32 @@ def _pseudonymised_side(value: Any) -> Any:
 
 
 async def deliver(
-    db: Database, event_id: str, entry: dict[str, Any], erased: frozenset[str] = frozenset()
+    mongo: Database, event_id: str, entry: AuditEntry, erased: frozenset[str] = frozenset()
 ) -> None:
     """Store the entry once; pseudonymised if a user it is about is erased or being erased."""
-    if erased and {str(u) for u in _users_of(entry)} & erased:
-        entry = pseudonymised(entry)
-    stored = {**entry, "_id": event_id, "timestamp": datetime.fromisoformat(entry["timestamp"])}
-    await repository.insert_once(db, stored)
+    document = entry.document()
+    if erased and {str(u) for u in _users_of(document)} & erased:
+        document = pseudonymised(document)
+    await repository.insert_once(mongo, {**document, "_id": event_id})
 
 
-async def pseudonymise_entries_of(db: Database, user_id: str) -> int:
+async def pseudonymise_entries_of(mongo: Database, user_id: str) -> int:
     """Pseudonymise every entry of the user not yet pseudonymised; safe to repeat."""
     done = 0
-    while batch := await repository.not_pseudonymised_of(db, user_id, limit=100):
+    while batch := await repository.not_pseudonymised_of(mongo, user_id, limit=100):
         for entry in batch:
             changed = pseudonymised(entry)
-            await repository.pseudonymise(db, entry["_id"], changed["changes"])
+            await repository.pseudonymise(mongo, entry["_id"], changed["changes"])
         done += len(batch)
     return done
 
 
-async def entries_about_user(db: Database, user_id: str, limit: int) -> list[MongoDocument]:
-    return await repository.find_for_user(db, user_id, limit)
+async def entries_about_user(mongo: Database, user_id: str, limit: int) -> list[MongoDocument]:
+    return await repository.find_for_user(mongo, user_id, limit)
 
 
 async def write_now(
-    db: Database,
+    mongo: Database,
     actor: Actor,
     action: str,
     entity: str,
@@ -156,7 +155,7 @@ async def write_now(
     the database that just accepted it (there is no PostgreSQL transaction to ride along)."""
     entry = _entry(actor, action, entity, entity_id, before, after)
     await repository.insert_once(
-        db, {"_id": uuid.uuid4().hex, **entry, "timestamp": datetime.now(UTC)}
+        mongo, {"_id": uuid.uuid4().hex, **entry, "timestamp": datetime.now(UTC)}
     )
 
 
@@ -165,14 +164,14 @@ def _codec(settings: Settings) -> CursorCodec:
 
 
 async def list_entries(
-    db: Database, settings: Settings, query: AuditLogQuery
+    mongo: Database, settings: Settings, query: AuditLogQuery
 ) -> CursorPage[AuditLogOut]:
     """Newest first. An entry recorded before a page was read but delivered after it (the
     relay was behind) appears on a later page if it is older than that page's end."""
     codec = _codec(settings)
     after = codec.decode(query.cursor) if query.cursor else None
     documents = await repository.find_page(
-        db,
+        mongo,
         actor_id=str(query.actor) if query.actor else None,
         entity=query.entity,
         entity_id=query.entity_id,

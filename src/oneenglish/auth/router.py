@@ -13,9 +13,9 @@ from oneenglish.core.routing import ApiRouter
 from oneenglish.db.postgres import DbSession
 from oneenglish.idempotency.dependencies import AnonymousIdempotencyKey
 from oneenglish.rbac.defaults import SELF_SIGN_UP_ROLE
+from oneenglish.sagas.dependencies import Sagas
 from oneenglish.users import service as users
 from oneenglish.users.schemas import RegisterIn, UserOut
-from oneenglish.workflows.dependencies import Sagas
 from oneenglish.workflows.register_user import register_user
 
 router = ApiRouter(prefix="/api/auth", tags=["auth"])

@@ -16,16 +16,16 @@ from oneenglish.db.mongo import Database, MongoDocument
 
 
 async def insert(
-    db: Database, document: dict[str, Any], message_id: ObjectId | None = None
+    mongo: Database, document: dict[str, Any], message_id: ObjectId | None = None
 ) -> MongoDocument:
     """Insert a message; with a given id, one already stored under it (a retry) is returned."""
     document = {"_id": message_id or ObjectId(), **document}
     try:
-        await db[MESSAGES].insert_one(document)
+        await mongo[MESSAGES].insert_one(document)
     except DuplicateKeyError:
         if message_id is None:
             raise
-        existing = await db[MESSAGES].find_one({"_id": message_id})
+        existing = await mongo[MESSAGES].find_one({"_id": message_id})
         if existing is None:
             raise
         return existing
@@ -33,23 +33,23 @@ async def insert(
 
 
 async def page(
-    db: Database, conversation_id: str, after: dict[str, Any] | None, limit: int
+    mongo: Database, conversation_id: str, after: dict[str, Any] | None, limit: int
 ) -> list[MongoDocument]:
     query: dict[str, Any] = {"conversationId": conversation_id}
     if after:
         query.update(after)
-    cursor = db[MESSAGES].find(query).sort([("createdAt", -1), ("_id", -1)]).limit(limit)
+    cursor = mongo[MESSAGES].find(query).sort([("createdAt", -1), ("_id", -1)]).limit(limit)
     return await cursor.to_list()
 
 
-async def get(db: Database, message_id: ObjectId) -> MongoDocument | None:
-    return await db[MESSAGES].find_one({"_id": message_id})
+async def get(mongo: Database, message_id: ObjectId) -> MongoDocument | None:
+    return await mongo[MESSAGES].find_one({"_id": message_id})
 
 
 async def update_own(
-    db: Database, message_id: ObjectId, sender_id: str, changes: dict[str, Any]
+    mongo: Database, message_id: ObjectId, sender_id: str, changes: dict[str, Any]
 ) -> MongoDocument | None:
-    return await db[MESSAGES].find_one_and_update(
+    return await mongo[MESSAGES].find_one_and_update(
         {"_id": message_id, "senderId": sender_id, "deletedAt": None},
         {"$set": changes},
         return_document=ReturnDocument.AFTER,
@@ -57,12 +57,12 @@ async def update_own(
 
 
 async def touch_conversations(
-    db: Database, conversation_id: str, participants: Sequence[tuple[str, str]], at: datetime
+    mongo: Database, conversation_id: str, participants: Sequence[tuple[str, str]], at: datetime
 ) -> None:
     """Each participant's entry for a direct conversation: created once, time moved forward."""
     await asyncio.gather(
         *(
-            db[CONVERSATIONS].update_one(
+            mongo[CONVERSATIONS].update_one(
                 {"_id": f"{user}:{conversation_id}"},
                 {
                     "$setOnInsert": {
@@ -79,14 +79,14 @@ async def touch_conversations(
     )
 
 
-async def conversation_exists(db: Database, user_id: str, conversation_id: str) -> bool:
-    found = await db[CONVERSATIONS].find_one({"_id": f"{user_id}:{conversation_id}"}, {"_id": 1})
+async def conversation_exists(mongo: Database, user_id: str, conversation_id: str) -> bool:
+    found = await mongo[CONVERSATIONS].find_one({"_id": f"{user_id}:{conversation_id}"}, {"_id": 1})
     return found is not None
 
 
-async def direct_conversations(db: Database, user_id: str, limit: int) -> list[MongoDocument]:
+async def direct_conversations(mongo: Database, user_id: str, limit: int) -> list[MongoDocument]:
     cursor = (
-        db[CONVERSATIONS]
+        mongo[CONVERSATIONS]
         .find({"userId": user_id})
         .sort([("lastMessageAt", -1), ("_id", -1)])
         .limit(limit)
@@ -94,8 +94,8 @@ async def direct_conversations(db: Database, user_id: str, limit: int) -> list[M
     return await cursor.to_list()
 
 
-async def unread_direct_by_conversation(db: Database, user_id: str) -> dict[str, int]:
-    cursor = await db[MESSAGES].aggregate(
+async def unread_direct_by_conversation(mongo: Database, user_id: str) -> dict[str, int]:
+    cursor = await mongo[MESSAGES].aggregate(
         [
             {"$match": {"receiverId": user_id, "readAt": None, "deletedAt": None}},
             {"$group": {"_id": "$conversationId", "unread": {"$sum": 1}}},
@@ -104,21 +104,21 @@ async def unread_direct_by_conversation(db: Database, user_id: str) -> dict[str,
     return {doc["_id"]: int(doc["unread"]) async for doc in cursor}
 
 
-async def mark_direct_read(db: Database, conversation_id: str, reader: str, at: datetime) -> int:
-    result = await db[MESSAGES].update_many(
+async def mark_direct_read(mongo: Database, conversation_id: str, reader: str, at: datetime) -> int:
+    result = await mongo[MESSAGES].update_many(
         {"conversationId": conversation_id, "receiverId": reader, "readAt": None},
         {"$set": {"readAt": at}},
     )
     return result.modified_count
 
 
-async def last_read(db: Database, user_id: str, conversation_id: str) -> datetime | None:
-    document = await db[READS].find_one({"_id": f"{user_id}:{conversation_id}"})
+async def last_read(mongo: Database, user_id: str, conversation_id: str) -> datetime | None:
+    document = await mongo[READS].find_one({"_id": f"{user_id}:{conversation_id}"})
     return document["lastReadAt"] if document else None
 
 
-async def mark_room_read(db: Database, user_id: str, conversation_id: str, at: datetime) -> None:
-    await db[READS].update_one(
+async def mark_room_read(mongo: Database, user_id: str, conversation_id: str, at: datetime) -> None:
+    await mongo[READS].update_one(
         {"_id": f"{user_id}:{conversation_id}"},
         {
             "$setOnInsert": {"userId": user_id, "conversationId": conversation_id},
@@ -129,7 +129,7 @@ async def mark_room_read(db: Database, user_id: str, conversation_id: str, at: d
 
 
 async def count_room_unread(
-    db: Database, conversation_id: str, reader: str, since: datetime | None
+    mongo: Database, conversation_id: str, reader: str, since: datetime | None
 ) -> int:
     query: dict[str, Any] = {
         "conversationId": conversation_id,
@@ -138,11 +138,11 @@ async def count_room_unread(
     }
     if since is not None:
         query["createdAt"] = {"$gt": since}
-    return await db[MESSAGES].count_documents(query)
+    return await mongo[MESSAGES].count_documents(query)
 
 
-async def latest_in(db: Database, conversation_id: str) -> datetime | None:
-    document = await db[MESSAGES].find_one(
+async def latest_in(mongo: Database, conversation_id: str) -> datetime | None:
+    document = await mongo[MESSAGES].find_one(
         {"conversationId": conversation_id}, sort=[("createdAt", -1), ("_id", -1)]
     )
     return document["createdAt"] if document else None

@@ -14,6 +14,7 @@ from oneenglish.core.routing import ApiRouter
 from oneenglish.db.mongo import MongoDb
 from oneenglish.db.postgres import DbSession
 from oneenglish.idempotency.dependencies import IdempotencyKey
+from oneenglish.views import chat as chat_views
 from oneenglish.workflows import chat
 
 router = ApiRouter(prefix="/api/chat", tags=["chat"])
@@ -99,7 +100,7 @@ async def room_messages(
     cursor: CursorParam = None,
     limit: LimitParam = 50,
 ) -> MessagePage:
-    return await chat.room_page(db, mongo, codec, principal, course_id, cursor, limit)
+    return await chat_views.room_page(db, mongo, codec, principal, course_id, cursor, limit)
 
 
 @router.post(
@@ -131,4 +132,4 @@ async def delete_message(
 
 @router.get("/conversations", summary="My conversations and rooms with unread counts")
 async def conversations(db: DbSession, mongo: MongoDb, principal: CurrentUser) -> Conversations:
-    return Conversations(conversations=await chat.my_conversations(db, mongo, principal))
+    return Conversations(conversations=await chat_views.my_conversations(db, mongo, principal))

@@ -19,7 +19,7 @@ from oneenglish.db.mongo import Database, MongoDocument
 
 
 async def send_direct(
-    db: Database,
+    mongo: Database,
     sender: uuid.UUID,
     receiver: uuid.UUID,
     body: MessageIn,
@@ -29,7 +29,7 @@ async def send_direct(
     conversation = direct_conversation(str(sender), str(receiver))
     now = datetime.now(UTC)
     document = await repository.insert(
-        db,
+        mongo,
         {
             **_content(body),
             "conversationId": conversation,
@@ -46,13 +46,13 @@ async def send_direct(
     )
     _ensure_same(document, sender, conversation, body)
     await repository.touch_conversations(
-        db, conversation, [(str(sender), str(receiver)), (str(receiver), str(sender))], now
+        mongo, conversation, [(str(sender), str(receiver)), (str(receiver), str(sender))], now
     )
     return to_out(document)
 
 
 async def send_to_room(
-    db: Database,
+    mongo: Database,
     sender: uuid.UUID,
     course_id: uuid.UUID,
     body: MessageIn,
@@ -60,7 +60,7 @@ async def send_to_room(
 ) -> MessageOut:
     conversation = room_conversation(str(course_id))
     document = await repository.insert(
-        db,
+        mongo,
         {
             **_content(body),
             "conversationId": conversation,
@@ -95,26 +95,31 @@ def _ensure_same(
 
 
 async def direct_page(
-    db: Database, codec: CursorCodec, me: uuid.UUID, peer: uuid.UUID, cursor: str | None, limit: int
+    mongo: Database,
+    codec: CursorCodec,
+    me: uuid.UUID,
+    peer: uuid.UUID,
+    cursor: str | None,
+    limit: int,
 ) -> MessagePage:
     # The conversation id is built from the caller's own id: no one reads another's messages.
-    return await _page(db, codec, direct_conversation(str(me), str(peer)), cursor, limit)
+    return await _page(mongo, codec, direct_conversation(str(me), str(peer)), cursor, limit)
 
 
 async def room_page(
-    db: Database, codec: CursorCodec, course_id: uuid.UUID, cursor: str | None, limit: int
+    mongo: Database, codec: CursorCodec, course_id: uuid.UUID, cursor: str | None, limit: int
 ) -> MessagePage:
-    return await _page(db, codec, room_conversation(str(course_id)), cursor, limit)
+    return await _page(mongo, codec, room_conversation(str(course_id)), cursor, limit)
 
 
 async def _page(
-    db: Database, codec: CursorCodec, conversation: str, cursor: str | None, limit: int
+    mongo: Database, codec: CursorCodec, conversation: str, cursor: str | None, limit: int
 ) -> MessagePage:
     after = None
     if cursor:
         timestamp, last_id = codec.decode(cursor)
         after = older_than(timestamp, _object_id(last_id, BadRequest))
-    documents = await repository.page(db, conversation, after, limit + 1)
+    documents = await repository.page(mongo, conversation, after, limit + 1)
     more = len(documents) > limit
     documents = documents[:limit]
     return MessagePage(
@@ -125,50 +130,50 @@ async def _page(
     )
 
 
-async def edit(db: Database, me: uuid.UUID, message: MongoDocument, text: str) -> MessageOut:
+async def edit(mongo: Database, me: uuid.UUID, message: MongoDocument, text: str) -> MessageOut:
     """Edit one's own message (found with find_message; the sender is checked again here)."""
     document = await repository.update_own(
-        db, message["_id"], str(me), {"message": text, "editedAt": datetime.now(UTC)}
+        mongo, message["_id"], str(me), {"message": text, "editedAt": datetime.now(UTC)}
     )
     if document is None:
         raise NotFound(f"No message {message['_id']}")
     return to_out(document)
 
 
-async def soft_delete(db: Database, me: uuid.UUID, message: MongoDocument) -> None:
+async def soft_delete(mongo: Database, me: uuid.UUID, message: MongoDocument) -> None:
     """The text and attachments are erased; the message keeps its place in the conversation."""
     await repository.update_own(
-        db,
+        mongo,
         message["_id"],
         str(me),
         {"message": "", "attachments": [], "deletedAt": datetime.now(UTC)},
     )
 
 
-async def mark_direct_read(db: Database, me: uuid.UUID, peer: uuid.UUID) -> int:
+async def mark_direct_read(mongo: Database, me: uuid.UUID, peer: uuid.UUID) -> int:
     return await repository.mark_direct_read(
-        db, direct_conversation(str(me), str(peer)), str(me), datetime.now(UTC)
+        mongo, direct_conversation(str(me), str(peer)), str(me), datetime.now(UTC)
     )
 
 
-async def mark_room_read(db: Database, me: uuid.UUID, course_id: uuid.UUID) -> None:
+async def mark_room_read(mongo: Database, me: uuid.UUID, course_id: uuid.UUID) -> None:
     await repository.mark_room_read(
-        db, str(me), room_conversation(str(course_id)), datetime.now(UTC)
+        mongo, str(me), room_conversation(str(course_id)), datetime.now(UTC)
     )
 
 
 async def conversations(
-    db: Database, me: uuid.UUID, room_course_ids: Sequence[uuid.UUID], limit: int = 100
+    mongo: Database, me: uuid.UUID, room_course_ids: Sequence[uuid.UUID], limit: int = 100
 ) -> list[ConversationOut]:
     """Direct conversations and course rooms, each with its unread count."""
     user = str(me)
 
     async def room(course_id: uuid.UUID) -> ConversationOut:
         conversation = room_conversation(str(course_id))
-        since = await repository.last_read(db, user, conversation)
+        since = await repository.last_read(mongo, user, conversation)
         unread, latest = await asyncio.gather(
-            repository.count_room_unread(db, conversation, user, since),
-            repository.latest_in(db, conversation),
+            repository.count_room_unread(mongo, conversation, user, since),
+            repository.latest_in(mongo, conversation),
         )
         return ConversationOut(
             conversation_id=conversation,
@@ -179,8 +184,8 @@ async def conversations(
         )
 
     directs, unread, rooms = await asyncio.gather(
-        repository.direct_conversations(db, user, limit),
-        repository.unread_direct_by_conversation(db, user),
+        repository.direct_conversations(mongo, user, limit),
+        repository.unread_direct_by_conversation(mongo, user),
         asyncio.gather(*(room(c) for c in room_course_ids)),
     )
     listed = [
@@ -197,13 +202,13 @@ async def conversations(
     return sorted(listed, key=lambda c: c.last_message_at or oldest, reverse=True)
 
 
-async def find_message(db: Database, message_id: str) -> MongoDocument | None:
+async def find_message(mongo: Database, message_id: str) -> MongoDocument | None:
     """A message that has not been deleted; None for a malformed id too."""
     try:
         oid = ObjectId(message_id)
     except (InvalidId, TypeError):
         return None
-    document = await repository.get(db, oid)
+    document = await repository.get(mongo, oid)
     if document is None or document.get("deletedAt") is not None:
         return None
     return document
@@ -225,9 +230,9 @@ def refuse_change(document: MongoDocument, me: uuid.UUID, *, sees_room: bool) ->
     raise NotFound(f"No message {document['_id']}")
 
 
-async def have_conversation(db: Database, me: uuid.UUID, peer: uuid.UUID) -> bool:
+async def have_conversation(mongo: Database, me: uuid.UUID, peer: uuid.UUID) -> bool:
     return await repository.conversation_exists(
-        db, str(me), direct_conversation(str(me), str(peer))
+        mongo, str(me), direct_conversation(str(me), str(peer))
     )
 
 

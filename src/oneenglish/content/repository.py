@@ -11,11 +11,11 @@ from oneenglish.db.mongo import Database, MongoDocument
 
 
 async def replace(
-    db: Database, lesson_id: str, course_id: str, content: dict[str, Any]
+    mongo: Database, lesson_id: str, course_id: str, content: dict[str, Any]
 ) -> MongoDocument:
     """Idempotent: the whole document is replaced by key. `version` counts replacements and
     is informational (FerretDB applies concurrent replacements one after the other, last wins)."""
-    previous = await db[COLLECTION].find_one({"_id": lesson_id}, {"version": 1})
+    previous = await mongo[COLLECTION].find_one({"_id": lesson_id}, {"version": 1})
     document = {
         "_id": lesson_id,
         "lessonId": lesson_id,
@@ -24,25 +24,25 @@ async def replace(
         "version": (previous or {}).get("version", 0) + 1,
         "updatedAt": datetime.now(UTC),
     }
-    await db[COLLECTION].replace_one({"_id": lesson_id}, document, upsert=True)
+    await mongo[COLLECTION].replace_one({"_id": lesson_id}, document, upsert=True)
     return document
 
 
-async def get(db: Database, lesson_id: str) -> MongoDocument | None:
-    return await db[COLLECTION].find_one({"_id": lesson_id})
+async def get(mongo: Database, lesson_id: str) -> MongoDocument | None:
+    return await mongo[COLLECTION].find_one({"_id": lesson_id})
 
 
-async def delete(db: Database, lesson_id: str) -> None:
-    await db[COLLECTION].delete_one({"_id": lesson_id})
+async def delete(mongo: Database, lesson_id: str) -> None:
+    await mongo[COLLECTION].delete_one({"_id": lesson_id})
 
 
-async def delete_of_course(db: Database, course_id: str) -> None:
-    await db[COLLECTION].delete_many({"courseId": course_id})
+async def delete_of_course(mongo: Database, course_id: str) -> None:
+    await mongo[COLLECTION].delete_many({"courseId": course_id})
 
 
-async def distinct_values(db: Database, field: str) -> Sequence[Any]:
-    return await db[COLLECTION].distinct(field)
+async def distinct_values(mongo: Database, field: str) -> Sequence[Any]:
+    return await mongo[COLLECTION].distinct(field)
 
 
-async def delete_where_in(db: Database, field: str, values: Sequence[Any]) -> None:
-    await db[COLLECTION].delete_many({field: {"$in": list(values)}})
+async def delete_where_in(mongo: Database, field: str, values: Sequence[Any]) -> None:
+    await mongo[COLLECTION].delete_many({field: {"$in": list(values)}})

@@ -16,21 +16,21 @@ def to_document(content: ContentIn) -> dict[str, Any]:
 
 
 async def store_content(
-    db: Database, lesson_id: uuid.UUID, course_id: uuid.UUID, content: dict[str, Any]
+    mongo: Database, lesson_id: uuid.UUID, course_id: uuid.UUID, content: dict[str, Any]
 ) -> MongoDocument:
-    return await repository.replace(db, str(lesson_id), str(course_id), content)
+    return await repository.replace(mongo, str(lesson_id), str(course_id), content)
 
 
-async def find_content(db: Database, lesson_id: uuid.UUID) -> MongoDocument | None:
-    return await repository.get(db, str(lesson_id))
+async def find_content(mongo: Database, lesson_id: uuid.UUID) -> MongoDocument | None:
+    return await repository.get(mongo, str(lesson_id))
 
 
-async def delete_content(db: Database, lesson_id: uuid.UUID | str) -> None:
-    await repository.delete(db, str(lesson_id))
+async def delete_content(mongo: Database, lesson_id: uuid.UUID | str) -> None:
+    await repository.delete(mongo, str(lesson_id))
 
 
-async def delete_course_content(db: Database, course_id: uuid.UUID | str) -> None:
-    await repository.delete_of_course(db, str(course_id))
+async def delete_course_content(mongo: Database, course_id: uuid.UUID | str) -> None:
+    await repository.delete_of_course(mongo, str(course_id))
 
 
 def view(document: MongoDocument, *, with_answers: bool) -> ContentOut | ManagedContentOut:

@@ -25,9 +25,9 @@ from oneenglish.enrollments.schemas import EnrollmentOut
 from oneenglish.idempotency.dependencies import IdempotencyKey
 from oneenglish.lessons import service as lessons
 from oneenglish.lessons.schemas import LessonIn, LessonOrderIn, LessonOut
+from oneenglish.sagas.dependencies import Sagas
 from oneenglish.workflows.create_lesson import create_lesson
-from oneenglish.workflows.dependencies import Sagas
-from oneenglish.workflows.remove_learning import delete_course
+from oneenglish.workflows.delete_course import delete_course
 
 router = ApiRouter(prefix="/api/courses", tags=["courses"])
 

@@ -12,9 +12,9 @@ from oneenglish.db.postgres import DbSession
 from oneenglish.enrollments import service
 from oneenglish.enrollments.schemas import MyEnrollmentOut
 from oneenglish.progress.schemas import MyLearningOut
-from oneenglish.workflows import learning
-from oneenglish.workflows.dependencies import Sagas
-from oneenglish.workflows.remove_learning import unenroll
+from oneenglish.sagas.dependencies import Sagas
+from oneenglish.views import my_learning
+from oneenglish.workflows import leave_course as leaving
 
 router = ApiRouter(tags=["enrollments"])
 
@@ -39,7 +39,7 @@ async def leave_course(
     principal: CurrentUser,
     actor: CurrentActor,
 ) -> None:
-    await unenroll(db, sagas, principal, actor, enrollment_id)
+    await leaving.leave_course(db, sagas, principal, actor, enrollment_id)
 
 
 @router.get(
@@ -50,4 +50,4 @@ async def leave_course(
     'MongoDB unavailable: quiz fields null and `degraded: ["mongodb"]`.',
 )
 async def my_progress(db: DbSession, mongo: MongoDb, principal: CurrentUser) -> MyLearningOut:
-    return await learning.my_learning(db, mongo, principal)
+    return await my_learning.my_learning(db, mongo, principal)

@@ -14,8 +14,8 @@ NEWEST_FIRST = [("timestamp", -1), ("_id", -1)]
 SUMMARY = {"stack": 0}
 
 
-async def insert_many(db: Database, entries: list[MongoDocument]) -> None:
-    await insert_many_once(db[COLLECTION], entries)
+async def insert_many(mongo: Database, entries: list[MongoDocument]) -> None:
+    await insert_many_once(mongo[COLLECTION], entries)
 
 
 def list_query(
@@ -32,7 +32,7 @@ def list_query(
 
 
 async def find_page(
-    db: Database,
+    mongo: Database,
     *,
     error_type: str | None,
     user_id: str | None,
@@ -44,13 +44,13 @@ async def find_page(
     query, sort = list_query(
         error_type=error_type, user_id=user_id, start=start, end=end, after=after
     )
-    return await db[COLLECTION].find(query, SUMMARY).sort(sort).limit(limit).to_list()
+    return await mongo[COLLECTION].find(query, SUMMARY).sort(sort).limit(limit).to_list()
 
 
-async def get(db: Database, error_id: str) -> MongoDocument | None:
-    return await db[COLLECTION].find_one({"_id": error_id})
+async def get(mongo: Database, error_id: str) -> MongoDocument | None:
+    return await mongo[COLLECTION].find_one({"_id": error_id})
 
 
-async def delete_older_than(db: Database, cutoff: datetime) -> int:
-    result = await db[COLLECTION].delete_many({"timestamp": {"$lt": cutoff}})
+async def delete_older_than(mongo: Database, cutoff: datetime) -> int:
+    result = await mongo[COLLECTION].delete_many({"timestamp": {"$lt": cutoff}})
     return result.deleted_count

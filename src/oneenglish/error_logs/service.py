@@ -57,7 +57,7 @@ class ErrorLog:
         """Queue an entry for an unhandled error; never waits. False if the queue was full."""
         return self.writer.offer(error_document(error, datetime.now(UTC)))
 
-    def start(self, db: Database, guard: UserGuard) -> None:
+    def start(self, mongo: Database, guard: UserGuard) -> None:
         """Write batches to `db`; an entry whose user is erased or being erased (`guard`, held
         while the batch is written) is kept without who and where: the error stays, the user
         does not."""
@@ -65,7 +65,7 @@ class ErrorLog:
         async def write(entries: list[MongoDocument]) -> None:
             users = list({e["userId"] for e in entries if e.get("userId")})
             async with guard(users) as erased:
-                await repository.insert_many(db, [_without(e, erased) for e in entries])
+                await repository.insert_many(mongo, [_without(e, erased) for e in entries])
 
         self.writer.start(write)
 
@@ -137,12 +137,12 @@ def _codec(settings: Settings) -> CursorCodec:
 
 
 async def list_errors(
-    db: Database, settings: Settings, query: ErrorLogQuery
+    mongo: Database, settings: Settings, query: ErrorLogQuery
 ) -> CursorPage[ErrorLogSummaryOut]:
     codec = _codec(settings)
     after = codec.decode(query.cursor) if query.cursor else None
     documents = await repository.find_page(
-        db,
+        mongo,
         error_type=query.error_type,
         user_id=str(query.user_id) if query.user_id else None,
         start=query.from_,
@@ -158,16 +158,16 @@ async def list_errors(
     )
 
 
-async def get_error(db: Database, error_id: str) -> ErrorLogOut:
-    document = await repository.get(db, error_id)
+async def get_error(mongo: Database, error_id: str) -> ErrorLogOut:
+    document = await repository.get(mongo, error_id)
     if document is None:
         raise NotFound(f"No error log {error_id}")
     return ErrorLogOut(**_fields(document), stack=document.get("stack", ""))
 
 
-async def purge_older_than(db: Database, days: int, now: datetime | None = None) -> int:
+async def purge_older_than(mongo: Database, days: int, now: datetime | None = None) -> int:
     cutoff = (now or datetime.now(UTC)) - timedelta(days=days)
-    return await repository.delete_older_than(db, cutoff)
+    return await repository.delete_older_than(mongo, cutoff)
 
 
 def _fields(document: MongoDocument) -> dict[str, Any]:

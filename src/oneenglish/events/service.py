@@ -12,8 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from oneenglish.db.mongo import Database
 from oneenglish.sagas.runner import enqueue
-
-DISPATCH_EVENT = "dispatch_event"
+from oneenglish.sagas.workflow import SagaKind, SagaPayload
 
 ENROLLED = "enrollment.created"
 LESSON_COMPLETED = "lesson.completed"
@@ -30,6 +29,17 @@ class DomainEvent:
     data: dict[str, Any]
     occurred_at: datetime
 
+
+class EventPayload(SagaPayload):
+    """A published event on its way to its subscribers: the payload of a dispatch_event saga."""
+
+    type: str
+    user_id: str
+    data: dict[str, Any]
+    occurred_at: datetime
+
+
+DISPATCH_EVENT = SagaKind("dispatch_event", EventPayload)
 
 Subscriber = Callable[[Database, DomainEvent], Awaitable[None]]
 _SUBSCRIBERS: dict[str, list[Subscriber]] = {}
@@ -48,21 +58,18 @@ def publish(db: AsyncSession, event_type: str, user_id: uuid.UUID, data: dict[st
     enqueue(
         db,
         DISPATCH_EVENT,
-        {
-            "type": event_type,
-            "user_id": str(user_id),
-            "data": data,
-            "occurred_at": datetime.now(UTC).isoformat(),
-        },
+        EventPayload(
+            type=event_type, user_id=str(user_id), data=data, occurred_at=datetime.now(UTC)
+        ),
         user_ids=[user_id],
     )
 
 
-def from_payload(event_id: uuid.UUID, payload: dict[str, Any]) -> DomainEvent:
+def from_payload(event_id: uuid.UUID, payload: EventPayload) -> DomainEvent:
     return DomainEvent(
         id=str(event_id),
-        type=payload["type"],
-        user_id=payload["user_id"],
-        data=payload["data"],
-        occurred_at=datetime.fromisoformat(payload["occurred_at"]),
+        type=payload.type,
+        user_id=payload.user_id,
+        data=payload.data,
+        occurred_at=payload.occurred_at,
     )

@@ -15,10 +15,12 @@ from oneenglish.idempotency.dependencies import IdempotencyKey
 from oneenglish.lessons import service
 from oneenglish.lessons.schemas import LessonOut, LessonPatch
 from oneenglish.progress.schemas import ProgressIn, ProgressOut, QuizIn, QuizResultOut
-from oneenglish.workflows import learning
-from oneenglish.workflows.catalogue import publish_lesson
-from oneenglish.workflows.dependencies import Sagas
-from oneenglish.workflows.remove_learning import delete_lesson
+from oneenglish.sagas.dependencies import Sagas
+from oneenglish.usecases.catalogue import publish_lesson
+from oneenglish.views import lesson_view
+from oneenglish.workflows import record_progress, replace_content
+from oneenglish.workflows import submit_quiz as quizzes
+from oneenglish.workflows.delete_lesson import delete_lesson
 
 router = ApiRouter(prefix="/api/lessons", tags=["lessons"])
 
@@ -32,8 +34,8 @@ router = ApiRouter(prefix="/api/lessons", tags=["lessons"])
 )
 async def get_lesson(
     lesson_id: uuid.UUID, db: DbSession, mongo: MongoDb, principal: CurrentUser
-) -> learning.LessonView:
-    return await learning.view_lesson(db, mongo, principal, lesson_id)
+) -> lesson_view.LessonView:
+    return await lesson_view.view_lesson(db, mongo, principal, lesson_id)
 
 
 @router.patch("/{lesson_id}", summary="Edit a lesson (the course's teacher or courses:update)")
@@ -82,7 +84,7 @@ async def put_content(
     principal: CurrentUser,
     actor: CurrentActor,
 ) -> ManagedContentOut:
-    return await learning.replace_content(db, mongo, principal, actor, lesson_id, body)
+    return await replace_content.replace_content(db, mongo, principal, actor, lesson_id, body)
 
 
 @router.put(
@@ -103,7 +105,9 @@ async def put_progress(
     principal: CurrentUser,
     actor: CurrentActor,
 ) -> Response:
-    result = await learning.record_progress(db, mongo, sagas, principal, actor, lesson_id, body)
+    result = await record_progress.record_progress(
+        db, mongo, sagas, principal, actor, lesson_id, body
+    )
     code = status.HTTP_200_OK if result.synced else status.HTTP_202_ACCEPTED
     return JSONResponse(result.model_dump(mode="json"), status_code=code)
 
@@ -123,6 +127,6 @@ async def submit_quiz(
     actor: CurrentActor,
     idempotent: IdempotencyKey,
 ) -> QuizResultOut:
-    return await learning.submit_quiz(
+    return await quizzes.submit_quiz(
         db, mongo, sagas, principal, actor, lesson_id, body, idempotent
     )

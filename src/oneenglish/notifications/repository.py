@@ -12,46 +12,46 @@ from oneenglish.db.mongo import Database, MongoDocument
 from oneenglish.notifications.models import COLLECTION
 
 
-async def insert_once(db: Database, document: dict[str, Any]) -> bool:
+async def insert_once(mongo: Database, document: dict[str, Any]) -> bool:
     try:
-        await db[COLLECTION].insert_one(document)
+        await mongo[COLLECTION].insert_one(document)
     except DuplicateKeyError:
         return False
     return True
 
 
 async def page(
-    db: Database, user_id: str, unread_only: bool, after: dict[str, Any] | None, limit: int
+    mongo: Database, user_id: str, unread_only: bool, after: dict[str, Any] | None, limit: int
 ) -> list[MongoDocument]:
     query: dict[str, Any] = {"userId": user_id}
     if unread_only:
         query["isRead"] = False
     if after:
         query.update(after)
-    cursor = db[COLLECTION].find(query).sort([("createdAt", -1), ("_id", -1)]).limit(limit)
+    cursor = mongo[COLLECTION].find(query).sort([("createdAt", -1), ("_id", -1)]).limit(limit)
     return await cursor.to_list()
 
 
 async def mark_read(
-    db: Database, user_id: str, notification_id: str, at: datetime
+    mongo: Database, user_id: str, notification_id: str, at: datetime
 ) -> MongoDocument | None:
     """Only the owner's notification matches: another user's id is simply not found."""
-    found = await db[COLLECTION].find_one_and_update(
+    found = await mongo[COLLECTION].find_one_and_update(
         {"_id": notification_id, "userId": user_id, "isRead": False},
         {"$set": {"isRead": True, "readAt": at}},
         return_document=ReturnDocument.AFTER,
     )
     if found is not None:
         return found
-    return await db[COLLECTION].find_one({"_id": notification_id, "userId": user_id})
+    return await mongo[COLLECTION].find_one({"_id": notification_id, "userId": user_id})
 
 
-async def mark_all_read(db: Database, user_id: str, at: datetime) -> int:
-    result = await db[COLLECTION].update_many(
+async def mark_all_read(mongo: Database, user_id: str, at: datetime) -> int:
+    result = await mongo[COLLECTION].update_many(
         {"userId": user_id, "isRead": False}, {"$set": {"isRead": True, "readAt": at}}
     )
     return result.modified_count
 
 
-async def count_unread(db: Database, user_id: str) -> int:
-    return await db[COLLECTION].count_documents({"userId": user_id, "isRead": False})
+async def count_unread(mongo: Database, user_id: str) -> int:
+    return await mongo[COLLECTION].count_documents({"userId": user_id, "isRead": False})

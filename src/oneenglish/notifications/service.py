@@ -20,7 +20,7 @@ DIRECT_MESSAGE = "direct_message"
 
 
 async def notify(
-    db: Database,
+    mongo: Database,
     notification_id: str,
     user_id: str,
     kind: str,
@@ -30,7 +30,7 @@ async def notify(
 ) -> bool:
     """Create a notification once: `notification_id` names its cause, so a replay is a no-op."""
     return await repository.insert_once(
-        db,
+        mongo,
         {
             "_id": notification_id,
             "userId": user_id,
@@ -46,7 +46,7 @@ async def notify(
 
 
 async def inbox(
-    db: Database,
+    mongo: Database,
     codec: CursorCodec,
     user_id: uuid.UUID,
     *,
@@ -58,26 +58,26 @@ async def inbox(
     if cursor:
         timestamp, last_id = codec.decode(cursor)
         after = older_than(timestamp, last_id)
-    documents = await repository.page(db, str(user_id), unread_only, after, limit + 1)
+    documents = await repository.page(mongo, str(user_id), unread_only, after, limit + 1)
     more = len(documents) > limit
     documents = documents[:limit]
     next_cursor = codec.encode(documents[-1]["createdAt"], documents[-1]["_id"]) if more else None
     return NotificationPage(items=[_out(d) for d in documents], next_cursor=next_cursor)
 
 
-async def mark_read(db: Database, user_id: uuid.UUID, notification_id: str) -> NotificationOut:
-    document = await repository.mark_read(db, str(user_id), notification_id, datetime.now(UTC))
+async def mark_read(mongo: Database, user_id: uuid.UUID, notification_id: str) -> NotificationOut:
+    document = await repository.mark_read(mongo, str(user_id), notification_id, datetime.now(UTC))
     if document is None:
         raise NotFound(f"No notification {notification_id}")
     return _out(document)
 
 
-async def mark_all_read(db: Database, user_id: uuid.UUID) -> int:
-    return await repository.mark_all_read(db, str(user_id), datetime.now(UTC))
+async def mark_all_read(mongo: Database, user_id: uuid.UUID) -> int:
+    return await repository.mark_all_read(mongo, str(user_id), datetime.now(UTC))
 
 
-async def unread_count(db: Database, user_id: uuid.UUID) -> int:
-    return await repository.count_unread(db, str(user_id))
+async def unread_count(mongo: Database, user_id: uuid.UUID) -> int:
+    return await repository.count_unread(mongo, str(user_id))
 
 
 def _out(document: MongoDocument) -> NotificationOut:

@@ -10,10 +10,10 @@ from oneenglish.db.mongo import Database, MongoDocument, replace_changed
 from oneenglish.profiles.models import COLLECTION
 
 
-async def create_if_missing(db: Database, user_id: str) -> None:
+async def create_if_missing(mongo: Database, user_id: str) -> None:
     """Idempotent: a replay finds the document there and changes nothing."""
     now = datetime.now(UTC)
-    await db[COLLECTION].update_one(
+    await mongo[COLLECTION].update_one(
         {"_id": user_id},
         {
             "$setOnInsert": {
@@ -31,24 +31,24 @@ async def create_if_missing(db: Database, user_id: str) -> None:
     )
 
 
-async def get(db: Database, user_id: str) -> MongoDocument | None:
-    return await db[COLLECTION].find_one({"_id": user_id})
+async def get(mongo: Database, user_id: str) -> MongoDocument | None:
+    return await mongo[COLLECTION].find_one({"_id": user_id})
 
 
-async def update(db: Database, user_id: str, changes: dict[str, Any]) -> MongoDocument | None:
+async def update(mongo: Database, user_id: str, changes: dict[str, Any]) -> MongoDocument | None:
     """Replace the changed fields (social links and preferences are objects: see
     db.mongo.replace_changed for why this is a whole replacement, not a `$set`)."""
 
     def change(current: MongoDocument) -> MongoDocument:
         return {**current, **changes, "updatedAt": datetime.now(UTC)}
 
-    return await replace_changed(db[COLLECTION], user_id, change)
+    return await replace_changed(mongo[COLLECTION], user_id, change)
 
 
-async def delete(db: Database, user_id: str) -> None:
-    await db[COLLECTION].delete_one({"_id": user_id})
+async def delete(mongo: Database, user_id: str) -> None:
+    await mongo[COLLECTION].delete_one({"_id": user_id})
 
 
-async def existing_ids(db: Database, user_ids: Sequence[str]) -> set[str]:
-    cursor = db[COLLECTION].find({"_id": {"$in": list(user_ids)}}, {"_id": 1})
+async def existing_ids(mongo: Database, user_ids: Sequence[str]) -> set[str]:
+    cursor = mongo[COLLECTION].find({"_id": {"$in": list(user_ids)}}, {"_id": 1})
     return {doc["_id"] async for doc in cursor}

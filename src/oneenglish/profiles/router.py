@@ -8,7 +8,7 @@ from oneenglish.db.mongo import MongoDb
 from oneenglish.db.postgres import DbSession
 from oneenglish.profiles import service
 from oneenglish.profiles.schemas import ProfileOut, ProfilePatch
-from oneenglish.workflows import user_data
+from oneenglish.workflows import user_documents
 
 router = ApiRouter(tags=["profiles"])
 
@@ -29,7 +29,7 @@ async def update_profile(
     principal: CurrentUser,
     actor: CurrentActor,
 ) -> ProfileOut:
-    return await user_data.update_profile(db, mongo, principal, actor, user_id, body)
+    return await user_documents.update_profile(db, mongo, principal, actor, user_id, body)
 
 
 @router.get("/api/me/profile", summary="My profile")
@@ -41,4 +41,4 @@ async def get_my_profile(mongo: MongoDb, principal: CurrentUser) -> ProfileOut:
 async def update_my_profile(
     body: ProfilePatch, db: DbSession, mongo: MongoDb, principal: CurrentUser, actor: CurrentActor
 ) -> ProfileOut:
-    return await user_data.update_profile(db, mongo, principal, actor, principal.id, body)
+    return await user_documents.update_profile(db, mongo, principal, actor, principal.id, body)

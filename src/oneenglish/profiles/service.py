@@ -22,40 +22,40 @@ _FIELDS = {
 }
 
 
-async def create_default_profile(db: Database, user_id: str) -> None:
-    await repository.create_if_missing(db, user_id)
+async def create_default_profile(mongo: Database, user_id: str) -> None:
+    await repository.create_if_missing(mongo, user_id)
 
 
-async def delete_profile(db: Database, user_id: str) -> None:
-    await repository.delete(db, user_id)
+async def delete_profile(mongo: Database, user_id: str) -> None:
+    await repository.delete(mongo, user_id)
 
 
-async def find_profile(db: Database, user_id: str) -> ProfileOut | None:
-    document = await repository.get(db, user_id)
+async def find_profile(mongo: Database, user_id: str) -> ProfileOut | None:
+    document = await repository.get(mongo, user_id)
     return to_out(document) if document else None
 
 
-async def get_profile(db: Database, principal: Principal, user_id: uuid.UUID) -> ProfileOut:
+async def get_profile(mongo: Database, principal: Principal, user_id: uuid.UUID) -> ProfileOut:
     ensure_self_or_permitted(principal, user_id, "users", "read")
-    profile = await find_profile(db, str(user_id))
+    profile = await find_profile(mongo, str(user_id))
     if profile is None:
         raise NotFound(f"No profile for user {user_id}")
     return profile
 
 
 async def update_profile(
-    db: Database, principal: Principal, actor: Actor, user_id: uuid.UUID, patch: ProfilePatch
+    mongo: Database, principal: Principal, actor: Actor, user_id: uuid.UUID, patch: ProfilePatch
 ) -> ProfileOut:
     ensure_self_or_permitted(principal, user_id, "users", "update")
-    before = await get_profile(db, principal, user_id)
-    after = await _apply(db, str(user_id), patch)
+    before = await get_profile(mongo, principal, user_id)
+    after = await _apply(mongo, str(user_id), patch)
     await audit.write_now(
-        db, actor, "profile.updated", "user_profile", user_id, before=before, after=after
+        mongo, actor, "profile.updated", "user_profile", user_id, before=before, after=after
     )
     return after
 
 
-async def _apply(db: Database, user_id: str, patch: ProfilePatch) -> ProfileOut:
+async def _apply(mongo: Database, user_id: str, patch: ProfilePatch) -> ProfileOut:
     changes = {
         stored: ({k: str(v) for k, v in value.items()} if name == "social_links" else value)
         for name, stored in _FIELDS.items()
@@ -63,9 +63,9 @@ async def _apply(db: Database, user_id: str, patch: ProfilePatch) -> ProfileOut:
     }
     try:
         document = (
-            await repository.update(db, user_id, changes)
+            await repository.update(mongo, user_id, changes)
             if changes
-            else await repository.get(db, user_id)
+            else await repository.get(mongo, user_id)
         )
     except ConcurrentUpdate as exc:
         raise Conflict("The profile was being changed at the same time; retry") from exc
@@ -74,8 +74,8 @@ async def _apply(db: Database, user_id: str, patch: ProfilePatch) -> ProfileOut:
     return to_out(document)
 
 
-async def users_with_profiles(db: Database, user_ids: Sequence[str]) -> set[str]:
-    return await repository.existing_ids(db, user_ids)
+async def users_with_profiles(mongo: Database, user_ids: Sequence[str]) -> set[str]:
+    return await repository.existing_ids(mongo, user_ids)
 
 
 def to_out(document: MongoDocument) -> ProfileOut:

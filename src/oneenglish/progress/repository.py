@@ -26,7 +26,7 @@ def _identity(
 
 
 async def apply_progress(
-    db: Database,
+    mongo: Database,
     *,
     key: str,
     user_id: str,
@@ -59,23 +59,23 @@ async def apply_progress(
     if completed_at is not None:
         update["$min"] = {"completedAt": completed_at}
     try:
-        await db[COLLECTION].update_one({"_id": key}, update, upsert=True)
+        await mongo[COLLECTION].update_one({"_id": key}, update, upsert=True)
     except DuplicateKeyError:
         # Two upserts of a new document raced and the other inserted it (FerretDB does not
         # retry that itself, MongoDB only sometimes): now it exists, so this is an update.
-        await db[COLLECTION].update_one({"_id": key}, update, upsert=True)
+        await mongo[COLLECTION].update_one({"_id": key}, update, upsert=True)
 
 
-async def set_notes_if_newer(db: Database, key: str, notes: str, at: datetime) -> None:
+async def set_notes_if_newer(mongo: Database, key: str, notes: str, at: datetime) -> None:
     """Notes replace older notes only: a replayed older update never overwrites a newer one."""
-    await db[COLLECTION].update_one(
+    await mongo[COLLECTION].update_one(
         {"_id": key, "$or": [{"notesAt": {"$exists": False}}, {"notesAt": {"$lte": at}}]},
         {"$set": {"notes": notes, "notesAt": at}},
     )
 
 
 async def add_quiz_attempt(
-    db: Database,
+    mongo: Database,
     *,
     key: str,
     user_id: str,
@@ -88,7 +88,7 @@ async def add_quiz_attempt(
     """Push the attempt unless its id is already there; False when it was (a replay)."""
     identity = _identity(key, user_id, lesson_id, course_id, enrollment_id)
     try:
-        await db[COLLECTION].update_one(
+        await mongo[COLLECTION].update_one(
             {"_id": key, "attemptIds": {"$ne": attempt["attemptId"]}},
             {
                 "$setOnInsert": {
@@ -109,11 +109,11 @@ async def add_quiz_attempt(
     return True
 
 
-async def get(db: Database, key: str) -> MongoDocument | None:
-    return await db[COLLECTION].find_one({"_id": key})
+async def get(mongo: Database, key: str) -> MongoDocument | None:
+    return await mongo[COLLECTION].find_one({"_id": key})
 
 
-async def quiz_totals_by_course(db: Database, user_id: str) -> dict[str, tuple[int, float]]:
+async def quiz_totals_by_course(mongo: Database, user_id: str) -> dict[str, tuple[int, float]]:
     """courseId -> (attempts, sum of percents), by $group/$sum (the accumulator FerretDB has).
 
     Two single-accumulator aggregations, run together: FerretDB 1.24 computes only the first
@@ -121,7 +121,7 @@ async def quiz_totals_by_course(db: Database, user_id: str) -> dict[str, tuple[i
     $group with both sums would do; two give the same answer on both servers."""
 
     async def total(field: str) -> dict[str, float]:
-        cursor = await db[COLLECTION].aggregate(
+        cursor = await mongo[COLLECTION].aggregate(
             [
                 {"$match": {"userId": user_id}},
                 {"$group": {"_id": "$courseId", "total": {"$sum": f"${field}"}}},
@@ -133,13 +133,13 @@ async def quiz_totals_by_course(db: Database, user_id: str) -> dict[str, tuple[i
     return {course: (int(n), float(percents.get(course, 0.0))) for course, n in attempts.items()}
 
 
-async def delete_where(db: Database, field: str, value: str) -> None:
-    await db[COLLECTION].delete_many({field: value})
+async def delete_where(mongo: Database, field: str, value: str) -> None:
+    await mongo[COLLECTION].delete_many({field: value})
 
 
-async def distinct_values(db: Database, field: str) -> Sequence[Any]:
-    return await db[COLLECTION].distinct(field)
+async def distinct_values(mongo: Database, field: str) -> Sequence[Any]:
+    return await mongo[COLLECTION].distinct(field)
 
 
-async def delete_where_in(db: Database, field: str, values: Sequence[Any]) -> None:
-    await db[COLLECTION].delete_many({field: {"$in": list(values)}})
+async def delete_where_in(mongo: Database, field: str, values: Sequence[Any]) -> None:
+    await mongo[COLLECTION].delete_many({field: {"$in": list(values)}})

@@ -3,11 +3,12 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from oneenglish.content.schemas import ItemId
+from oneenglish.sagas.workflow import SagaPayload
 
 # One update may add at most four hours: more is a client bug or abuse, not study.
 MAX_SECONDS_PER_UPDATE = 4 * 3600
@@ -124,3 +125,29 @@ class CourseLearning(BaseModel):
 class MyLearningOut(BaseModel):
     courses: list[CourseLearning]
     degraded: list[str]
+
+
+class ProgressDetail(SagaPayload):
+    """A recorded progress update, on its way to lesson_progress: PostgreSQL's totals at the
+    time, and the steps and notes the learner sent."""
+
+    user_id: str
+    lesson_id: str
+    course_id: str
+    enrollment_id: str
+    steps: list[str]
+    time_spent_total: int
+    completed_at: datetime | None
+    notes: str | None
+    at: datetime
+
+
+class QuizAttemptRecord(SagaPayload):
+    """A graded quiz attempt, on its way to lesson_progress (its `attempt` is the stored
+    document's shape, camelCase)."""
+
+    user_id: str
+    lesson_id: str
+    course_id: str
+    enrollment_id: str
+    attempt: dict[str, Any]

@@ -10,40 +10,44 @@ from typing import Any
 from oneenglish.db.mongo import Database
 from oneenglish.progress import grading, repository
 from oneenglish.progress.models import progress_key
-from oneenglish.progress.schemas import Answer, ExerciseResult, LessonProgressOut
+from oneenglish.progress.schemas import (
+    Answer,
+    ExerciseResult,
+    LessonProgressOut,
+    ProgressDetail,
+    QuizAttemptRecord,
+)
 
 
-async def apply_progress(db: Database, payload: dict[str, Any]) -> None:
+async def apply_progress(mongo: Database, detail: ProgressDetail) -> None:
     """Apply a recorded progress update (the saga step). Safe to repeat."""
-    key = progress_key(payload["user_id"], payload["lesson_id"])
-    at = datetime.fromisoformat(payload["at"])
-    completed = payload.get("completed_at")
+    key = progress_key(detail.user_id, detail.lesson_id)
     await repository.apply_progress(
-        db,
+        mongo,
         key=key,
-        user_id=payload["user_id"],
-        lesson_id=payload["lesson_id"],
-        course_id=payload["course_id"],
-        enrollment_id=payload["enrollment_id"],
-        steps=payload["steps"],
-        time_spent_total=payload["time_spent_total"],
-        completed_at=datetime.fromisoformat(completed) if completed else None,
-        at=at,
+        user_id=detail.user_id,
+        lesson_id=detail.lesson_id,
+        course_id=detail.course_id,
+        enrollment_id=detail.enrollment_id,
+        steps=detail.steps,
+        time_spent_total=detail.time_spent_total,
+        completed_at=detail.completed_at,
+        at=detail.at,
     )
-    if payload.get("notes") is not None:
-        await repository.set_notes_if_newer(db, key, payload["notes"], at)
+    if detail.notes is not None:
+        await repository.set_notes_if_newer(mongo, key, detail.notes, detail.at)
 
 
-async def apply_quiz_attempt(db: Database, payload: dict[str, Any]) -> None:
+async def apply_quiz_attempt(mongo: Database, record: QuizAttemptRecord) -> None:
     await repository.add_quiz_attempt(
-        db,
-        key=progress_key(payload["user_id"], payload["lesson_id"]),
-        user_id=payload["user_id"],
-        lesson_id=payload["lesson_id"],
-        course_id=payload["course_id"],
-        enrollment_id=payload["enrollment_id"],
-        attempt=payload["attempt"],
-        at=datetime.fromisoformat(payload["attempt"]["submittedAt"]),
+        mongo,
+        key=progress_key(record.user_id, record.lesson_id),
+        user_id=record.user_id,
+        lesson_id=record.lesson_id,
+        course_id=record.course_id,
+        enrollment_id=record.enrollment_id,
+        attempt=record.attempt,
+        at=datetime.fromisoformat(record.attempt["submittedAt"]),
     )
 
 
@@ -55,9 +59,9 @@ def grade_attempt(
 
 
 async def lesson_detail(
-    db: Database, user_id: uuid.UUID, lesson_id: uuid.UUID
+    mongo: Database, user_id: uuid.UUID, lesson_id: uuid.UUID
 ) -> LessonProgressOut | None:
-    document = await repository.get(db, progress_key(str(user_id), str(lesson_id)))
+    document = await repository.get(mongo, progress_key(str(user_id), str(lesson_id)))
     if document is None:
         return None
     return LessonProgressOut(
@@ -72,17 +76,17 @@ async def lesson_detail(
     )
 
 
-async def quiz_totals(db: Database, user_id: uuid.UUID) -> dict[str, tuple[int, float]]:
-    return await repository.quiz_totals_by_course(db, str(user_id))
+async def quiz_totals(mongo: Database, user_id: uuid.UUID) -> dict[str, tuple[int, float]]:
+    return await repository.quiz_totals_by_course(mongo, str(user_id))
 
 
-async def delete_of_lesson(db: Database, lesson_id: uuid.UUID | str) -> None:
-    await repository.delete_where(db, "lessonId", str(lesson_id))
+async def delete_of_lesson(mongo: Database, lesson_id: uuid.UUID | str) -> None:
+    await repository.delete_where(mongo, "lessonId", str(lesson_id))
 
 
-async def delete_of_enrollment(db: Database, enrollment_id: uuid.UUID | str) -> None:
-    await repository.delete_where(db, "enrollmentId", str(enrollment_id))
+async def delete_of_enrollment(mongo: Database, enrollment_id: uuid.UUID | str) -> None:
+    await repository.delete_where(mongo, "enrollmentId", str(enrollment_id))
 
 
-async def delete_of_course(db: Database, course_id: uuid.UUID | str) -> None:
-    await repository.delete_where(db, "courseId", str(course_id))
+async def delete_of_course(mongo: Database, course_id: uuid.UUID | str) -> None:
+    await repository.delete_where(mongo, "courseId", str(course_id))

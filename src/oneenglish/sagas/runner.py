@@ -17,7 +17,6 @@ import dataclasses
 import random
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -37,8 +36,11 @@ from oneenglish.sagas.models import (
     Saga,
 )
 from oneenglish.sagas.workflow import (
+    Enqueued,
     ForErasedUsers,
     OnFailure,
+    P,
+    SagaKind,
     StepContext,
     Workflow,
     workflow_for,
@@ -58,30 +60,23 @@ SCRUBBED_PAYLOAD = {"scrubbed": "a user it named was erased"}
 LiveUsersLock = Callable[[AsyncSession, Sequence[uuid.UUID]], Awaitable[set[uuid.UUID]]]
 
 
-@dataclass(frozen=True)
-class Enqueued:
-    id: uuid.UUID
-    kind: str
-    payload: dict[str, Any]
-    user_ids: tuple[uuid.UUID, ...] = ()
-
-
 def enqueue(
     db: AsyncSession,
-    kind: str,
-    payload: dict[str, Any],
+    kind: SagaKind[P],
+    payload: P,
     *,
     subject_id: uuid.UUID | None = None,
     lease_seconds: float = 0.0,
     user_ids: Sequence[uuid.UUID] = (),
-) -> Enqueued:
+) -> Enqueued[P]:
     """Record the intent in the caller's transaction. It commits with the caller's change, or
     not at all. With a lease, recovery leaves it to the caller for that long. `user_ids`: the
     users whose data its steps write (they run only while those users are not erased)."""
-    workflow_for(kind)  # fail fast on a typo, before anything is committed
-    saga = repository.add(db, kind, payload, subject_id, lease_seconds, user_ids)
+    workflow: Workflow[P] = workflow_for(kind.name)  # fails fast if the kind has no workflow
+    stored = payload.model_dump(mode="json", by_alias=True)
+    saga = repository.add(db, kind.name, stored, subject_id, lease_seconds, user_ids)
     db.info[_ENQUEUED] = True
-    return Enqueued(saga.id, kind, payload, tuple(saga.user_ids))
+    return Enqueued(saga.id, workflow, payload, tuple(saga.user_ids))
 
 
 def _backoff(attempts: int) -> timedelta:
@@ -110,7 +105,20 @@ class SagaRunner:
 
     # -- the request path --------------------------------------------------------------------
 
-    async def run_now(self, saga: Enqueued) -> str:
+    async def commit_and_run(
+        self, db: AsyncSession, saga: Enqueued[Any], *, or_raise: Exception | None = None
+    ) -> bool:
+        """What every workflow does once its PostgreSQL change and intent are in `db`: commit
+        them (the change is then durable), run the MongoDB steps at once, and say whether the
+        saga completed. Otherwise (MongoDB down) `or_raise` is raised, if given: the workflow
+        says there what happened to the change and what recovery will do."""
+        await db.commit()
+        completed = await self.run_now(saga) == COMPLETED
+        if not completed and or_raise is not None:
+            raise or_raise
+        return completed
+
+    async def run_now(self, saga: Enqueued[Any]) -> str:
         """Run a just-committed saga; returns its status afterwards.
 
         The fast path takes no lock: the saga's lease keeps recovery away while the request
@@ -121,8 +129,8 @@ class SagaRunner:
         if pause and self.settings.environment == "test":
             # Fault injection for the crash tests: the intent is committed, MongoDB untouched.
             await asyncio.sleep(pause)
-        workflow = workflow_for(saga.kind)
-        context = StepContext(saga.id, dict(saga.payload), self.mongo, self.settings)
+        workflow = saga.workflow
+        context = StepContext(saga.id, saga.payload, self.mongo, self.settings)
         steps: dict[str, dict[str, Any]] = {}
         if saga.user_ids:
             return await self._run_now_for_users(saga, workflow, context, steps)
@@ -152,9 +160,9 @@ class SagaRunner:
 
     async def _run_now_for_users(
         self,
-        saga: Enqueued,
-        workflow: Workflow,
-        context: StepContext,
+        saga: Enqueued[Any],
+        workflow: Workflow[Any],
+        context: StepContext[Any],
         steps: dict[str, dict[str, Any]],
     ) -> str:
         """run_now for a saga that writes users' data: in one transaction that holds a share
@@ -264,7 +272,8 @@ class SagaRunner:
 
     async def _advance(self, db: AsyncSession, saga: Saga, *, from_request: bool) -> None:
         workflow = workflow_for(saga.kind)
-        context = StepContext(saga.id, dict(saga.payload), self.mongo, self.settings)
+        payload = workflow.load(saga.payload)  # the stored JSON, as the workflow's own type
+        context = StepContext(saga.id, payload, self.mongo, self.settings)
         steps: dict[str, dict[str, Any]] = {k: dict(v) for k, v in saga.steps.items()}
         if saga.status == PENDING:
             # The share locks on the saga's users last until this relay pass commits.
@@ -286,8 +295,8 @@ class SagaRunner:
         self,
         db: AsyncSession,
         saga: Saga,
-        workflow: Workflow,
-        context: StepContext,
+        workflow: Workflow[Any],
+        context: StepContext[Any],
         steps: dict[str, dict[str, Any]],
         failures: list[BaseException],
         from_request: bool,
@@ -319,7 +328,7 @@ class SagaRunner:
         )
 
     async def _run_forward(
-        self, workflow: Workflow, context: StepContext, steps: dict[str, dict[str, Any]]
+        self, workflow: Workflow[Any], context: StepContext[Any], steps: dict[str, dict[str, Any]]
     ) -> list[BaseException]:
         # The steps of one workflow are independent of each other: run them together.
         todo = [s for s in workflow.steps if not steps.get(s.name, {}).get("done")]
@@ -343,8 +352,8 @@ class SagaRunner:
         self,
         db: AsyncSession,
         saga: Saga,
-        workflow: Workflow,
-        context: StepContext,
+        workflow: Workflow[Any],
+        context: StepContext[Any],
         steps: dict[str, dict[str, Any]],
         *,
         try_mongo: bool,
@@ -375,7 +384,7 @@ class SagaRunner:
             saga.finished_at = func.now()
 
 
-def _skipped(workflow: Workflow) -> dict[str, dict[str, Any]]:
+def _skipped(workflow: Workflow[Any]) -> dict[str, dict[str, Any]]:
     return {
         step.name: {"runs": 0, "applied": 0, "done": True, "skipped": "erased"}
         for step in workflow.steps

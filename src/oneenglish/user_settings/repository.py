@@ -10,9 +10,9 @@ from oneenglish.db.mongo import Database, MongoDocument, replace_changed
 from oneenglish.user_settings.models import COLLECTION
 
 
-async def create_if_missing(db: Database, user_id: str, defaults: dict[str, Any]) -> None:
+async def create_if_missing(mongo: Database, user_id: str, defaults: dict[str, Any]) -> None:
     now = datetime.now(UTC)
-    await db[COLLECTION].update_one(
+    await mongo[COLLECTION].update_one(
         {"_id": user_id},
         {
             "$setOnInsert": {
@@ -26,12 +26,12 @@ async def create_if_missing(db: Database, user_id: str, defaults: dict[str, Any]
     )
 
 
-async def get(db: Database, user_id: str) -> MongoDocument | None:
-    return await db[COLLECTION].find_one({"_id": user_id})
+async def get(mongo: Database, user_id: str) -> MongoDocument | None:
+    return await mongo[COLLECTION].find_one({"_id": user_id})
 
 
 async def merge(
-    db: Database, user_id: str, merged: Callable[[dict[str, Any]], dict[str, Any]]
+    mongo: Database, user_id: str, merged: Callable[[dict[str, Any]], dict[str, Any]]
 ) -> MongoDocument | None:
     """Store `merged(current settings)` whole, if nobody changed the document meanwhile (else
     read again): a stored object is then never larger than the one `merged` checked. On
@@ -40,17 +40,17 @@ async def merge(
     def change(current: MongoDocument) -> MongoDocument:
         return {**current, "settings": merged(current.get("settings", {})), "updatedAt": _now()}
 
-    return await replace_changed(db[COLLECTION], user_id, change)
+    return await replace_changed(mongo[COLLECTION], user_id, change)
 
 
 def _now() -> datetime:
     return datetime.now(UTC)
 
 
-async def delete(db: Database, user_id: str) -> None:
-    await db[COLLECTION].delete_one({"_id": user_id})
+async def delete(mongo: Database, user_id: str) -> None:
+    await mongo[COLLECTION].delete_one({"_id": user_id})
 
 
-async def existing_ids(db: Database, user_ids: Sequence[str]) -> set[str]:
-    cursor = db[COLLECTION].find({"_id": {"$in": list(user_ids)}}, {"_id": 1})
+async def existing_ids(mongo: Database, user_ids: Sequence[str]) -> set[str]:
+    cursor = mongo[COLLECTION].find({"_id": {"$in": list(user_ids)}}, {"_id": 1})
     return {doc["_id"] async for doc in cursor}

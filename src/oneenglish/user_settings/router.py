@@ -8,7 +8,7 @@ from oneenglish.db.mongo import MongoDb
 from oneenglish.db.postgres import DbSession
 from oneenglish.user_settings import service
 from oneenglish.user_settings.schemas import SettingsOut, SettingsPatch
-from oneenglish.workflows import user_data
+from oneenglish.workflows import user_documents
 
 router = ApiRouter(tags=["settings"])
 
@@ -30,7 +30,7 @@ async def update_settings(
     principal: CurrentUser,
     actor: CurrentActor,
 ) -> SettingsOut:
-    return await user_data.update_settings(db, mongo, principal, actor, user_id, body)
+    return await user_documents.update_settings(db, mongo, principal, actor, user_id, body)
 
 
 @router.get("/api/me/settings", summary="My settings")
@@ -46,4 +46,4 @@ async def update_my_settings(
     principal: CurrentUser,
     actor: CurrentActor,
 ) -> SettingsOut:
-    return await user_data.update_settings(db, mongo, principal, actor, principal.id, body)
+    return await user_documents.update_settings(db, mongo, principal, actor, principal.id, body)

@@ -16,22 +16,22 @@ from oneenglish.user_settings import repository
 from oneenglish.user_settings.schemas import SettingsOut, SettingsPatch
 
 
-async def create_default_settings(db: Database, user_id: str, defaults: dict[str, Any]) -> None:
-    await repository.create_if_missing(db, user_id, defaults)
+async def create_default_settings(mongo: Database, user_id: str, defaults: dict[str, Any]) -> None:
+    await repository.create_if_missing(mongo, user_id, defaults)
 
 
-async def delete_settings(db: Database, user_id: str) -> None:
-    await repository.delete(db, user_id)
+async def delete_settings(mongo: Database, user_id: str) -> None:
+    await repository.delete(mongo, user_id)
 
 
-async def find_settings(db: Database, user_id: str) -> SettingsOut | None:
-    document = await repository.get(db, user_id)
+async def find_settings(mongo: Database, user_id: str) -> SettingsOut | None:
+    document = await repository.get(mongo, user_id)
     return to_out(document) if document else None
 
 
-async def get_settings(db: Database, principal: Principal, user_id: uuid.UUID) -> SettingsOut:
+async def get_settings(mongo: Database, principal: Principal, user_id: uuid.UUID) -> SettingsOut:
     ensure_self_or_permitted(principal, user_id, "users", "read")
-    found = await find_settings(db, str(user_id))
+    found = await find_settings(mongo, str(user_id))
     if found is None:
         raise NotFound(f"No settings for user {user_id}")
     return found
@@ -44,7 +44,7 @@ MAX_SETTINGS_KEYS = 200
 
 
 async def update_settings(
-    db: Database, principal: Principal, actor: Actor, user_id: uuid.UUID, patch: SettingsPatch
+    mongo: Database, principal: Principal, actor: Actor, user_id: uuid.UUID, patch: SettingsPatch
 ) -> SettingsOut:
     """Merge key by key (null removes a key), check the merged object's bounds, store it."""
     ensure_self_or_permitted(principal, user_id, "users", "update")
@@ -60,7 +60,7 @@ async def update_settings(
         return result
 
     try:
-        document = await repository.merge(db, str(user_id), merged)
+        document = await repository.merge(mongo, str(user_id), merged)
     except ConcurrentUpdate as exc:
         raise Conflict("The settings were being changed at the same time; retry") from exc
     if document is None:
@@ -68,7 +68,7 @@ async def update_settings(
     after = document.get("settings", {})
     # The entry holds the keys this PATCH changed, not both whole documents.
     await audit.write_now(
-        db,
+        mongo,
         actor,
         "settings.updated",
         "user_settings",
@@ -95,8 +95,8 @@ def _check_bounds(settings: dict[str, Any]) -> None:
         )
 
 
-async def users_with_settings(db: Database, user_ids: Sequence[str]) -> set[str]:
-    return await repository.existing_ids(db, user_ids)
+async def users_with_settings(mongo: Database, user_ids: Sequence[str]) -> set[str]:
+    return await repository.existing_ids(mongo, user_ids)
 
 
 def to_out(document: MongoDocument) -> SettingsOut:

@@ -15,16 +15,16 @@ from oneenglish.db.mongo import MongoDb
 from oneenglish.db.postgres import DbSession
 from oneenglish.idempotency.dependencies import IdempotencyKey
 from oneenglish.rbac.schemas import PermissionNames, RoleNames
+from oneenglish.sagas.dependencies import Sagas
 from oneenglish.users import service
 from oneenglish.users.schemas import UserCreateIn, UserFilters, UserOut, UserPatch
-from oneenglish.workflows.dependencies import Sagas
-from oneenglish.workflows.erase_user import erase_user
-from oneenglish.workflows.register_user import register_user
-from oneenglish.workflows.user_account import (
+from oneenglish.views.account import (
     UserAccountOut,
     export_user_data,
     get_user_account,
 )
+from oneenglish.workflows.erase_user import erase_user
+from oneenglish.workflows.register_user import register_user
 
 router = ApiRouter(prefix="/api/users", tags=["users"])
 

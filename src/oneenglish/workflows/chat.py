@@ -1,15 +1,13 @@
-"""Chat across the databases: who may talk to whom is PostgreSQL's to say (users, courses,
-enrollments, blocks); the messages, read state and the new-message notification live in MongoDB.
+"""Chat writes, across the databases: who may write is PostgreSQL's to say (views/chat.py), the
+messages, read state and the new-message notification are MongoDB's.
 
-- A direct message goes to an active user other than yourself whom you meet somewhere: you
-  learn in one course, one of you teaches a course the other learns in, or you already have a
-  conversation; staff (`users:read`) may message anyone. A block, either way, stops it. Every
-  refusal is the same 404 as for an id that names nobody, so ids cannot be probed. 422 to
-  yourself.
-- A course room is for the course's enrolled learners, its teacher and administrators; anyone
-  else gets a 403 (a 404 if they cannot even see the course).
 - Sending is rate-limited per sender (direct and room messages) and per recipient (direct):
-  429 with Retry-After. Someone else's message is a 403 to change if you can see it, else 404."""
+  429 with Retry-After. Every write of a user's chat documents happens under a share lock on
+  the users' rows (workflows/live_users.py), so an erasure removes it or it does not happen.
+- With an `Idempotency-Key`, a message is stored under an id derived from the key: a retry,
+  even after a crash, finds it instead of writing it twice.
+- Someone else's message is a 403 to change if you can see it (you received it, or you are in
+  its room), else a 404."""
 
 from __future__ import annotations
 
@@ -18,43 +16,21 @@ import uuid
 from bson import ObjectId
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from oneenglish.blocks import service as blocks
 from oneenglish.chat import service as chat
-from oneenglish.chat.schemas import ConversationOut, MessageIn, MessageOut, MessagePage
-from oneenglish.core.cursors import CursorCodec
-from oneenglish.core.errors import Forbidden, InvalidInput, NotFound
+from oneenglish.chat.schemas import MessageIn, MessageOut
+from oneenglish.core.errors import Forbidden, NotFound
 from oneenglish.core.principal import Principal
-from oneenglish.courses import service as courses
 from oneenglish.db.mongo import Database
-from oneenglish.enrollments import service as enrollments
 from oneenglish.idempotency import service as idempotency
 from oneenglish.idempotency.service import IdempotentRequest
 from oneenglish.limits import service as limits
 from oneenglish.notifications import service as notifications
 from oneenglish.settings import Settings
-from oneenglish.users import service as users
-from oneenglish.workflows.user_data import live_users
+from oneenglish.views.chat import ensure_may_message, ensure_room_member
+from oneenglish.workflows.live_users import live_users
 
 PREVIEW = 120
 MINUTE = 60
-
-
-async def ensure_may_message(
-    db: AsyncSession, mongo: Database, principal: Principal, peer_id: uuid.UUID
-) -> None:
-    if peer_id == principal.id:
-        raise InvalidInput("You cannot send a message to yourself")
-    nobody = NotFound(f"No user {peer_id}")
-    if not await users.is_active_user(db, peer_id):
-        raise nobody
-    if await blocks.either_blocked(db, principal.id, peer_id):
-        raise nobody
-    if principal.can("users", "read") or await enrollments.share_a_course(
-        db, principal.id, peer_id
-    ):
-        return
-    if not await chat.have_conversation(mongo, principal.id, peer_id):
-        raise nobody
 
 
 async def send_direct(
@@ -101,14 +77,6 @@ async def send_direct(
 def _message_id(idempotent: IdempotentRequest | None) -> ObjectId | None:
     """The id a keyed message is stored under: the same for every retry with that key."""
     return ObjectId(idempotent.derived_bytes("chat-message", 12)) if idempotent else None
-
-
-async def ensure_room_member(db: AsyncSession, principal: Principal, course_id: uuid.UUID) -> None:
-    course = await courses.get_visible(db, principal, course_id)
-    if courses.can_manage(principal, course) or principal.can("courses", "read"):
-        return
-    if not await enrollments.is_enrolled(db, principal.id, course_id):
-        raise Forbidden("Only the course's learners and teachers are in its room")
 
 
 async def send_to_room(
@@ -173,31 +141,9 @@ async def delete_message(
     await chat.soft_delete(mongo, principal.id, document)
 
 
-async def room_page(
-    db: AsyncSession,
-    mongo: Database,
-    codec: CursorCodec,
-    principal: Principal,
-    course_id: uuid.UUID,
-    cursor: str | None,
-    limit: int,
-) -> MessagePage:
-    await ensure_room_member(db, principal, course_id)
-    return await chat.room_page(mongo, codec, course_id, cursor, limit)
-
-
 async def mark_room_read(
     db: AsyncSession, mongo: Database, principal: Principal, course_id: uuid.UUID
 ) -> None:
     await ensure_room_member(db, principal, course_id)
     async with live_users(db, [principal.id]):
         await chat.mark_room_read(mongo, principal.id, course_id)
-
-
-async def my_conversations(
-    db: AsyncSession, mongo: Database, principal: Principal
-) -> list[ConversationOut]:
-    enrolled = await enrollments.course_ids_of(db, principal.id)
-    teaching = await courses.ids_created_by(db, principal.id)
-    rooms = list(dict.fromkeys([*enrolled, *teaching]))
-    return await chat.conversations(mongo, principal.id, rooms)

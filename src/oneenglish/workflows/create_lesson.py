@@ -8,6 +8,7 @@ lesson without content needs no saga: it is one PostgreSQL transaction."""
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -19,27 +20,40 @@ from oneenglish.core.errors import Unavailable
 from oneenglish.core.principal import Principal
 from oneenglish.lessons import service as lessons
 from oneenglish.lessons.schemas import LessonIn, LessonOut
-from oneenglish.sagas.models import COMPLETED
 from oneenglish.sagas.runner import SagaRunner, enqueue
-from oneenglish.sagas.workflow import OnFailure, Step, StepContext, Workflow, register
-from oneenglish.workflows.catalogue import refresh_if_published
-
-KIND = "create_lesson"
-
-
-async def _store_content(context: StepContext) -> None:
-    p = context.payload
-    await content.store_content(
-        context.mongo, uuid.UUID(p["lesson_id"]), uuid.UUID(p["course_id"]), p["content"]
-    )
-
-
-async def _delete_content(context: StepContext) -> None:
-    await content.delete_content(context.mongo, context.payload["lesson_id"])
+from oneenglish.sagas.workflow import (
+    OnFailure,
+    SagaKind,
+    SagaPayload,
+    Step,
+    StepContext,
+    Workflow,
+    register,
+)
+from oneenglish.usecases.catalogue import refresh_if_published
 
 
-async def _delete_lesson_row(db: AsyncSession, context: StepContext) -> None:
-    lesson_id = uuid.UUID(context.payload["lesson_id"])
+class NewLessonContent(SagaPayload):
+    lesson_id: uuid.UUID
+    course_id: uuid.UUID
+    content: dict[str, Any]  # the document content.to_document made of the validated input
+
+
+KIND = SagaKind("create_lesson", NewLessonContent)
+Context = StepContext[NewLessonContent]
+
+
+async def _store_content(context: Context) -> None:
+    new = context.payload
+    await content.store_content(context.mongo, new.lesson_id, new.course_id, new.content)
+
+
+async def _delete_content(context: Context) -> None:
+    await content.delete_content(context.mongo, context.payload.lesson_id)
+
+
+async def _delete_lesson_row(db: AsyncSession, context: Context) -> None:
+    lesson_id = context.payload.lesson_id
     deleted = await lessons.delete_lesson_row(db, lesson_id)
     if deleted is not None:
         await refresh_if_published(db, deleted)
@@ -69,24 +83,25 @@ async def create_lesson(
     lesson = await lessons.create_lesson(db, principal, actor, course_id, data, lesson_id=lesson_id)
     await refresh_if_published(db, lesson)
     if lesson_content is None:
-        await db.commit()
-        return lesson
+        return lesson  # PostgreSQL only: the request's transaction commits it
     saga = enqueue(
         db,
         KIND,
-        {
-            "lesson_id": str(lesson_id),
-            "course_id": str(course_id),
-            "content": content.to_document(lesson_content),
-        },
+        NewLessonContent(
+            lesson_id=lesson_id,
+            course_id=course_id,
+            content=content.to_document(lesson_content),
+        ),
         subject_id=lesson_id,
         lease_seconds=runner.settings.saga_recovery_window_seconds,
     )
-    await db.commit()
-    if await runner.run_now(saga) != COMPLETED:
-        raise Unavailable(
+    await runner.commit_and_run(
+        db,
+        saga,
+        or_raise=Unavailable(
             "MongoDB is unavailable, so the lesson was not created; nothing was kept. "
             "Retry shortly.",
             database="MongoDB",
-        )
+        ),
+    )
     return lesson

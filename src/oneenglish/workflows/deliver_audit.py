@@ -7,6 +7,7 @@ is delivered pseudonymised (audit/service.py)."""
 from __future__ import annotations
 
 from oneenglish.audit import service as audit
+from oneenglish.audit.schemas import DELIVER_AUDIT, AuditEntry
 from oneenglish.sagas.workflow import (
     ForErasedUsers,
     OnFailure,
@@ -17,13 +18,13 @@ from oneenglish.sagas.workflow import (
 )
 
 
-async def _deliver(context: StepContext) -> None:
+async def _deliver(context: StepContext[AuditEntry]) -> None:
     await audit.deliver(context.mongo, str(context.saga_id), context.payload, context.erased)
 
 
 WORKFLOW = register(
     Workflow(
-        kind=audit.DELIVER_AUDIT,
+        kind=DELIVER_AUDIT,
         steps=(Step("deliver", _deliver),),
         on_failure=OnFailure.RETRY,
         # The event stays when its user is erased: delivered pseudonymised.

@@ -8,10 +8,11 @@ from __future__ import annotations
 import asyncio
 
 from oneenglish.events import service as events
+from oneenglish.events.service import DISPATCH_EVENT, EventPayload
 from oneenglish.sagas.workflow import OnFailure, Step, StepContext, Workflow, register
 
 
-async def _dispatch(context: StepContext) -> None:
+async def _dispatch(context: StepContext[EventPayload]) -> None:
     event = events.from_payload(context.saga_id, context.payload)
     await asyncio.gather(
         *(handle(context.mongo, event) for handle in events.subscribers_of(event.type))
@@ -20,7 +21,7 @@ async def _dispatch(context: StepContext) -> None:
 
 WORKFLOW = register(
     Workflow(
-        kind=events.DISPATCH_EVENT,
+        kind=DISPATCH_EVENT,
         steps=(Step("dispatch", _dispatch),),
         on_failure=OnFailure.RETRY,
     )

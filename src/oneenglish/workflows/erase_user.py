@@ -23,7 +23,9 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from typing import Any
 
+from pydantic import Field, model_validator
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from oneenglish.audit import service as audit
@@ -33,16 +35,43 @@ from oneenglish.core.errors import Unavailable
 from oneenglish.core.principal import Principal
 from oneenglish.db.mongo import user_references
 from oneenglish.limits import service as limits
-from oneenglish.sagas.models import COMPLETED
 from oneenglish.sagas.runner import SagaRunner, enqueue, forget_user, scrub_payload
-from oneenglish.sagas.workflow import OnFailure, Step, StepContext, Workflow, register
+from oneenglish.sagas.workflow import (
+    OnFailure,
+    SagaKind,
+    SagaPayload,
+    Step,
+    StepContext,
+    Workflow,
+    register,
+)
 from oneenglish.users import service as users
 
-KIND = "erase_user"
+
+class Erasure(SagaPayload):
+    """Who is erased, with the roles they had (for the audit entry) and who asked."""
+
+    user_id: uuid.UUID
+    roles: list[str] = Field(default_factory=list)
+    actor_id: uuid.UUID | None = None
+    ip: str | None = None
+    request_id: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _roles_of_older_rows(cls, stored: Any) -> Any:
+        # Sagas enqueued before migration 0008 carried the whole account as `before`.
+        if isinstance(stored, dict) and "roles" not in stored and "before" in stored:
+            return {**stored, "roles": (stored["before"] or {}).get("roles", [])}
+        return stored
 
 
-async def _delete_documents(context: StepContext) -> None:
-    user_id = context.payload["user_id"]
+KIND = SagaKind("erase_user", Erasure)
+Context = StepContext[Erasure]
+
+
+async def _delete_documents(context: Context) -> None:
+    user_id = str(context.payload.user_id)
     await asyncio.gather(
         *(
             context.mongo[ref.collection].delete_many({ref.field: user_id})
@@ -52,23 +81,17 @@ async def _delete_documents(context: StepContext) -> None:
     )
 
 
-async def _pseudonymise_audit_entries(context: StepContext) -> None:
-    await audit.pseudonymise_entries_of(context.mongo, context.payload["user_id"])
+async def _pseudonymise_audit_entries(context: Context) -> None:
+    await audit.pseudonymise_entries_of(context.mongo, str(context.payload.user_id))
 
 
-async def _delete_user_row(db: AsyncSession, context: StepContext) -> None:
-    user_id = uuid.UUID(context.payload["user_id"])
-    await users.delete_user_row(db, user_id)
-    await forget_user(db, user_id, erasure_id=context.saga_id)
-    await limits.forget_user(db, user_id)
-    actor = Actor(
-        uuid.UUID(context.payload["actor_id"]) if context.payload.get("actor_id") else None,
-        context.payload.get("ip"),
-        context.payload.get("request_id"),
-    )
-    # Sagas enqueued before 0008 carried the whole account as `before`: only its roles count.
-    roles = context.payload.get("roles", (context.payload.get("before") or {}).get("roles", []))
-    audit.record(db, actor, "user.erased", "user", user_id, before={"roles": roles})
+async def _delete_user_row(db: AsyncSession, context: Context) -> None:
+    erasure = context.payload
+    await users.delete_user_row(db, erasure.user_id)
+    await forget_user(db, erasure.user_id, erasure_id=context.saga_id)
+    await limits.forget_user(db, erasure.user_id)
+    actor = Actor(erasure.actor_id, erasure.ip, erasure.request_id)
+    audit.record(db, actor, "user.erased", "user", erasure.user_id, before={"roles": erasure.roles})
     await scrub_payload(db, context.saga_id, keep=("user_id",))
 
 
@@ -93,22 +116,23 @@ async def erase_user(
     saga = enqueue(
         db,
         KIND,
-        {
-            "user_id": str(user_id),
-            "roles": roles,
-            "actor_id": str(actor.user_id) if actor.user_id else None,
-            "ip": actor.ip,
-            "request_id": actor.request_id,
-        },
+        Erasure(
+            user_id=user_id,
+            roles=roles,
+            actor_id=actor.user_id,
+            ip=actor.ip,
+            request_id=actor.request_id,
+        ),
         subject_id=user_id,
         lease_seconds=runner.settings.saga_recovery_window_seconds,
     )
-    await db.commit()
-
-    if await runner.run_now(saga) != COMPLETED:
-        raise Unavailable(
+    await runner.commit_and_run(
+        db,
+        saga,
+        or_raise=Unavailable(
             "MongoDB is unavailable. The account is deactivated and its erasure will complete "
             "automatically once MongoDB is back.",
             database="MongoDB",
             erasure="pending",
-        )
+        ),
+    )

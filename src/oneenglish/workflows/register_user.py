@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -25,37 +26,52 @@ from oneenglish.idempotency import service as idempotency
 from oneenglish.idempotency.service import IdempotentRequest
 from oneenglish.limits import service as limits
 from oneenglish.profiles import service as profiles
-from oneenglish.sagas.models import COMPLETED
 from oneenglish.sagas.runner import SagaRunner, enqueue
-from oneenglish.sagas.workflow import OnFailure, Step, StepContext, Workflow, register
+from oneenglish.sagas.workflow import (
+    OnFailure,
+    SagaKind,
+    SagaPayload,
+    Step,
+    StepContext,
+    Workflow,
+    register,
+)
 from oneenglish.user_settings import service as user_settings
 from oneenglish.users import service as users
 from oneenglish.users.schemas import UserOut
 
-KIND = "register_user"
 HOUR = 3600
 
 
-async def _create_profile(context: StepContext) -> None:
-    await profiles.create_default_profile(context.mongo, context.payload["user_id"])
+class NewAccount(SagaPayload):
+    user_id: uuid.UUID
+    default_settings: dict[str, Any]
 
 
-async def _delete_profile(context: StepContext) -> None:
-    await profiles.delete_profile(context.mongo, context.payload["user_id"])
+KIND = SagaKind("register_user", NewAccount)
+Context = StepContext[NewAccount]
 
 
-async def _create_settings(context: StepContext) -> None:
+async def _create_profile(context: Context) -> None:
+    await profiles.create_default_profile(context.mongo, str(context.payload.user_id))
+
+
+async def _delete_profile(context: Context) -> None:
+    await profiles.delete_profile(context.mongo, str(context.payload.user_id))
+
+
+async def _create_settings(context: Context) -> None:
     await user_settings.create_default_settings(
-        context.mongo, context.payload["user_id"], context.payload["default_settings"]
+        context.mongo, str(context.payload.user_id), context.payload.default_settings
     )
 
 
-async def _delete_settings(context: StepContext) -> None:
-    await user_settings.delete_settings(context.mongo, context.payload["user_id"])
+async def _delete_settings(context: Context) -> None:
+    await user_settings.delete_settings(context.mongo, str(context.payload.user_id))
 
 
-async def _delete_user_row(db: AsyncSession, context: StepContext) -> None:
-    user_id = uuid.UUID(context.payload["user_id"])
+async def _delete_user_row(db: AsyncSession, context: Context) -> None:
+    user_id = context.payload.user_id
     if await users.delete_user_row(db, user_id):
         audit.record(db, Actor.system(), "user.registration_undone", "user", user_id)
 
@@ -97,23 +113,21 @@ async def register_user(
     saga = enqueue(
         db,
         KIND,
-        {
-            "user_id": str(user_id),
-            "default_settings": runner.settings.default_user_settings,
-        },
+        NewAccount(user_id=user_id, default_settings=settings.default_user_settings),
         subject_id=user_id,
-        lease_seconds=runner.settings.saga_recovery_window_seconds,
+        lease_seconds=settings.saga_recovery_window_seconds,
         user_ids=[user_id],
     )
     await idempotency.remember(
         db, idempotent, status_code=201, body=user, user_id=user_id, saga_id=saga.id
     )
-    await db.commit()
-
-    if await runner.run_now(saga) != COMPLETED:
-        raise Unavailable(
+    await runner.commit_and_run(
+        db,
+        saga,
+        or_raise=Unavailable(
             "MongoDB is unavailable, so the account was not created; nothing was kept. "
             "Retry shortly.",
             database="MongoDB",
-        )
+        ),
+    )
     return user

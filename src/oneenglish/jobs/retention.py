@@ -37,15 +37,15 @@ class PurgeReport:
 
 
 async def purge_logs(
-    db: Database,
+    mongo: Database,
     settings: Settings,
     now: datetime | None = None,
     sessionmaker: async_sessionmaker[AsyncSession] | None = None,
 ) -> PurgeReport:
     now = now or datetime.now(UTC)
     activities, errors, rows = await asyncio.gather(
-        activity.purge_older_than(db, settings.activity_retention_days, now),
-        error_logs.purge_older_than(db, settings.error_log_retention_days, now),
+        activity.purge_older_than(mongo, settings.activity_retention_days, now),
+        error_logs.purge_older_than(mongo, settings.error_log_retention_days, now),
         _purge_transient_rows(sessionmaker, settings) if sessionmaker else _nothing(),
     )
     return PurgeReport(activities=activities, error_logs=errors, transient_rows=rows)
@@ -67,7 +67,7 @@ async def _purge_transient_rows(
 
 
 async def purge_logs_forever(
-    db: Database, settings: Settings, sessionmaker: async_sessionmaker[AsyncSession]
+    mongo: Database, settings: Settings, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
     """Every LOG_PURGE_INTERVAL_SECONDS, the first pass at a random point of the first interval:
     workers start together, and a purge is a collection scan on FerretDB (its range filters use
@@ -76,7 +76,7 @@ async def purge_logs_forever(
     await asyncio.sleep(random.uniform(0, settings.log_purge_interval_seconds))  # noqa: S311
     while True:
         try:
-            report = await purge_logs(db, settings, sessionmaker=sessionmaker)
+            report = await purge_logs(mongo, settings, sessionmaker=sessionmaker)
             if report.activities or report.error_logs or report.transient_rows:
                 log.info(
                     "expired entries deleted",

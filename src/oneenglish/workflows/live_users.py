@@ -17,14 +17,7 @@ from collections.abc import AsyncIterator, Sequence
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from oneenglish.core.background import UserGuard
-from oneenglish.core.context import Actor
 from oneenglish.core.errors import NotFound
-from oneenglish.core.principal import Principal, ensure_self_or_permitted
-from oneenglish.db.mongo import Database
-from oneenglish.profiles import service as profiles
-from oneenglish.profiles.schemas import ProfileOut, ProfilePatch
-from oneenglish.user_settings import service as user_settings
-from oneenglish.user_settings.schemas import SettingsOut, SettingsPatch
 from oneenglish.users import service as users
 
 
@@ -63,29 +56,3 @@ def _as_uuid(value: str) -> uuid.UUID | None:
         return uuid.UUID(value)
     except (TypeError, ValueError):
         return None
-
-
-async def update_profile(
-    db: AsyncSession,
-    mongo: Database,
-    principal: Principal,
-    actor: Actor,
-    user_id: uuid.UUID,
-    patch: ProfilePatch,
-) -> ProfileOut:
-    ensure_self_or_permitted(principal, user_id, "users", "update")
-    async with live_users(db, [user_id]):
-        return await profiles.update_profile(mongo, principal, actor, user_id, patch)
-
-
-async def update_settings(
-    db: AsyncSession,
-    mongo: Database,
-    principal: Principal,
-    actor: Actor,
-    user_id: uuid.UUID,
-    patch: SettingsPatch,
-) -> SettingsOut:
-    ensure_self_or_permitted(principal, user_id, "users", "update")
-    async with live_users(db, [user_id]):
-        return await user_settings.update_settings(mongo, principal, actor, user_id, patch)

@@ -1,0 +1,68 @@
+"""Leave a course: the enrollment row goes at once (no more progress can be recorded), with
+its audit entry; then the learner's progress documents for that enrollment (MongoDB).
+Forward only (workflows/removal.py)."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from oneenglish.audit import service as audit
+from oneenglish.core.context import Actor
+from oneenglish.core.principal import Principal
+from oneenglish.enrollments import service as enrollments
+from oneenglish.progress import service as progress
+from oneenglish.sagas.runner import SagaRunner, enqueue
+from oneenglish.sagas.workflow import (
+    OnFailure,
+    SagaKind,
+    SagaPayload,
+    Step,
+    StepContext,
+    Workflow,
+    register,
+)
+from oneenglish.workflows.removal import removal_pending
+
+
+class Departure(SagaPayload):
+    enrollment_id: uuid.UUID
+    user_id: uuid.UUID
+
+
+KIND = SagaKind("unenroll", Departure)
+Context = StepContext[Departure]
+
+
+async def _enrollment_documents(context: Context) -> None:
+    await progress.delete_of_enrollment(context.mongo, context.payload.enrollment_id)
+
+
+WORKFLOW = register(
+    Workflow(
+        kind=KIND,
+        steps=(Step("documents", _enrollment_documents),),
+        on_failure=OnFailure.RETRY,
+    )
+)
+
+
+async def leave_course(
+    db: AsyncSession,
+    runner: SagaRunner,
+    principal: Principal,
+    actor: Actor,
+    enrollment_id: uuid.UUID,
+) -> None:
+    enrollment = await enrollments.get_for_unenrollment(db, principal, enrollment_id)
+    await enrollments.delete_enrollment_row(db, enrollment_id)
+    audit.record(db, actor, "enrollment.deleted", "enrollment", enrollment_id, before=enrollment)
+    saga = enqueue(
+        db,
+        KIND,
+        Departure(enrollment_id=enrollment_id, user_id=enrollment.user_id),
+        subject_id=enrollment_id,
+        lease_seconds=runner.settings.saga_recovery_window_seconds,
+    )
+    await runner.commit_and_run(db, saga, or_raise=removal_pending("enrollment"))

@@ -1,0 +1,118 @@
+"""Record a learner's progress on a lesson, across both databases.
+
+1. One PostgreSQL transaction, after locking the enrollment row (so concurrent updates of one
+   learner serialise and the course progress is exact): the time added to the lesson's totals,
+   its first completion, the enrollment's progress recomputed, the events of a completion,
+   the audit entry and the saga's intent.
+2. Under the saga, the MongoDB detail (steps, notes, PostgreSQL's totals): idempotent,
+   order-free updates ($addToSet, $max, notes only if newer), so a replay never double-counts.
+MongoDB down after the commit: 202 `synced: false`, applied by the relay later (never a 503:
+the time was already counted, and a retry would count it twice)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from oneenglish.audit import service as audit
+from oneenglish.content import service as content
+from oneenglish.core.context import Actor
+from oneenglish.core.errors import InvalidInput
+from oneenglish.core.principal import Principal
+from oneenglish.db.mongo import Database
+from oneenglish.enrollments import service as enrollments
+from oneenglish.progress import service as progress
+from oneenglish.progress.schemas import ProgressDetail, ProgressIn, ProgressOut
+from oneenglish.sagas.runner import SagaRunner, enqueue
+from oneenglish.sagas.workflow import OnFailure, SagaKind, Step, StepContext, Workflow, register
+from oneenglish.views.lesson_view import enrolled_access
+
+KIND = SagaKind("record_progress", ProgressDetail)
+
+
+async def _apply_detail(context: StepContext[ProgressDetail]) -> None:
+    await progress.apply_progress(context.mongo, context.payload)
+
+
+WORKFLOW = register(Workflow(KIND, (Step("detail", _apply_detail),), on_failure=OnFailure.RETRY))
+
+
+async def record_progress(
+    db: AsyncSession,
+    mongo: Database,
+    runner: SagaRunner,
+    principal: Principal,
+    actor: Actor,
+    lesson_id: uuid.UUID,
+    body: ProgressIn,
+) -> ProgressOut:
+    # The content is read only to check named steps: time and completion alone need no MongoDB.
+    access, document = await enrolled_access(
+        db, mongo, principal, lesson_id, needs_content=bool(body.completed_steps)
+    )
+    unknown = sorted(
+        set(body.completed_steps) - (content.item_ids(document) if document else set())
+    )
+    if unknown:
+        raise InvalidInput(
+            f"No such steps in this lesson: {', '.join(unknown)}",
+            errors=[{"loc": ["body", "completed_steps"], "msg": "unknown ids"}],
+            unknown=unknown,
+        )
+    course = access.course
+    result = await enrollments.record_activity(
+        db,
+        principal.id,
+        course.id,
+        course.title,
+        lesson_id,
+        body.time_spent_seconds,
+        body.completed,
+    )
+    saga = enqueue(
+        db,
+        KIND,
+        ProgressDetail(
+            user_id=str(principal.id),
+            lesson_id=str(lesson_id),
+            course_id=str(course.id),
+            enrollment_id=str(result.enrollment_id),
+            steps=body.completed_steps,
+            time_spent_total=result.time_spent_seconds,
+            completed_at=result.lesson_completed_at,
+            notes=body.notes,
+            at=datetime.now(UTC),
+        ),
+        subject_id=result.enrollment_id,
+        lease_seconds=runner.settings.saga_recovery_window_seconds,
+        user_ids=[principal.id],
+    )
+    audit.record(
+        db,
+        actor,
+        "progress.recorded",
+        "lesson_progress",
+        f"{principal.id}:{lesson_id}",
+        after={
+            "completed_steps": body.completed_steps,
+            "time_spent_seconds": body.time_spent_seconds,
+            "completed": body.completed,
+            # The notes are the learner's own words: kept in their progress (erased with
+            # them), not in the audit log, which is kept forever.
+            "notes_updated": body.notes is not None,
+            "course_progress": float(result.progress),
+        },
+    )
+    synced = await runner.commit_and_run(db, saga)
+    return ProgressOut(
+        lesson_id=lesson_id,
+        course_id=course.id,
+        enrollment_id=result.enrollment_id,
+        time_spent_seconds=result.time_spent_seconds,
+        completed_at=result.lesson_completed_at,
+        course_progress=result.progress,
+        course_completed_at=result.course_completed_at,
+        synced=synced,
+    )

@@ -1,0 +1,125 @@
+"""Submit a quiz: graded on the server against the answer keys, recorded across both
+databases like progress (workflows/record_progress.py): the lesson's activity, the events of a
+submission (and of a perfect score), the audit entry and the intent in one PostgreSQL
+transaction; the attempt pushed once, by its id, into the learner's lesson_progress under the
+saga. MongoDB down after the commit: the result with `recorded: false`, stored by the relay
+later. With an `Idempotency-Key`, a retry gets the same graded attempt back."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from oneenglish.audit import service as audit
+from oneenglish.core.context import Actor
+from oneenglish.core.errors import InvalidInput
+from oneenglish.core.principal import Principal
+from oneenglish.db.mongo import Database
+from oneenglish.enrollments import service as enrollments
+from oneenglish.events import service as events
+from oneenglish.idempotency import service as idempotency
+from oneenglish.idempotency.service import IdempotentRequest
+from oneenglish.progress import service as progress
+from oneenglish.progress.schemas import QuizAttemptRecord, QuizIn, QuizResultOut
+from oneenglish.sagas.runner import SagaRunner, enqueue
+from oneenglish.sagas.workflow import OnFailure, SagaKind, Step, StepContext, Workflow, register
+from oneenglish.views.lesson_view import enrolled_access
+
+KIND = SagaKind("record_quiz_attempt", QuizAttemptRecord)
+
+
+async def _store_attempt(context: StepContext[QuizAttemptRecord]) -> None:
+    await progress.apply_quiz_attempt(context.mongo, context.payload)
+
+
+WORKFLOW = register(Workflow(KIND, (Step("attempt", _store_attempt),), on_failure=OnFailure.RETRY))
+
+
+def _camel(model: BaseModel) -> dict[str, Any]:
+    return {
+        "".join(w.capitalize() if i else w for i, w in enumerate(k.split("_"))): v
+        for k, v in model.model_dump(mode="json").items()
+    }
+
+
+async def submit_quiz(
+    db: AsyncSession,
+    mongo: Database,
+    runner: SagaRunner,
+    principal: Principal,
+    actor: Actor,
+    lesson_id: uuid.UUID,
+    body: QuizIn,
+    idempotent: IdempotentRequest | None = None,
+) -> QuizResultOut:
+    await idempotency.replay_if_known(db, idempotent)
+    access, document = await enrolled_access(db, mongo, principal, lesson_id)
+    exercises = (document or {}).get("exercises", [])
+    if not exercises:
+        raise InvalidInput("This lesson has no exercises to answer")
+    results, score, max_score = progress.grade_attempt(exercises, body.answers)
+    percent = round(100 * score / max_score, 2) if max_score else 0.0
+    perfect = max_score > 0 and score == max_score
+    attempt_id = uuid.uuid4()
+    course = access.course
+    activity = await enrollments.record_activity(
+        db, principal.id, course.id, course.title, lesson_id, 0, False
+    )
+    data = {"courseId": str(course.id), "lessonId": str(lesson_id), "percent": percent}
+    events.publish(db, events.QUIZ_SUBMITTED, principal.id, data)
+    if perfect:
+        events.publish(db, events.QUIZ_PERFECT, principal.id, data)
+    saga = enqueue(
+        db,
+        KIND,
+        QuizAttemptRecord(
+            user_id=str(principal.id),
+            lesson_id=str(lesson_id),
+            course_id=str(course.id),
+            enrollment_id=str(activity.enrollment_id),
+            attempt={
+                "attemptId": str(attempt_id),
+                "submittedAt": datetime.now(UTC).isoformat(),
+                "score": score,
+                "maxScore": max_score,
+                "percent": percent,
+                "results": [_camel(r) for r in results],
+                "answers": [_camel(a) for a in body.answers],
+            },
+        ),
+        subject_id=activity.enrollment_id,
+        lease_seconds=runner.settings.saga_recovery_window_seconds,
+        user_ids=[principal.id],
+    )
+    audit.record(
+        db,
+        actor,
+        "quiz.submitted",
+        "quiz_attempt",
+        attempt_id,
+        after={
+            "lesson_id": str(lesson_id),
+            "score": score,
+            "max_score": max_score,
+            "percent": percent,
+        },
+    )
+    result = QuizResultOut(
+        attempt_id=attempt_id,
+        score=score,
+        max_score=max_score,
+        percent=percent,
+        perfect=perfect,
+        results=results,
+        recorded=False,
+    )
+    # A replay says `recorded: true` once the saga that stores the attempt has completed.
+    await idempotency.remember(
+        db, idempotent, status_code=200, body=result, user_id=principal.id, saga_id=saga.id
+    )
+    recorded = await runner.commit_and_run(db, saga)
+    return result.model_copy(update={"recorded": recorded})
