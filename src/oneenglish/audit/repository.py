@@ -1,5 +1,6 @@
-"""The only code that touches audit_logs. Append-only: nothing here deletes, and the one update
-is the erasure's pseudonymisation of an entry (audit/service.py)."""
+"""The only code that touches audit_logs (besides the registry-driven erasure, export and
+reconcile, which reach it through db.mongo.Reference). Append-only: nothing here deletes, and
+the one update is the erasure's pseudonymisation of an entry (audit/service.py)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""The only code that touches chat_messages, chat_conversations and chat_reads."""
+"""The only code that touches chat_messages, chat_conversations and chat_reads (besides the
+registry-driven erasure, export and reconcile, which reach it through db.mongo.Reference)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""The only code that touches lesson_contents."""
+"""The only code that touches lesson_contents (besides the registry-driven erasure, export and
+reconcile, which reach it through db.mongo.Reference)."""
 
 from __future__ import annotations
 

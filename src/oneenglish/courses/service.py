@@ -23,6 +23,12 @@ from oneenglish.db.postgres import UserTable, register_user_table
 SLUG_ATTEMPTS = 5
 
 
+# The types other domains get from this service, by these names (never the tables): a course
+# read on the driver for a reader, and the ORM row its manager changes (locked).
+VisibleCourse = CourseRow
+ManagedCourse = Course
+
+
 def can_manage(principal: Principal, course: Course | CourseRow) -> bool:
     """Admins manage every course; teachers the ones they created (while still teachers)."""
     return principal.can("courses", "update") or (

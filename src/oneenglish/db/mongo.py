@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -214,6 +214,26 @@ class Reference:
     table: str = "users"
     erase: bool = True
     export_omits: tuple[str, ...] = ()
+
+    # The registry's own access, by the reference field alone: what erasure, the export and
+    # reconcile do to every collection without a repository function per collection. The
+    # repositories' "only code that touches" means: apart from these.
+
+    async def documents_of(self, mongo: Database, row_id: str, limit: int) -> list[MongoDocument]:
+        omitted = {name: 0 for name in self.export_omits} or None
+        return await find_within_message_size(
+            mongo[self.collection],
+            {self.field: row_id},
+            sort=[("_id", 1)],
+            limit=limit,
+            projection=omitted,
+        )
+
+    async def delete_of(self, mongo: Database, row_ids: Sequence[Any]) -> None:
+        await mongo[self.collection].delete_many({self.field: {"$in": list(row_ids)}})
+
+    async def referenced(self, mongo: Database) -> list[Any]:
+        return list(await mongo[self.collection].distinct(self.field))
 
 
 _REFERENCES: dict[str, Reference] = {}

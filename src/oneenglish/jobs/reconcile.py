@@ -103,7 +103,7 @@ async def _documents_without_rows(
 ) -> None:
     for ref in references():
         existing_ids = _EXISTING[ref.table]
-        referenced: Sequence[object] = await mongo[ref.collection].distinct(ref.field)
+        referenced: Sequence[object] = await ref.referenced(mongo)
         for start in range(0, len(referenced), batch):
             chunk = [v for v in referenced[start : start + batch] if v is not None]
             parsed = {v: _as_uuid(v) for v in chunk}
@@ -119,7 +119,7 @@ async def _documents_without_rows(
                 continue
             report.orphans.setdefault(f"{ref.collection}.{ref.field}", []).extend(map(str, orphans))
             if repair:
-                await mongo[ref.collection].delete_many({ref.field: {"$in": orphans}})
+                await ref.delete_of(mongo, orphans)
                 report.repaired += len(orphans)
 
 

@@ -17,7 +17,6 @@ from oneenglish.core.patching import apply_patch
 from oneenglish.core.principal import Principal
 from oneenglish.core.slugs import first_free, slugify
 from oneenglish.courses import service as courses
-from oneenglish.courses.models import Course, CourseRow
 from oneenglish.lessons import repository
 from oneenglish.lessons.models import Lesson, LessonRow
 from oneenglish.lessons.schemas import LessonIn, LessonOut, LessonPatch
@@ -28,7 +27,7 @@ class LessonAccess:
     """A lesson the caller may see, with its course: rows read on the driver."""
 
     lesson: LessonRow
-    course: CourseRow
+    course: courses.VisibleCourse
     manages: bool  # teacher of the course or administrator: sees drafts and answer keys
 
 
@@ -52,7 +51,7 @@ class ManagedLesson:
     """A lesson its teacher or an admin is changing: ORM objects, the course locked."""
 
     lesson: Lesson
-    course: Course
+    course: courses.ManagedCourse
 
 
 async def get_managed(

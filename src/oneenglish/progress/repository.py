@@ -1,4 +1,5 @@
-"""The only code that touches lesson_progress."""
+"""The only code that touches lesson_progress (besides the registry-driven erasure, export and
+reconcile, which reach it through db.mongo.Reference)."""
 
 from __future__ import annotations
 

@@ -20,7 +20,6 @@ from oneenglish.core.principal import Principal, ensure_self_or_permitted
 from oneenglish.db.mongo import (
     Database,
     Reference,
-    find_within_message_size,
     is_unavailable,
     user_references,
 )
@@ -78,8 +77,8 @@ async def export_user_data(
     Driven by the registries: every PostgreSQL table that holds rows about the user
     (db.postgres.register_user_table, each with its domain's export) and every MongoDB field
     that points at them (db.mongo.register_reference); tests fail when a table is in neither.
-    The documents of each collection are read straight from it here (and only here outside its
-    repository), since a reference is all that selects them. Audit entries are bounded as they
+    The documents of each collection are read through its Reference (db.mongo), since a
+    reference is all that selects them. Audit entries are bounded as they
     are shown (an entry older than that bound is summarised, never sent whole)."""
     ensure_self_or_permitted(principal, user_id, "users", "read")
     await users.get_user_unchecked(db, user_id)  # 404 for nobody, before anything is read
@@ -90,14 +89,7 @@ async def export_user_data(
         return {t.name: await t.export(db, user_id) for t in user_tables() if t.export}
 
     async def collection(reference: Reference) -> tuple[str, list[dict[str, Any]]]:
-        omitted = {name: 0 for name in reference.export_omits} or None
-        documents = await find_within_message_size(
-            mongo[reference.collection],
-            {reference.field: uid},
-            sort=[("_id", 1)],
-            limit=EXPORT_LIMIT_PER_COLLECTION,
-            projection=omitted,
-        )
+        documents = await reference.documents_of(mongo, uid, EXPORT_LIMIT_PER_COLLECTION)
         return reference.collection, documents
 
     async def mongo_part() -> dict[str, list[dict[str, Any]]]:

@@ -73,11 +73,7 @@ Context = StepContext[Erasure]
 async def _delete_documents(context: Context) -> None:
     user_id = str(context.payload.user_id)
     await asyncio.gather(
-        *(
-            context.mongo[ref.collection].delete_many({ref.field: user_id})
-            for ref in user_references()
-            if ref.erase
-        )
+        *(ref.delete_of(context.mongo, [user_id]) for ref in user_references() if ref.erase)
     )
 
 
