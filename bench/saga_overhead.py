@@ -22,7 +22,7 @@ from sqlalchemy import text
 
 from oneenglish.profiles import service as profiles
 from oneenglish.resources import Resources, open_resources
-from oneenglish.sagas.runner import enqueue
+from oneenglish.sagas.log import enqueue
 from oneenglish.settings import Settings
 from oneenglish.user_settings import service as user_settings
 from oneenglish.users import repository as users_repository

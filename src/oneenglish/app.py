@@ -94,14 +94,9 @@ async def _start_up(steps: dict[str, Callable[[], Awaitable[object]]]) -> list[a
     return pending
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    settings = settings or get_settings()
-    configure_logging(settings.log_level, settings.log_json)
-    # Created before the lifespan so the middleware and the error handler hold them; their
-    # writer tasks start once MongoDB's handle exists.
-    activity_log = ActivityLog(settings)
-    error_log = ErrorLog(settings)
-
+def _lifespan(
+    settings: Settings, activity_log: ActivityLog, error_log: ErrorLog
+) -> Callable[[FastAPI], contextlib.AbstractAsyncContextManager[None]]:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with open_resources(settings) as resources:
@@ -136,21 +131,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 # What the last requests recorded is written before the connections close.
                 await asyncio.gather(activity_log.stop(), error_log.stop())
 
-    app = FastAPI(
-        title="OneEnglish API",
-        version="0.1.0",
-        description=(
-            "English-learning platform API. Structured data lives in PostgreSQL, flexible "
-            "documents in MongoDB. Every error is `application/problem+json` (RFC 9457)."
-        ),
-        lifespan=lifespan,
-        responses=PROBLEM_RESPONSES,
-        # No OpenTelemetry is configured; without this FastAPI looks for a provider (and reads
-        # the environment) on every request.
-        telemetry={"tracing": False, "metrics": False, "logs": False},
-    )
-    app.state.activity_log = activity_log
-    app.state.error_log = error_log
+    return lifespan
+
+
+def _add_middleware(app: FastAPI, settings: Settings, activity_log: ActivityLog) -> None:
+    """Innermost first: the last added runs first."""
     app.add_middleware(
         InputGuardMiddleware, default=settings.max_request_body_bytes, limits=BODY_LIMITS
     )
@@ -166,13 +151,38 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
     docs = tuple(p for p in (app.docs_url, app.redoc_url, app.swagger_ui_oauth2_redirect_url) if p)
     app.add_middleware(SecurityHeadersMiddleware, docs_paths=docs)
-    # The last added runs first: every response, even a 413, carries the request id, and the
-    # request id is bound before activity is timed.
+    # Every response, even a 413, carries the request id, and the request id is bound before
+    # activity is timed.
     app.add_middleware(RequestContextMiddleware)
     if settings.forwarded_allow_ips:
         # Outermost: the client address and scheme every later layer sees are the ones a
         # trusted proxy reported; anyone else's X-Forwarded-For is ignored.
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.forwarded_allow_ips)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    configure_logging(settings.log_level, settings.log_json)
+    # Created before the lifespan so the middleware and the error handler hold them; their
+    # writer tasks start once MongoDB's handle exists.
+    activity_log = ActivityLog(settings)
+    error_log = ErrorLog(settings)
+    app = FastAPI(
+        title="OneEnglish API",
+        version="0.1.0",
+        description=(
+            "English-learning platform API. Structured data lives in PostgreSQL, flexible "
+            "documents in MongoDB. Every error is `application/problem+json` (RFC 9457)."
+        ),
+        lifespan=_lifespan(settings, activity_log, error_log),
+        responses=PROBLEM_RESPONSES,
+        # No OpenTelemetry is configured; without this FastAPI looks for a provider (and reads
+        # the environment) on every request.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
+    )
+    app.state.activity_log = activity_log
+    app.state.error_log = error_log
+    _add_middleware(app, settings, activity_log)
     register_problem_handlers(app, on_unhandled=error_log.capture)
     for router in ROUTERS:
         app.include_router(router)

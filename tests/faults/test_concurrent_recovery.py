@@ -61,5 +61,4 @@ async def test_two_workers_recovering_together_apply_each_step_once(
     # Both workers took part (otherwise this proved nothing about concurrency); the test's own
     # API process relays in the background too, so three processes shared the work.
     advanced = [int(out.decode().split("advanced ")[1].split()[0]) for out, _ in outputs]
-    print("advanced by the workers:", advanced)
     assert all(n > 0 for n in advanced), advanced

@@ -15,7 +15,7 @@ from fastapi import FastAPI
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from oneenglish.sagas.runner import enqueue
+from oneenglish.sagas.log import enqueue
 from oneenglish.sagas.workflow import (
     OnFailure,
     SagaKind,

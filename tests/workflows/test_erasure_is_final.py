@@ -20,11 +20,11 @@ from oneenglish.core.principal import Principal
 from oneenglish.db.mongo import user_references
 from oneenglish.events import service as events
 from oneenglish.jobs.reconcile import reconcile
+from oneenglish.progress.schemas import ProgressDetail
+from oneenglish.sagas.log import enqueue
 from oneenglish.sagas.models import Saga
-from oneenglish.sagas.runner import enqueue
 from oneenglish.users import service as users
 from oneenglish.workflows import live_users
-from oneenglish.progress.schemas import ProgressDetail
 from oneenglish.workflows.erase_user import KIND as ERASE_USER
 from oneenglish.workflows.erase_user import Erasure
 from oneenglish.workflows.record_progress import KIND as RECORD_PROGRESS

@@ -21,7 +21,7 @@ from oneenglish.core.context import Actor
 from oneenglish.core.cursors import CursorCodec, CursorPage, next_page
 from oneenglish.core.documents import bounded
 from oneenglish.db.mongo import Database, MongoDocument
-from oneenglish.sagas.runner import enqueue
+from oneenglish.sagas.log import enqueue
 from oneenglish.settings import Settings
 
 # Entities whose id is a user id: their entries are that user's.

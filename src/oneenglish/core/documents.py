@@ -26,22 +26,35 @@ def check_storable(value: Any, path: str = "$", depth: int = 0) -> None:
     if depth > MAX_DEPTH:
         raise ValueError(f"{path}: nested deeper than {MAX_DEPTH} levels")
     if isinstance(value, dict):
-        if len(value) > MAX_KEYS:
-            raise ValueError(f"{path}: more than {MAX_KEYS} keys")
-        for key, item in value.items():
-            if not isinstance(key, str) or not key or len(key) > 100:
-                raise ValueError(f"{path}: keys must be 1 to 100 characters")
-            if "." in key or key.startswith("$") or "\x00" in key:
-                raise ValueError(f"{path}: key {key!r} may not contain '.', NUL or start with '$'")
-            check_storable(item, f"{path}.{key}", depth + 1)
+        _check_object(value, path, depth)
     elif isinstance(value, list):
-        if len(value) > MAX_ITEMS:
-            raise ValueError(f"{path}: more than {MAX_ITEMS} items")
-        for index, item in enumerate(value):
-            if isinstance(item, list):
-                raise ValueError(f"{path}[{index}]: arrays may not directly contain arrays")
-            check_storable(item, f"{path}[{index}]", depth + 1)
-    elif isinstance(value, str):
+        _check_array(value, path, depth)
+    else:
+        _check_scalar(value, path)
+
+
+def _check_object(value: dict[Any, Any], path: str, depth: int) -> None:
+    if len(value) > MAX_KEYS:
+        raise ValueError(f"{path}: more than {MAX_KEYS} keys")
+    for key, item in value.items():
+        if not isinstance(key, str) or not key or len(key) > 100:
+            raise ValueError(f"{path}: keys must be 1 to 100 characters")
+        if "." in key or key.startswith("$") or "\x00" in key:
+            raise ValueError(f"{path}: key {key!r} may not contain '.', NUL or start with '$'")
+        check_storable(item, f"{path}.{key}", depth + 1)
+
+
+def _check_array(value: list[Any], path: str, depth: int) -> None:
+    if len(value) > MAX_ITEMS:
+        raise ValueError(f"{path}: more than {MAX_ITEMS} items")
+    for index, item in enumerate(value):
+        if isinstance(item, list):
+            raise ValueError(f"{path}[{index}]: arrays may not directly contain arrays")
+        check_storable(item, f"{path}[{index}]", depth + 1)
+
+
+def _check_scalar(value: Any, path: str) -> None:
+    if isinstance(value, str):
         if "\x00" in value or len(value) > MAX_STRING:
             raise ValueError(f"{path}: strings may not contain NUL or exceed {MAX_STRING} chars")
     elif isinstance(value, bool) or value is None:

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from oneenglish.db.mongo import Database
-from oneenglish.sagas.runner import enqueue
+from oneenglish.sagas.log import enqueue
 from oneenglish.sagas.workflow import SagaKind, SagaPayload
 
 ENROLLED = "enrollment.created"

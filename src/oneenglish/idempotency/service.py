@@ -25,8 +25,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from oneenglish.core.errors import Conflict, InvalidInput, Replay
 from oneenglish.db.postgres import UserTable, register_user_table
 from oneenglish.idempotency import repository
+from oneenglish.sagas.log import saga_status
 from oneenglish.sagas.models import COMPENSATED, FAILED, UNFINISHED
-from oneenglish.sagas.runner import saga_status
 
 TTL_SECONDS = 24 * 3600
 

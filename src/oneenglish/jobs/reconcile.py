@@ -21,7 +21,7 @@ from oneenglish.db.mongo import Database, references
 from oneenglish.enrollments import service as enrollments
 from oneenglish.lessons import service as lessons
 from oneenglish.profiles import service as profiles
-from oneenglish.sagas.runner import subjects_in_flight
+from oneenglish.sagas.log import subjects_in_flight
 from oneenglish.settings import Settings
 from oneenglish.user_settings import service as user_settings
 from oneenglish.users import service as users

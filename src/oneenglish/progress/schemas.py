@@ -141,6 +141,11 @@ class ProgressDetail(SagaPayload):
     notes: str | None
     at: datetime
 
+    @property
+    def key(self) -> str:
+        """The learner's detail for this lesson: lesson_progress `_id`, the audit entity id."""
+        return f"{self.user_id}:{self.lesson_id}"
+
 
 class QuizAttemptRecord(SagaPayload):
     """A graded quiz attempt, on its way to lesson_progress (its `attempt` is the stored

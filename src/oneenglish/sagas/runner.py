@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from oneenglish.core.logging import get_logger
 from oneenglish.db.mongo import Database, is_unavailable
 from oneenglish.sagas import repository
+from oneenglish.sagas.log import ENQUEUED, SCRUBBED_PAYLOAD, skipped_steps
 from oneenglish.sagas.models import (
     COMPENSATED,
     COMPENSATING,
@@ -39,8 +40,6 @@ from oneenglish.sagas.workflow import (
     Enqueued,
     ForErasedUsers,
     OnFailure,
-    P,
-    SagaKind,
     StepContext,
     Workflow,
     workflow_for,
@@ -49,34 +48,12 @@ from oneenglish.settings import Settings
 
 log = get_logger("oneenglish.sagas")
 
-_ENQUEUED = "oneenglish.sagas_enqueued"
 MAX_BACKOFF_SECONDS = 300.0
 
-
-SCRUBBED_PAYLOAD = {"scrubbed": "a user it named was erased"}
 
 # Share-locks the given users that exist and are not being erased, returning them
 # (users.service.lock_live_users, passed in: the mechanism knows no domain).
 LiveUsersLock = Callable[[AsyncSession, Sequence[uuid.UUID]], Awaitable[set[uuid.UUID]]]
-
-
-def enqueue(
-    db: AsyncSession,
-    kind: SagaKind[P],
-    payload: P,
-    *,
-    subject_id: uuid.UUID | None = None,
-    lease_seconds: float = 0.0,
-    user_ids: Sequence[uuid.UUID] = (),
-) -> Enqueued[P]:
-    """Record the intent in the caller's transaction. It commits with the caller's change, or
-    not at all. With a lease, recovery leaves it to the caller for that long. `user_ids`: the
-    users whose data its steps write (they run only while those users are not erased)."""
-    workflow: Workflow[P] = workflow_for(kind.name)  # fails fast if the kind has no workflow
-    stored = payload.model_dump(mode="json", by_alias=True)
-    saga = repository.add(db, kind.name, stored, subject_id, lease_seconds, user_ids)
-    db.info[_ENQUEUED] = True
-    return Enqueued(saga.id, workflow, payload, tuple(saga.user_ids))
 
 
 def _backoff(attempts: int) -> timedelta:
@@ -177,7 +154,7 @@ class SagaRunner:
             erased = await self._erased(db, saga.user_ids)
             if erased and workflow.for_erased_users is ForErasedUsers.SKIP:
                 if await repository.complete_if_pending(
-                    db, saga.id, _skipped(workflow), payload=SCRUBBED_PAYLOAD
+                    db, saga.id, skipped_steps(workflow), payload=SCRUBBED_PAYLOAD
                 ):
                     return COMPLETED
                 return await repository.status_of(db, saga.id) or FAILED
@@ -265,7 +242,7 @@ class SagaRunner:
 
         @event.listens_for(session_class, "after_commit")
         def _kick_after_commit(session: Session) -> None:
-            if session.info.pop(_ENQUEUED, False):
+            if session.info.pop(ENQUEUED, False):
                 runner.kick()
 
     # -- one step forward (or back) --------------------------------------------------------
@@ -281,7 +258,7 @@ class SagaRunner:
             if erased and workflow.for_erased_users is ForErasedUsers.SKIP:
                 saga.status = COMPLETED
                 saga.finished_at = func.now()
-                saga.steps = _skipped(workflow)
+                saga.steps = skipped_steps(workflow)
                 saga.payload = dict(SCRUBBED_PAYLOAD)
                 return
             context = dataclasses.replace(context, erased=erased)
@@ -382,39 +359,3 @@ class SagaRunner:
         else:
             saga.status = COMPENSATED
             saga.finished_at = func.now()
-
-
-def _skipped(workflow: Workflow[Any]) -> dict[str, dict[str, Any]]:
-    return {
-        step.name: {"runs": 0, "applied": 0, "done": True, "skipped": "erased"}
-        for step in workflow.steps
-    }
-
-
-async def forget_user(db: AsyncSession, user_id: uuid.UUID, *, erasure_id: uuid.UUID) -> None:
-    """For an erasure, in its last transaction: delete the finished sagas that name the user
-    and scrub the unfinished ones that may not run for them (those that may, such as an audit
-    delivery, pseudonymise as they run). Sagas another process is running are left to it: it
-    finds the user erased and scrubs them itself."""
-    await repository.forget_user(db, user_id, keep=erasure_id)
-    for saga in await repository.unfinished_naming_user(db, user_id, keep=erasure_id):
-        if workflow_for(saga.kind).for_erased_users is ForErasedUsers.SKIP:
-            saga.status = COMPLETED
-            saga.finished_at = func.now()
-            saga.steps = _skipped(workflow_for(saga.kind))
-            saga.payload = dict(SCRUBBED_PAYLOAD)
-
-
-async def scrub_payload(db: AsyncSession, saga_id: uuid.UUID, keep: Sequence[str]) -> None:
-    """Keep only the named fields of a saga's payload (in the transaction that finishes it)."""
-    await repository.keep_payload_fields(db, saga_id, keep)
-
-
-async def saga_status(db: AsyncSession, saga_id: uuid.UUID) -> str | None:
-    """A saga's status; None once it is gone (finished sagas are deleted after retention)."""
-    return await repository.status_of(db, saga_id)
-
-
-async def subjects_in_flight(db: AsyncSession, ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
-    """Which of these entities an unfinished saga is still working on."""
-    return await repository.unfinished_subjects(db, ids)

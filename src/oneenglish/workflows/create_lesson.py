@@ -20,7 +20,8 @@ from oneenglish.core.errors import Unavailable
 from oneenglish.core.principal import Principal
 from oneenglish.lessons import service as lessons
 from oneenglish.lessons.schemas import LessonIn, LessonOut
-from oneenglish.sagas.runner import SagaRunner, enqueue
+from oneenglish.sagas.log import enqueue
+from oneenglish.sagas.runner import SagaRunner
 from oneenglish.sagas.workflow import (
     OnFailure,
     SagaKind,

@@ -19,7 +19,8 @@ from oneenglish.courses import service as courses
 from oneenglish.courses.schemas import CourseOut
 from oneenglish.enrollments import service as enrollments
 from oneenglish.progress import service as progress
-from oneenglish.sagas.runner import SagaRunner, enqueue
+from oneenglish.sagas.log import enqueue
+from oneenglish.sagas.runner import SagaRunner
 from oneenglish.sagas.workflow import (
     OnFailure,
     SagaKind,

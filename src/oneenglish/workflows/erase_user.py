@@ -35,7 +35,8 @@ from oneenglish.core.errors import Unavailable
 from oneenglish.core.principal import Principal
 from oneenglish.db.mongo import user_references
 from oneenglish.limits import service as limits
-from oneenglish.sagas.runner import SagaRunner, enqueue, forget_user, scrub_payload
+from oneenglish.sagas.log import enqueue, forget_user, scrub_payload
+from oneenglish.sagas.runner import SagaRunner
 from oneenglish.sagas.workflow import (
     OnFailure,
     SagaKind,

@@ -13,7 +13,8 @@ from oneenglish.core.context import Actor
 from oneenglish.core.principal import Principal
 from oneenglish.enrollments import service as enrollments
 from oneenglish.progress import service as progress
-from oneenglish.sagas.runner import SagaRunner, enqueue
+from oneenglish.sagas.log import enqueue
+from oneenglish.sagas.runner import SagaRunner
 from oneenglish.sagas.workflow import (
     OnFailure,
     SagaKind,

@@ -21,11 +21,12 @@ from oneenglish.content import service as content
 from oneenglish.core.context import Actor
 from oneenglish.core.errors import InvalidInput
 from oneenglish.core.principal import Principal
-from oneenglish.db.mongo import Database
+from oneenglish.db.mongo import Database, MongoDocument
 from oneenglish.enrollments import service as enrollments
 from oneenglish.progress import service as progress
 from oneenglish.progress.schemas import ProgressDetail, ProgressIn, ProgressOut
-from oneenglish.sagas.runner import SagaRunner, enqueue
+from oneenglish.sagas.log import enqueue
+from oneenglish.sagas.runner import SagaRunner
 from oneenglish.sagas.workflow import OnFailure, SagaKind, Step, StepContext, Workflow, register
 from oneenglish.views.lesson_view import enrolled_access
 
@@ -37,6 +38,30 @@ async def _apply_detail(context: StepContext[ProgressDetail]) -> None:
 
 
 WORKFLOW = register(Workflow(KIND, (Step("detail", _apply_detail),), on_failure=OnFailure.RETRY))
+
+
+def _check_steps(body: ProgressIn, document: MongoDocument | None) -> None:
+    unknown = sorted(
+        set(body.completed_steps) - (content.item_ids(document) if document else set())
+    )
+    if unknown:
+        raise InvalidInput(
+            f"No such steps in this lesson: {', '.join(unknown)}",
+            errors=[{"loc": ["body", "completed_steps"], "msg": "unknown ids"}],
+            unknown=unknown,
+        )
+
+
+def _audited_change(body: ProgressIn, progress_now: float) -> dict[str, object]:
+    return {
+        "completed_steps": body.completed_steps,
+        "time_spent_seconds": body.time_spent_seconds,
+        "completed": body.completed,
+        # The notes are the learner's own words: kept in their progress (erased with them),
+        # not in the audit log, which is kept forever.
+        "notes_updated": body.notes is not None,
+        "course_progress": progress_now,
+    }
 
 
 async def record_progress(
@@ -52,15 +77,7 @@ async def record_progress(
     access, document = await enrolled_access(
         db, mongo, principal, lesson_id, needs_content=bool(body.completed_steps)
     )
-    unknown = sorted(
-        set(body.completed_steps) - (content.item_ids(document) if document else set())
-    )
-    if unknown:
-        raise InvalidInput(
-            f"No such steps in this lesson: {', '.join(unknown)}",
-            errors=[{"loc": ["body", "completed_steps"], "msg": "unknown ids"}],
-            unknown=unknown,
-        )
+    _check_steps(body, document)
     course = access.course
     result = await enrollments.record_activity(
         db,
@@ -71,40 +88,27 @@ async def record_progress(
         body.time_spent_seconds,
         body.completed,
     )
+    detail = ProgressDetail(
+        user_id=str(principal.id),
+        lesson_id=str(lesson_id),
+        course_id=str(course.id),
+        enrollment_id=str(result.enrollment_id),
+        steps=body.completed_steps,
+        time_spent_total=result.time_spent_seconds,
+        completed_at=result.lesson_completed_at,
+        notes=body.notes,
+        at=datetime.now(UTC),
+    )
     saga = enqueue(
         db,
         KIND,
-        ProgressDetail(
-            user_id=str(principal.id),
-            lesson_id=str(lesson_id),
-            course_id=str(course.id),
-            enrollment_id=str(result.enrollment_id),
-            steps=body.completed_steps,
-            time_spent_total=result.time_spent_seconds,
-            completed_at=result.lesson_completed_at,
-            notes=body.notes,
-            at=datetime.now(UTC),
-        ),
+        detail,
         subject_id=result.enrollment_id,
         lease_seconds=runner.settings.saga_recovery_window_seconds,
         user_ids=[principal.id],
     )
-    audit.record(
-        db,
-        actor,
-        "progress.recorded",
-        "lesson_progress",
-        f"{principal.id}:{lesson_id}",
-        after={
-            "completed_steps": body.completed_steps,
-            "time_spent_seconds": body.time_spent_seconds,
-            "completed": body.completed,
-            # The notes are the learner's own words: kept in their progress (erased with
-            # them), not in the audit log, which is kept forever.
-            "notes_updated": body.notes is not None,
-            "course_progress": float(result.progress),
-        },
-    )
+    change = _audited_change(body, float(result.progress))
+    audit.record(db, actor, "progress.recorded", "lesson_progress", detail.key, after=change)
     synced = await runner.commit_and_run(db, saga)
     return ProgressOut(
         lesson_id=lesson_id,

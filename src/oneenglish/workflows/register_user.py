@@ -26,7 +26,8 @@ from oneenglish.idempotency import service as idempotency
 from oneenglish.idempotency.service import IdempotentRequest
 from oneenglish.limits import service as limits
 from oneenglish.profiles import service as profiles
-from oneenglish.sagas.runner import SagaRunner, enqueue
+from oneenglish.sagas.log import enqueue
+from oneenglish.sagas.runner import SagaRunner
 from oneenglish.sagas.workflow import (
     OnFailure,
     SagaKind,

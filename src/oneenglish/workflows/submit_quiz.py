@@ -25,7 +25,8 @@ from oneenglish.idempotency import service as idempotency
 from oneenglish.idempotency.service import IdempotentRequest
 from oneenglish.progress import service as progress
 from oneenglish.progress.schemas import QuizAttemptRecord, QuizIn, QuizResultOut
-from oneenglish.sagas.runner import SagaRunner, enqueue
+from oneenglish.sagas.log import enqueue
+from oneenglish.sagas.runner import SagaRunner
 from oneenglish.sagas.workflow import OnFailure, SagaKind, Step, StepContext, Workflow, register
 from oneenglish.views.lesson_view import enrolled_access
 
@@ -46,6 +47,33 @@ def _camel(model: BaseModel) -> dict[str, Any]:
     }
 
 
+def _graded(exercises: list[dict[str, Any]], body: QuizIn) -> QuizResultOut:
+    """The attempt graded against the keys (not yet recorded)."""
+    results, score, max_score = progress.grade_attempt(exercises, body.answers)
+    return QuizResultOut(
+        attempt_id=uuid.uuid4(),
+        score=score,
+        max_score=max_score,
+        percent=round(100 * score / max_score, 2) if max_score else 0.0,
+        perfect=max_score > 0 and score == max_score,
+        results=results,
+        recorded=False,
+    )
+
+
+def _stored_attempt(result: QuizResultOut, body: QuizIn) -> dict[str, Any]:
+    """The attempt as lesson_progress keeps it (camelCase)."""
+    return {
+        "attemptId": str(result.attempt_id),
+        "submittedAt": datetime.now(UTC).isoformat(),
+        "score": result.score,
+        "maxScore": result.max_score,
+        "percent": result.percent,
+        "results": [_camel(r) for r in result.results],
+        "answers": [_camel(a) for a in body.answers],
+    }
+
+
 async def submit_quiz(
     db: AsyncSession,
     mongo: Database,
@@ -61,61 +89,38 @@ async def submit_quiz(
     exercises = (document or {}).get("exercises", [])
     if not exercises:
         raise InvalidInput("This lesson has no exercises to answer")
-    results, score, max_score = progress.grade_attempt(exercises, body.answers)
-    percent = round(100 * score / max_score, 2) if max_score else 0.0
-    perfect = max_score > 0 and score == max_score
-    attempt_id = uuid.uuid4()
+    result = _graded(exercises, body)
     course = access.course
     activity = await enrollments.record_activity(
         db, principal.id, course.id, course.title, lesson_id, 0, False
     )
-    data = {"courseId": str(course.id), "lessonId": str(lesson_id), "percent": percent}
+    data = {"courseId": str(course.id), "lessonId": str(lesson_id), "percent": result.percent}
     events.publish(db, events.QUIZ_SUBMITTED, principal.id, data)
-    if perfect:
+    if result.perfect:
         events.publish(db, events.QUIZ_PERFECT, principal.id, data)
+    record = QuizAttemptRecord(
+        user_id=str(principal.id),
+        lesson_id=str(lesson_id),
+        course_id=str(course.id),
+        enrollment_id=str(activity.enrollment_id),
+        attempt=_stored_attempt(result, body),
+    )
     saga = enqueue(
         db,
         KIND,
-        QuizAttemptRecord(
-            user_id=str(principal.id),
-            lesson_id=str(lesson_id),
-            course_id=str(course.id),
-            enrollment_id=str(activity.enrollment_id),
-            attempt={
-                "attemptId": str(attempt_id),
-                "submittedAt": datetime.now(UTC).isoformat(),
-                "score": score,
-                "maxScore": max_score,
-                "percent": percent,
-                "results": [_camel(r) for r in results],
-                "answers": [_camel(a) for a in body.answers],
-            },
-        ),
+        record,
         subject_id=activity.enrollment_id,
         lease_seconds=runner.settings.saga_recovery_window_seconds,
         user_ids=[principal.id],
     )
+    graded = {"score": result.score, "max_score": result.max_score, "percent": result.percent}
     audit.record(
         db,
         actor,
         "quiz.submitted",
         "quiz_attempt",
-        attempt_id,
-        after={
-            "lesson_id": str(lesson_id),
-            "score": score,
-            "max_score": max_score,
-            "percent": percent,
-        },
-    )
-    result = QuizResultOut(
-        attempt_id=attempt_id,
-        score=score,
-        max_score=max_score,
-        percent=percent,
-        perfect=perfect,
-        results=results,
-        recorded=False,
+        result.attempt_id,
+        after={"lesson_id": str(lesson_id), **graded},
     )
     # A replay says `recorded: true` once the saga that stores the attempt has completed.
     await idempotency.remember(
