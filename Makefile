@@ -36,10 +36,10 @@ run: deps ## Start PostgreSQL + FerretDB, migrate, serve on :8000 (Ctrl-C stops 
 test: deps lint ## Lint, then the whole test suite against real PostgreSQL and FerretDB
 	$(BIN)/pytest
 
-lint: deps ## ruff, ruff format --check, mypy --strict
+lint: deps ## ruff, ruff format --check, mypy --strict (src, tests and bench)
 	$(BIN)/ruff check $(CODE)
 	$(BIN)/ruff format --check $(CODE)
-	$(BIN)/mypy src
+	$(BIN)/mypy src tests bench
 
 format: deps ## Apply ruff's fixes and formatting
 	$(BIN)/ruff check --fix $(CODE)

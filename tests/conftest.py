@@ -4,9 +4,12 @@ own stack manager, migrated with the project's own migrations. Nothing is mocked
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import fcntl
 import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -19,15 +22,66 @@ from oneenglish.bootstrap import seed_rbac
 from oneenglish.cli import run_migrations
 from oneenglish.settings import Settings
 from oneenglish.stack.manager import Stack
+from tests.factories import TestUser, logged_in
 
 REPO = Path(__file__).resolve().parents[1]
 # Lets two checkouts run their suites at once on one machine (each its own ports and data).
 PORT_OFFSET = int(os.environ.get("TEST_PORT_OFFSET", "0"))
+# pytest-xdist's worker ("gw0", "gw1", …; empty when the suite runs in one process). Workers
+# share the test servers and each has databases of its own on them, made by the migrations.
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+WORKER_INDEX = int(WORKER.removeprefix("gw") or 0)
+TEST_PORTS = (55433 + PORT_OFFSET, 57018 + PORT_OFFSET)
+# Fault tests kill and restart servers of their own: one such stack per worker.
+FAULT_PORTS = (55534 + PORT_OFFSET + WORKER_INDEX, 57119 + PORT_OFFSET + WORKER_INDEX)
+
+
+def per_worker(name: str) -> str:
+    return f"{name}_{WORKER}" if WORKER else name
+
+
+def _test_stack() -> Stack:
+    database = per_worker("oneenglish_test")
+    return Stack(
+        make_settings(
+            "test", *TEST_PORTS, local_postgres_database=database, mongodb_database=database
+        ),
+        durable=False,
+    )
+
+
+@contextlib.contextmanager
+def _stack_lock() -> Iterator[None]:
+    """One worker at a time starts or checks the shared servers."""
+    lock = REPO / ".data" / "test.lock"
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with lock.open("w") as file:
+        fcntl.flock(file, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(file, fcntl.LOCK_UN)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # The controller (or the only process) remembers whether the test servers were running,
+    # so that at the end it stops them only if this run started them.
+    if not hasattr(config, "workerinput"):
+        config.stash[_SERVERS_WERE_RUNNING] = _test_stack().postgres.pid() is not None
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if hasattr(config, "workerinput") or config.stash.get(_SERVERS_WERE_RUNNING, True):
+        return
+    _test_stack().down()
+
+
+_SERVERS_WERE_RUNNING = pytest.StashKey[bool]()
 
 
 def make_settings(name: str, pg_port: int, mongo_port: int, **overrides: object) -> Settings:
     """Settings for a test stack. Never read from .env: tests truncate what they touch."""
-    values: dict[str, object] = {
+    values: dict[str, Any] = {
         "environment": "test",
         "data_dir": REPO / ".data" / name,
         "local_postgres_port": pg_port,
@@ -43,20 +97,18 @@ def make_settings(name: str, pg_port: int, mongo_port: int, **overrides: object)
     if os.environ.get("TEST_MONGODB_URL"):
         values["mongodb_url"] = os.environ["TEST_MONGODB_URL"]
     values.update(overrides)
-    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+    return Settings(_env_file=None, **values)
 
 
 @pytest.fixture(scope="session")
 def settings() -> Settings:
-    return make_settings("test", 55433 + PORT_OFFSET, 57018 + PORT_OFFSET)
+    return _test_stack().settings
 
 
 @pytest.fixture(scope="session")
 def fault_settings() -> Settings:
     """A second stack that fault-injection tests kill and restart, so no other test notices."""
-    return make_settings(
-        "test-faults", 55434 + PORT_OFFSET, 57019 + PORT_OFFSET, health_timeout=1.5
-    )
+    return make_settings(per_worker("test-faults"), *FAULT_PORTS, health_timeout=1.5)
 
 
 @pytest.fixture(scope="session")
@@ -71,18 +123,21 @@ def fault_stack(fault_settings: Settings) -> Iterator[Stack]:
 
 
 @pytest.fixture(scope="session")
-def stack(settings: Settings) -> Iterator[Stack]:
+def stack(settings: Settings) -> Stack:
+    """The shared test servers, running, with this worker's databases on them (stopped at the
+    end by pytest_unconfigure, if this run started them)."""
     stack = Stack(settings, durable=False)
-    stack.up()
-    try:
-        yield stack
-    finally:
-        stack.down(only_started=True)
+    with _stack_lock():
+        stack.up()
+    return stack
 
 
 @pytest.fixture(scope="session")
 def migrated(stack: Stack, settings: Settings) -> Settings:
-    run_migrations(settings)
+    # Index and collection creation on FerretDB's backend takes a process-wide lock: one
+    # worker at a time.
+    with _stack_lock():
+        run_migrations(settings)
     return settings
 
 
@@ -143,3 +198,36 @@ async def reset_databases(app: FastAPI) -> None:
     for name in await database.list_collection_names():
         await database[name].delete_many({})
     await seed_rbac(app.state.sessionmaker)
+
+
+# -- people: users with roles, logged in --------------------------------------------------
+
+
+@pytest.fixture
+async def learner(app: FastAPI, client: httpx.AsyncClient) -> TestUser:
+    return await logged_in(app, client)
+
+
+@pytest.fixture
+async def teacher(app: FastAPI, client: httpx.AsyncClient) -> TestUser:
+    return await logged_in(app, client, roles=("teacher",))
+
+
+@pytest.fixture
+async def other_teacher(app: FastAPI, client: httpx.AsyncClient) -> TestUser:
+    return await logged_in(app, client, roles=("teacher",))
+
+
+@pytest.fixture
+async def admin(app: FastAPI, client: httpx.AsyncClient) -> TestUser:
+    return await logged_in(app, client, roles=("admin",))
+
+
+@pytest.fixture
+async def alice(app: FastAPI, client: httpx.AsyncClient) -> TestUser:
+    return await logged_in(app, client)
+
+
+@pytest.fixture
+async def bob(app: FastAPI, client: httpx.AsyncClient) -> TestUser:
+    return await logged_in(app, client)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 from fastapi import FastAPI
@@ -138,14 +139,14 @@ async def make_course(
     title: str | None = None,
     level: str = "A1",
     price: str = "0",
-) -> dict[str, object]:
+) -> dict[str, Any]:
     response = await client.post(
         "/api/courses",
         headers=teacher.headers,
         json={"title": title or f"Course {uuid.uuid4().hex[:8]}", "level": level, "price": price},
     )
     assert response.status_code == 201, response.text
-    course: dict[str, object] = response.json()
+    course: dict[str, Any] = response.json()
     if published:
         published_response = await client.post(
             f"/api/courses/{course['id']}/publish", headers=teacher.headers
@@ -163,7 +164,7 @@ async def make_lesson(
     published: bool = True,
     content: dict[str, object] | None = None,
     title: str | None = None,
-) -> dict[str, object]:
+) -> dict[str, Any]:
     body: dict[str, object] = {
         "title": title or f"Lesson {uuid.uuid4().hex[:8]}",
         "duration_minutes": 15,
@@ -175,14 +176,12 @@ async def make_lesson(
         f"/api/courses/{course_id}/lessons", headers=teacher.headers, json=body
     )
     assert response.status_code == 201, response.text
-    lesson: dict[str, object] = response.json()
+    lesson: dict[str, Any] = response.json()
     return lesson
 
 
-async def enroll(
-    client: httpx.AsyncClient, learner: TestUser, course_id: object
-) -> dict[str, object]:
+async def enroll(client: httpx.AsyncClient, learner: TestUser, course_id: object) -> dict[str, Any]:
     response = await client.post(f"/api/courses/{course_id}/enrollments", headers=learner.headers)
     assert response.status_code == 201, response.text
-    enrollment: dict[str, object] = response.json()
+    enrollment: dict[str, Any] = response.json()
     return enrollment

@@ -33,13 +33,13 @@ from oneenglish.cli import run_migrations
 from oneenglish.db import mongo
 from oneenglish.settings import Settings
 from oneenglish.stack.manager import Stack
-from tests.conftest import make_settings
+from tests.conftest import make_settings, per_worker
 from tests.factories import PASSWORD
 from tests.processes import ApiProcess
 
 pytestmark = pytest.mark.fuzz
 
-FUZZ_DATABASE = "oneenglish_fuzz"
+FUZZ_DATABASE = per_worker("oneenglish_fuzz")
 ADMIN_EMAIL = "fuzz-admin@example.com"
 EXAMPLES_PER_OPERATION = 12
 SELF_ENDING = {("POST", "/api/auth/logout"), ("POST", "/api/auth/logout-all")}
@@ -179,7 +179,7 @@ FUZZ_SETTINGS = settings(
 )
 
 
-def call(case: schemathesis.Case, caller: Caller) -> None:
+def call(case: schemathesis.Case[Any], caller: Caller) -> None:
     headers = caller.headers
     if (case.method.upper(), case.path) in SELF_ENDING:
         headers = caller.new_account()
@@ -189,7 +189,7 @@ def call(case: schemathesis.Case, caller: Caller) -> None:
 @schema.parametrize()
 @FUZZ_SETTINGS
 def test_no_input_from_an_administrator_is_a_server_error_or_undocumented(
-    case: schemathesis.Case, admin: Caller
+    case: schemathesis.Case[Any], admin: Caller
 ) -> None:
     call(case, admin)
 
@@ -197,6 +197,6 @@ def test_no_input_from_an_administrator_is_a_server_error_or_undocumented(
 @schema.parametrize()
 @FUZZ_SETTINGS
 def test_no_input_from_a_student_is_a_server_error_or_undocumented(
-    case: schemathesis.Case, student: Caller
+    case: schemathesis.Case[Any], student: Caller
 ) -> None:
     call(case, student)

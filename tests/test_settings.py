@@ -18,23 +18,23 @@ def test_env_example_lists_every_setting() -> None:
 
 def test_production_refuses_the_development_secret() -> None:
     with pytest.raises(ValidationError, match="SECRET_KEY"):
-        Settings(_env_file=None, environment="production")  # type: ignore[call-arg]
+        Settings(_env_file=None, environment="production")
 
 
 def test_admin_email_and_password_come_together() -> None:
     with pytest.raises(ValidationError, match="ADMIN_EMAIL"):
-        Settings(_env_file=None, admin_email="a@example.com")  # type: ignore[call-arg]
+        Settings(_env_file=None, admin_email="a@example.com")
 
 
 def test_a_short_secret_is_refused_everywhere() -> None:
     with pytest.raises(ValidationError, match="SECRET_KEY"):
-        Settings(_env_file=None, secret_key="short")  # type: ignore[call-arg]
+        Settings(_env_file=None, secret_key="short")
 
 
 def test_without_a_secret_development_generates_one_key_and_keeps_it(tmp_path: Path) -> None:
-    first = Settings(_env_file=None, data_dir=tmp_path)  # type: ignore[call-arg]
-    second = Settings(_env_file=None, data_dir=tmp_path)  # type: ignore[call-arg]
-    other = Settings(_env_file=None, data_dir=tmp_path / "elsewhere")  # type: ignore[call-arg]
+    first = Settings(_env_file=None, data_dir=tmp_path)
+    second = Settings(_env_file=None, data_dir=tmp_path)
+    other = Settings(_env_file=None, data_dir=tmp_path / "elsewhere")
     assert len(first.signing_key) >= 32
     assert first.signing_key == second.signing_key
     assert other.signing_key != first.signing_key
@@ -44,7 +44,7 @@ def test_without_a_secret_development_generates_one_key_and_keeps_it(tmp_path: P
 def test_list_settings_read_comma_separated_values(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("FORWARDED_ALLOW_IPS", "10.0.0.1, 10.0.0.0/8")
     monkeypatch.setenv("CORS_ALLOW_ORIGINS", '["https://a.example"]')
-    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    settings = Settings(_env_file=None)
     assert settings.forwarded_allow_ips == ["10.0.0.1", "10.0.0.0/8"]
     assert settings.cors_allow_origins == ["https://a.example"]
 

@@ -31,13 +31,13 @@ async def test_activity_recorded_while_mongodb_is_down_is_written_when_it_is_bac
         assert (await fault_client.get("/api/auth/me", headers=user.headers)).status_code == 200
 
     async def write_failed() -> bool:
-        return writer.retries > retries_before
+        return bool(writer.retries > retries_before)
 
     assert await eventually(write_failed)  # the writer met the outage and holds its batch
     fault_stack.ferretdb.start()
 
     async def written() -> bool:
-        return await activities.count_documents({"userId": str(user.id)}) >= 3
+        return bool(await activities.count_documents({"userId": str(user.id)}) >= 3)
 
     assert await eventually(written, attempts=900)
     await fault_app.state.activity_log.flush()
@@ -75,7 +75,7 @@ async def test_every_500_during_an_outage_leaves_an_error_log_entry_once_it_is_o
     errors = failing_app.state.mongo_db.error_logs
 
     async def all_written() -> bool:
-        return await errors.count_documents({"_id": {"$in": ids}}) == len(ids)
+        return bool(await errors.count_documents({"_id": {"$in": ids}}) == len(ids))
 
     assert await eventually(all_written, attempts=900)
     await failing_app.state.error_log.flush()

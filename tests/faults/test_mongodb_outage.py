@@ -85,7 +85,7 @@ async def test_an_update_made_while_mongodb_is_down_is_audited_exactly_once_afte
     query = {"action": "user.updated", "entityId": str(user.id)}
 
     async def delivered() -> bool:
-        return await audit_logs.count_documents(query) > 0
+        return bool(await audit_logs.count_documents(query) > 0)
 
     assert await eventually(delivered, attempts=600)
     fault_app.state.saga_runner.kick()

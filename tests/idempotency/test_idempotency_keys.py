@@ -10,6 +10,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from tests.core.test_problems import assert_problem
 from tests.factories import (
     PASSWORD,
     PERFECT_ANSWERS,
@@ -21,7 +22,6 @@ from tests.factories import (
     make_lesson,
 )
 from tests.helpers import pg_scalar
-from tests.test_errors import assert_problem
 
 
 def keyed(user: TestUser | None = None, key: str | None = None) -> dict[str, str]:

@@ -16,7 +16,7 @@ async def admin(app: FastAPI, client: httpx.AsyncClient) -> TestUser:
 
 async def role_id(client: httpx.AsyncClient, admin: TestUser, name: str) -> str:
     roles = (await client.get("/api/roles", headers=admin.headers)).json()["items"]
-    return next(r["id"] for r in roles if r["name"] == name)
+    return str(next(r["id"] for r in roles if r["name"] == name))
 
 
 async def test_default_roles_exist_and_seeding_twice_changes_nothing(app: FastAPI) -> None:

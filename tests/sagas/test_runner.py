@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections import Counter
+from typing import Any
 
 import httpx
 import pytest
@@ -82,7 +83,7 @@ async def due_now(app: FastAPI, saga_id: uuid.UUID) -> None:
         )
 
 
-async def state(app: FastAPI, saga_id: uuid.UUID) -> dict[str, object]:
+async def state(app: FastAPI, saga_id: uuid.UUID) -> dict[str, Any]:
     async with app.state.engine.connect() as conn:
         row = (
             await conn.execute(
@@ -126,7 +127,7 @@ async def test_a_failing_step_is_retried_later_with_a_growing_backoff(
         assert current["status"] == "pending"
         assert current["attempts"] == attempt
         assert "step fails" in str(current["last_error"])
-        waits.append(float(current["wait"]))  # type: ignore[arg-type]
+        waits.append(float(current["wait"]))
     # 2^n seconds with up to 25 % jitter below it: about 2 s, then about 4 s.
     assert 1.4 < waits[0] <= 2.0
     assert 2.9 < waits[1] <= 4.0

@@ -25,7 +25,7 @@ def api_routes(app: FastAPI) -> list[tuple[str, str]]:
         (method, route.path)
         for route in app.routes
         if isinstance(route, APIRoute) and route.path.startswith("/api/")
-        for method in route.methods
+        for method in route.methods or ()
     )
 
 

@@ -13,8 +13,8 @@ from fastapi import FastAPI
 
 from oneenglish.audit.service import MAX_SIDE_BYTES
 from oneenglish.user_settings.service import MAX_SETTINGS_BYTES, MAX_SETTINGS_KEYS
+from tests.core.test_problems import assert_problem
 from tests.factories import logged_in
-from tests.test_errors import assert_problem
 
 
 async def test_patches_that_add_up_past_the_settings_bound_are_refused(

@@ -8,6 +8,7 @@ import asyncio
 import random
 import uuid
 from datetime import UTC, datetime
+from typing import Any
 
 import httpx
 import orjson
@@ -86,7 +87,7 @@ async def assert_nothing_remains(app: FastAPI, user: TestUser) -> None:
 
 
 @pytest.fixture
-async def course_with_quiz(app: FastAPI, client: httpx.AsyncClient) -> dict[str, object]:
+async def course_with_quiz(app: FastAPI, client: httpx.AsyncClient) -> dict[str, Any]:
     teacher = await logged_in(app, client, roles=("teacher",))
     course = await make_course(client, teacher)
     lesson = await make_lesson(client, teacher, course["id"], content=SAMPLE_CONTENT)

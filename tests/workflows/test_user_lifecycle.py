@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 import pytest
 from fastapi import FastAPI
@@ -124,7 +126,12 @@ async def test_settings_merge_and_null_removes_a_key(
     assert "dailyGoalMinutes" not in stored
     assert stored["voice"] == {"speed": 1.25}
     assert stored["language"] == "en"
-    for bad in ({"settings": {}}, {"settings": {"bad key": 1}}, {"theme": "dark"}):
+    bodies: list[dict[str, Any]] = [
+        {"settings": {}},
+        {"settings": {"bad key": 1}},
+        {"theme": "dark"},
+    ]
+    for bad in bodies:
         assert (
             await client.patch("/api/me/settings", headers=learner.headers, json=bad)
         ).status_code == 422

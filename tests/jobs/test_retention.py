@@ -29,7 +29,7 @@ async def seed(app: FastAPI, collection: str, ages_in_days: list[float]) -> list
         for age in ages_in_days
     ]
     await app.state.mongo_db[collection].insert_many(documents)
-    return [d["_id"] for d in documents]
+    return [str(d["_id"]) for d in documents]
 
 
 async def remaining(app: FastAPI, collection: str) -> set[str]:

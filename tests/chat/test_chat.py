@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from typing import Any
 
 import httpx
 import pytest
@@ -14,7 +15,7 @@ from tests.helpers import eventually
 
 
 @pytest.fixture
-async def classroom(app: FastAPI, client: httpx.AsyncClient) -> dict[str, object]:
+async def classroom(app: FastAPI, client: httpx.AsyncClient) -> dict[str, Any]:
     """A course alice and bob both learn in: direct messages are for people who meet."""
     host = await logged_in(app, client, roles=("teacher",))
     return await make_course(client, host)
@@ -261,7 +262,7 @@ async def test_erasure_removes_a_users_messages_and_conversations(
     mongo = app.state.mongo_db
 
     async def gone() -> bool:
-        return (
+        return bool(
             await mongo.chat_messages.count_documents({}) == 0
             and await mongo.chat_conversations.count_documents({}) == 0
         )

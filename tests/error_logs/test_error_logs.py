@@ -7,6 +7,7 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 import pytest
@@ -59,7 +60,7 @@ async def operator(probe_app: FastAPI, probe: httpx.AsyncClient) -> TestUser:
     return await login(probe, await make_user(probe_app, roles=("admin",)))
 
 
-async def stored_error(app: FastAPI, error_id: str) -> dict[str, object] | None:
+async def stored_error(app: FastAPI, error_id: str) -> dict[str, Any] | None:
     await app.state.error_log.flush()
     document: dict[str, object] | None = await app.state.mongo_db.error_logs.find_one(
         {"_id": error_id}
@@ -110,7 +111,7 @@ async def test_sensitive_query_parameters_are_redacted_and_headers_never_kept(
     )
     entry = await stored_error(probe_app, response.json()["error_id"])
     assert entry is not None
-    assert entry["context"]["query"] == [  # type: ignore[index]
+    assert entry["context"]["query"] == [
         {"name": "access_token", "value": "[redacted]"},
         {"name": "Password", "value": "[redacted]"},
         {"name": "api_key", "value": "[redacted]"},
@@ -132,8 +133,8 @@ async def test_error_log_names_the_authenticated_user_and_the_route(
     assert entry is not None
     assert entry["userId"] == str(operator.id)
     assert entry["errorType"] == "KeyError"
-    assert entry["context"]["route"] == "/_probe/users/{user_id}/boom"  # type: ignore[index]
-    assert entry["context"]["path"] == "/_probe/users/abc/boom"  # type: ignore[index]
+    assert entry["context"]["route"] == "/_probe/users/{user_id}/boom"
+    assert entry["context"]["path"] == "/_probe/users/abc/boom"
 
 
 async def test_a_failing_error_log_never_changes_the_500(
@@ -216,7 +217,7 @@ async def test_error_logs_filter_by_type_user_and_time(
         }
     )
 
-    async def listed(**params: object) -> list[str]:
+    async def listed(**params: Any) -> list[str]:
         response = await probe.get("/api/error-logs", headers=operator.headers, params=params)
         assert response.status_code == 200, response.text
         return [item["id"] for item in response.json()["items"]]

@@ -16,7 +16,7 @@ def test_every_served_path_is_the_path_its_route_declares(settings: Settings) ->
         for router in ROUTERS
         for route in router.routes
         if isinstance(route, APIRoute)
-        for method in route.methods
+        for method in route.methods or ()
     }
     served = {
         (path, method.upper())

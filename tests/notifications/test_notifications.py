@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 import pytest
 from fastapi import FastAPI
@@ -16,10 +18,10 @@ async def bob(app: FastAPI, client: httpx.AsyncClient) -> TestUser:
     return await logged_in(app, client, roles=("admin",))
 
 
-async def inbox(client: httpx.AsyncClient, user: TestUser, **params: object) -> dict[str, object]:
+async def inbox(client: httpx.AsyncClient, user: TestUser, **params: Any) -> dict[str, Any]:
     response = await client.get("/api/me/notifications", headers=user.headers, params=params)
     assert response.status_code == 200
-    body: dict[str, object] = response.json()
+    body: dict[str, Any] = response.json()
     return body
 
 
@@ -47,7 +49,7 @@ async def test_enrolling_and_completing_notify_the_learner(
 
     assert await eventually(all_arrived, attempts=300)
     items = (await inbox(client, alice, limit=100))["items"]
-    enrolled = next(i for i in items if i["type"] == "enrolled")  # type: ignore[union-attr]
+    enrolled = next(i for i in items if i["type"] == "enrolled")
     assert "Travel English" in enrolled["message"]
 
 
@@ -60,13 +62,13 @@ async def test_mark_one_and_all_read_and_count_unread(
         )
     count = await client.get("/api/me/notifications/unread-count", headers=alice.headers)
     assert count.json() == {"unread": 3}
-    first = (await inbox(client, alice))["items"][0]  # type: ignore[index]
+    first = (await inbox(client, alice))["items"][0]
     read = await client.post(f"/api/me/notifications/{first['id']}/read", headers=alice.headers)
     assert read.status_code == 200
     assert read.json()["is_read"] is True
     assert read.json()["read_at"] is not None
     unread = (await inbox(client, alice, unread=True))["items"]
-    assert len(unread) == 2  # type: ignore[arg-type]
+    assert len(unread) == 2
     assert (await client.post("/api/me/notifications/read-all", headers=alice.headers)).json() == {
         "marked": 2
     }
@@ -81,7 +83,7 @@ async def test_another_users_notification_cannot_be_read_or_marked(
     await client.post(
         f"/api/chat/direct/{alice.id}/messages", headers=bob.headers, json={"message": "secret"}
     )
-    mine = (await inbox(client, alice))["items"][0]  # type: ignore[index]
+    mine = (await inbox(client, alice))["items"][0]
     attempt = await client.post(f"/api/me/notifications/{mine['id']}/read", headers=bob.headers)
     assert attempt.status_code == 404
     assert (await inbox(client, bob))["items"] == []
@@ -99,7 +101,7 @@ async def test_the_inbox_pages_with_a_cursor_and_rejects_a_forged_one(
     first = await inbox(client, alice, limit=2)
     second = await inbox(client, alice, limit=2, cursor=first["next_cursor"])
     third = await inbox(client, alice, limit=2, cursor=second["next_cursor"])
-    seen = [i["message"] for page in (first, second, third) for i in page["items"]]  # type: ignore[attr-defined]
+    seen = [i["message"] for page in (first, second, third) for i in page["items"]]
     assert seen == ["m4", "m3", "m2", "m1", "m0"]
     assert third["next_cursor"] is None
     forged = await client.get(

@@ -18,9 +18,9 @@ from pydantic import BaseModel
 
 from oneenglish.app import ROUTERS
 from oneenglish.core.routing import AppRoute
+from tests.core.test_problems import assert_problem
 from tests.factories import logged_in
 from tests.helpers import pg_scalar
-from tests.test_errors import assert_problem
 
 
 async def error_log_count(app: FastAPI) -> int:
@@ -44,7 +44,7 @@ async def test_a_nul_character_in_an_anonymous_body_is_a_422_and_logs_no_error(
 ) -> None:
     response = await client.post(path, json=body)
     problem = assert_problem(response, 422)
-    assert problem["errors"][0]["loc"] == ["body"]  # type: ignore[index]
+    assert problem["errors"][0]["loc"] == ["body"]
     assert await error_log_count(app) == 0
     assert await pg_scalar(app, "SELECT count(*) FROM users") == 0
 
@@ -110,7 +110,7 @@ async def test_a_nul_character_in_a_query_string_is_a_422(
     for params in ({"search": "a\u0000b"}, {"search": "\u0000", "page": "1"}):
         response = await client.get("/api/users", params=params, headers=admin.headers)
         body = assert_problem(response, 422)
-        assert body["errors"][0]["loc"] == ["query"]  # type: ignore[index]
+        assert body["errors"][0]["loc"] == ["query"]
     # %2500 is the text "%00", not a NUL.
     ok = await client.get("/api/users?search=a%2500b", headers=admin.headers)
     assert ok.status_code == 200
@@ -139,7 +139,7 @@ async def test_an_unknown_query_parameter_is_a_422_naming_it(
     response = await client.get(path.format(me=learner.id), headers=learner.headers)
     body = assert_problem(response, 422)
     name = path.split("?")[1].split("=")[0]
-    assert ["query", name] in [e["loc"] for e in body["errors"]]  # type: ignore[attr-defined]
+    assert ["query", name] in [e["loc"] for e in body["errors"]]
 
 
 async def test_declared_query_parameters_are_still_accepted(
