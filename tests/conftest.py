@@ -90,6 +90,10 @@ def make_settings(name: str, pg_port: int, mongo_port: int, **overrides: object)
         "log_level": "WARNING",
         "health_timeout": 2.0,
         "mongodb_server_selection_timeout": 2.0,
+        # Argon2 at its production cost was 64 % of the suite's time; tests that need a real
+        # cost (the rehash on login, the production floor) set it themselves.
+        "password_hash_time_cost": 1,
+        "password_hash_memory_kib": 1024,
     }
     # A test run may target external servers explicitly (never implicitly via DATABASE_URL).
     if os.environ.get("TEST_DATABASE_URL"):

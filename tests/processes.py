@@ -37,6 +37,8 @@ def environment(settings: Settings, **overrides: object) -> dict[str, str]:
             "LOCAL_POSTGRES_DATABASE": settings.local_postgres_database,
             "MONGODB_DATABASE": settings.mongodb_database,
             "MONGODB_SERVER_SELECTION_TIMEOUT": str(settings.mongodb_server_selection_timeout),
+            "PASSWORD_HASH_TIME_COST": str(settings.password_hash_time_cost),
+            "PASSWORD_HASH_MEMORY_KIB": str(settings.password_hash_memory_kib),
             "LOG_LEVEL": "WARNING",
         }
     )

@@ -21,6 +21,22 @@ def test_production_refuses_the_development_secret() -> None:
         Settings(_env_file=None, environment="production")
 
 
+def test_passwords_are_hashed_at_rfc_9106s_cost_and_production_refuses_less_than_owasps() -> None:
+    defaults = Settings(_env_file=None)
+    assert (defaults.password_hash_time_cost, defaults.password_hash_memory_kib) == (3, 65536)
+    secret = "s" * 40
+    Settings(_env_file=None, environment="production", secret_key=secret)
+    for time_cost, memory_kib in ((1, 65536), (3, 16 * 1024)):
+        with pytest.raises(ValidationError, match="PASSWORD_HASH"):
+            Settings(
+                _env_file=None,
+                environment="production",
+                secret_key=secret,
+                password_hash_time_cost=time_cost,
+                password_hash_memory_kib=memory_kib,
+            )
+
+
 def test_admin_email_and_password_come_together() -> None:
     with pytest.raises(ValidationError, match="ADMIN_EMAIL"):
         Settings(_env_file=None, admin_email="a@example.com")

@@ -33,7 +33,12 @@ class Resources:
 async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
     models.load_all()
     workflows.load_all()
-    configure_hashing(settings.password_hash_threads, settings.workers)
+    configure_hashing(
+        settings.password_hash_threads,
+        settings.workers,
+        time_cost=settings.password_hash_time_cost,
+        memory_kib=settings.password_hash_memory_kib,
+    )
     engine = postgres.create_engine(settings)
     client = mongo.create_client(settings)
     sessionmaker = postgres.create_sessionmaker(engine)

@@ -17,6 +17,9 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 LOCAL_PG_USER = "oneenglish"
 LOCAL_PG_PASSWORD = "oneenglish"  # noqa: S105 - loopback-only development server
 MIN_SECRET_LENGTH = 32
+# OWASP's minimum for Argon2id (Password Storage Cheat Sheet): t=2 with 19 MiB.
+MIN_PRODUCTION_HASH_TIME_COST = 2
+MIN_PRODUCTION_HASH_MEMORY_KIB = 19 * 1024
 # A list setting from the environment: comma-separated (`a, b`), or a JSON array.
 CommaList = Annotated[list[str], NoDecode]
 
@@ -56,6 +59,11 @@ class Settings(BaseSettings):
     # Argon2 hashes running at once per process (each holds 64 MiB and a core); 0 = the cores
     # shared among the WORKERS processes, at least one each.
     password_hash_threads: int = Field(0, ge=0, le=64)
+    # Argon2id's cost: passes and memory per hash. The defaults are RFC 9106's second
+    # recommendation (t=3, 64 MiB); production refuses less than OWASP's minimum (t=2, 19 MiB).
+    # The test suite lowers them (a hash then costs ~1 ms instead of ~100: 64 % of its time).
+    password_hash_time_cost: int = Field(3, ge=1, le=20)
+    password_hash_memory_kib: int = Field(64 * 1024, ge=64, le=4 * 1024 * 1024)
 
     # Larger request bodies are refused with 413 before they are read (chat allows 64 KiB).
     max_request_body_bytes: int = Field(1024 * 1024, ge=1024, le=100 * 1024 * 1024)
@@ -153,6 +161,19 @@ class Settings(BaseSettings):
             raise ValueError("SECRET_KEY must be set in production (a random value of 32+ chars)")
         if (self.admin_email is None) != (self.admin_password is None):
             raise ValueError("ADMIN_EMAIL and ADMIN_PASSWORD must be set together")
+        return self
+
+    @model_validator(mode="after")
+    def _production_hashes_are_costly(self) -> Settings:
+        if self.environment == "production" and (
+            self.password_hash_time_cost < MIN_PRODUCTION_HASH_TIME_COST
+            or self.password_hash_memory_kib < MIN_PRODUCTION_HASH_MEMORY_KIB
+        ):
+            raise ValueError(
+                "PASSWORD_HASH_TIME_COST must be at least "
+                f"{MIN_PRODUCTION_HASH_TIME_COST} and PASSWORD_HASH_MEMORY_KIB at least "
+                f"{MIN_PRODUCTION_HASH_MEMORY_KIB} in production (OWASP's minimum for Argon2id)"
+            )
         return self
 
     @cached_property

@@ -10,7 +10,9 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import jwt
 import pytest
+from argon2 import PasswordHasher
 from fastapi import FastAPI
+from sqlalchemy import text
 
 from oneenglish.settings import Settings
 from tests.factories import PASSWORD, TestUser, login, make_user
@@ -295,3 +297,28 @@ async def test_a_token_signed_with_the_old_public_development_key_is_refused(
     assert settings.signing_key != public
     claims = jwt.decode(victim.access_token, options={"verify_signature": False})
     await assert_refused(client, jwt.encode(claims, public, algorithm="HS256"))
+
+
+async def test_a_hash_made_at_another_cost_is_remade_at_the_configured_one_on_login(
+    client: httpx.AsyncClient, app: FastAPI, settings: Settings
+) -> None:
+    user = await make_user(app)
+    older = PasswordHasher(time_cost=2, memory_cost=2048).hash(PASSWORD)
+    async with app.state.sessionmaker() as db:
+        await db.execute(
+            text("UPDATE users SET password_hash = :h WHERE id = :id"), {"h": older, "id": user.id}
+        )
+        await db.commit()
+    response = await client.post(
+        "/api/auth/login", json={"email": user.email, "password": PASSWORD}
+    )
+    assert response.status_code == 200
+    async with app.state.sessionmaker() as db:
+        stored = (
+            await db.execute(
+                text("SELECT password_hash FROM users WHERE id = :id"), {"id": user.id}
+            )
+        ).scalar_one()
+    cost = f"m={settings.password_hash_memory_kib},t={settings.password_hash_time_cost},"
+    assert stored != older
+    assert cost in stored

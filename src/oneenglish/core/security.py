@@ -20,6 +20,7 @@ from jwt.algorithms import HMACAlgorithm
 from oneenglish.settings import Settings
 
 # argon2-cffi's defaults are RFC 9106's second recommendation: Argon2id, t=3, m=64 MiB, p=4.
+# PASSWORD_HASH_TIME_COST and PASSWORD_HASH_MEMORY_KIB change them (configure_hashing).
 _hasher = PasswordHasher()
 JWT_ALGORITHM = "HS256"  # pinned: tokens signed with anything else are rejected
 
@@ -50,8 +51,8 @@ jwt.unregister_algorithm(JWT_ALGORITHM)
 jwt.register_algorithm(JWT_ALGORITHM, _CheckedOnceHMAC())
 
 # A valid hash of a random password, verified when the account does not exist so that an
-# unknown account costs the same time as a wrong password.
-_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+# unknown account costs the same time as a wrong password (made with the configured cost).
+_dummy_hash: str | None = None
 
 POLICY_MESSAGE = (
     "Password must be 10 to 128 characters, contain a letter and a digit or symbol, "
@@ -80,16 +81,28 @@ _hash_pool: ThreadPoolExecutor | None = None
 _hash_threads = 0
 
 
-def configure_hashing(threads: int, processes: int = 1) -> None:
-    """Size the process's hashing pool. Called once at start-up. 0: the cores shared among the
-    `processes` serving the API (at least one each), so that the hashes in progress on the
-    machine match its cores: more only queue for the CPU while each holds its 64 MiB (measured:
-    two threads in each of two workers took a worker to 240 MiB, one to 175)."""
-    global _hash_pool, _hash_threads
+def configure_hashing(
+    threads: int,
+    processes: int = 1,
+    *,
+    time_cost: int = _hasher.time_cost,
+    memory_kib: int = _hasher.memory_cost,
+) -> None:
+    """Size the process's hashing pool and set the hash's cost. Called once at start-up.
+
+    threads 0: the cores shared among the `processes` serving the API (at least one each), so
+    that the hashes in progress on the machine match its cores: more only queue for the CPU
+    while each holds its 64 MiB (measured: two threads in each of two workers took a worker to
+    240 MiB, one to 175). A stored hash made at another cost is re-made at this one on the next
+    login (auth.service, `needs_rehash`)."""
+    global _hash_pool, _hash_threads, _hasher, _dummy_hash
     wanted = threads or max(1, (os.cpu_count() or 1) // max(1, processes))
     if _hash_pool is None or wanted != _hash_threads:
         _hash_pool = ThreadPoolExecutor(max_workers=wanted, thread_name_prefix="argon2")
         _hash_threads = wanted
+    if (time_cost, memory_kib) != (_hasher.time_cost, _hasher.memory_cost):
+        _hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_kib)
+        _dummy_hash = None
 
 
 def _hashing() -> ThreadPoolExecutor:
@@ -103,10 +116,17 @@ async def hash_password(password: str) -> str:
     return await asyncio.get_running_loop().run_in_executor(_hashing(), _hasher.hash, password)
 
 
+def _dummy() -> str:
+    global _dummy_hash
+    if _dummy_hash is None:
+        _dummy_hash = _hasher.hash(secrets.token_urlsafe(16))
+    return _dummy_hash
+
+
 async def verify_password(password_hash: str | None, password: str) -> bool:
     def verify() -> bool:
         try:
-            return _hasher.verify(password_hash or _DUMMY_HASH, password) and bool(password_hash)
+            return _hasher.verify(password_hash or _dummy(), password) and bool(password_hash)
         except (VerifyMismatchError, VerificationError, InvalidHashError):
             return False
 
