@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
 from fastapi import FastAPI
 
+from oneenglish.events import service as events
+from oneenglish.subscribers.engagement import notify_learner
 from tests.factories import TestUser, enroll, logged_in, make_course, make_lesson
 from tests.helpers import eventually
 
@@ -51,6 +55,28 @@ async def test_enrolling_and_completing_notify_the_learner(
     items = (await inbox(client, alice, limit=100))["items"]
     enrolled = next(i for i in items if i["type"] == "enrolled")
     assert "Travel English" in enrolled["message"]
+
+
+async def test_a_late_subscriber_files_its_notification_at_the_time_of_its_cause(
+    app: FastAPI, client: httpx.AsyncClient, alice: TestUser, bob: TestUser
+) -> None:
+    """An enrolment whose notification is written after a later message (a retried saga)
+    still sorts below that message: the inbox is in the order things happened."""
+    enrolled_at = datetime.now(UTC) - timedelta(minutes=5)
+    await client.post(
+        f"/api/chat/direct/{alice.id}/messages", headers=bob.headers, json={"message": "hi"}
+    )
+    late = events.DomainEvent(
+        id=str(uuid.uuid4()),
+        type=events.ENROLLED,
+        user_id=str(alice.id),
+        data={"courseId": str(uuid.uuid4()), "courseTitle": "Business English"},
+        occurred_at=enrolled_at,
+    )
+    await notify_learner(app.state.mongo_db, late)
+    items = (await inbox(client, alice))["items"]
+    assert [i["type"] for i in items[:2]] == ["direct_message", "enrolled"]
+    assert items[1]["created_at"].startswith(enrolled_at.strftime("%Y-%m-%dT%H:%M"))
 
 
 async def test_mark_one_and_all_read_and_count_unread(

@@ -27,8 +27,13 @@ async def notify(
     title: str,
     message: str,
     data: dict[str, Any],
+    *,
+    at: datetime | None = None,
 ) -> bool:
-    """Create a notification once: `notification_id` names its cause, so a replay is a no-op."""
+    """Create a notification once: `notification_id` names its cause, so a replay is a no-op.
+
+    `at` is when its cause happened: a subscriber that runs late (a retried saga) files the
+    notification where it belongs in the inbox, not above what happened after it."""
     return await repository.insert_once(
         mongo,
         {
@@ -40,7 +45,7 @@ async def notify(
             "data": data,
             "isRead": False,
             "readAt": None,
-            "createdAt": datetime.now(UTC),
+            "createdAt": at or datetime.now(UTC),
         },
     )
 

@@ -34,7 +34,14 @@ async def notify_learner(mongo: Database, event: events.DomainEvent) -> None:
     kind, title, template = _MESSAGES[event.type]
     message = template.format_map({k: str(v) for k, v in event.data.items()})
     await notifications.notify(
-        mongo, f"event:{event.id}", event.user_id, kind, title, message, event.data
+        mongo,
+        f"event:{event.id}",
+        event.user_id,
+        kind,
+        title,
+        message,
+        event.data,
+        at=event.occurred_at,
     )
 
 
@@ -50,6 +57,7 @@ async def award_achievements(mongo: Database, event: events.DomainEvent) -> None
                 "Achievement unlocked",
                 f"{achievement['title']} (+{achievement['points']} points)",
                 {"achievementId": achievement["_id"], "type": achievement["type"]},
+                at=event.occurred_at,
             )
             for achievement in earned
         )
