@@ -33,8 +33,12 @@ deps: $(SYNCED) ## Create .venv with the locked dependencies
 run: deps ## Start PostgreSQL + FerretDB, migrate, serve on :8000 (Ctrl-C stops all)
 	$(BIN)/oneenglish run
 
+# Tests run on TEST_WORKERS processes (pytest-xdist), each with its own databases and fault
+# stacks; worksteal keeps both busy when the slow files (fuzzer, crash tests) come last.
+TEST_WORKERS ?= 2
+
 test: deps lint ## Lint, then the whole test suite against real PostgreSQL and FerretDB
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist worksteal
 
 lint: deps ## ruff, ruff format --check, mypy --strict (src, tests and bench)
 	$(BIN)/ruff check $(CODE)
