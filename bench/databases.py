@@ -15,7 +15,8 @@ import asyncpg
 from pymongo import AsyncMongoClient
 
 from oneenglish.db import mongo
-from oneenglish.settings import LOCAL_PG_PASSWORD, LOCAL_PG_USER, Settings
+from oneenglish.db.postgres import tls_context
+from oneenglish.settings import LOCAL_MONGO_USER, Settings
 from oneenglish.stack.manager import FERRETDB_BACKING_DATABASE
 
 
@@ -37,6 +38,7 @@ async def open_databases(settings: Settings, pool_size: int) -> AsyncIterator[Da
         min_size=pool_size,
         max_size=pool_size,
         server_settings={"application_name": "oneenglish-bench"},
+        ssl=tls_context(settings),
     )
     client: AsyncMongoClient[mongo.MongoDocument] = AsyncMongoClient(
         settings.mongo_url,
@@ -46,6 +48,7 @@ async def open_databases(settings: Settings, pool_size: int) -> AsyncIterator[Da
         tz_aware=True,
         uuidRepresentation="standard",
         appname="oneenglish-bench",
+        tlsCAFile=str(settings.mongo_ca_file) if settings.mongo_ca_file else None,
     )
     try:
         yield Databases(pool, client[settings.mongodb_database], settings)
@@ -59,12 +62,14 @@ async def vacuum(settings: Settings) -> None:
     FerretDB 1.24 scans a collection's whole table for every query, dead rows included: after
     a wipe and a load, scans would be slower than the live data warrants until autovacuum
     came by, and results would depend on the order of the runs."""
+    # As each database's owner (VACUUM needs it): the application's, and FerretDB's role.
     ferretdb = (
-        f"postgresql://{LOCAL_PG_USER}:{LOCAL_PG_PASSWORD}@127.0.0.1:"
-        f"{settings.local_postgres_port}/{FERRETDB_BACKING_DATABASE}"
+        f"postgresql://{LOCAL_MONGO_USER}:{settings.local_password(LOCAL_MONGO_USER)}"
+        f"@127.0.0.1:{settings.local_postgres_port}/{FERRETDB_BACKING_DATABASE}"
     )
-    for dsn in (asyncpg_dsn(settings), ferretdb):
-        conn = await asyncpg.connect(dsn)
+    owner = settings.migration_postgres_url.replace("postgresql+asyncpg://", "postgresql://", 1)
+    for dsn in (owner, ferretdb):
+        conn = await asyncpg.connect(dsn, ssl=tls_context(settings))
         try:
             await conn.execute("VACUUM ANALYZE")
         finally:

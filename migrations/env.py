@@ -10,7 +10,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from oneenglish import models
-from oneenglish.db.postgres import Base
+from oneenglish.db.postgres import Base, connect_args
 from oneenglish.settings import Settings, get_settings
 
 config = context.config
@@ -28,7 +28,7 @@ def _settings() -> Settings:
 
 def run_migrations_offline() -> None:
     context.configure(
-        url=_settings().postgres_url,
+        url=_settings().migration_postgres_url,
         target_metadata=target_metadata,
         literal_binds=True,
         dialect_opts={"paramstyle": "named"},
@@ -44,7 +44,12 @@ def _run(connection: Connection) -> None:
 
 
 async def run_migrations_online() -> None:
-    engine = create_async_engine(_settings().postgres_url)
+    # As the owner of every object (MIGRATION_DATABASE_URL): the application's role has no DDL.
+    settings = _settings()
+    engine = create_async_engine(
+        settings.migration_postgres_url,
+        connect_args={**connect_args(settings, "oneenglish-migrate"), "command_timeout": None},
+    )
     try:
         async with engine.connect() as connection:
             await connection.run_sync(_run)

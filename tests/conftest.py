@@ -16,10 +16,12 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from oneenglish.app import create_app
 from oneenglish.bootstrap import seed_rbac
 from oneenglish.cli import run_migrations
+from oneenglish.db import postgres
 from oneenglish.settings import Settings
 from oneenglish.stack.manager import Stack
 from tests.factories import TestUser, logged_in
@@ -169,8 +171,22 @@ async def _clean_databases(request: pytest.FixtureRequest) -> AsyncIterator[None
     await reset_databases(app)
 
 
+_OWNER_ENGINES: dict[str, AsyncEngine] = {}
+
+
+def owner_engine(settings: Settings) -> AsyncEngine:
+    """The owner's engine, one per database: for what the application's role may not do
+    (TRUNCATE between tests, a test's own DDL). Pre-pinged: fault tests restart the server."""
+    url = settings.migration_postgres_url
+    if url not in _OWNER_ENGINES:
+        _OWNER_ENGINES[url] = create_async_engine(
+            url, pool_pre_ping=True, connect_args=postgres.connect_args(settings, "tests")
+        )
+    return _OWNER_ENGINES[url]
+
+
 async def _truncate_all(app: FastAPI) -> None:
-    async with app.state.engine.begin() as conn:
+    async with owner_engine(app.state.settings).begin() as conn:
         tables = (
             await conn.execute(
                 text(

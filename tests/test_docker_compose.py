@@ -49,16 +49,27 @@ def test_app_urls_point_at_the_compose_services_with_their_credentials() -> None
     database = urlsplit(env["DATABASE_URL"])
     assert database.hostname == "postgres"
     assert database.port == 5432
-    assert database.username == pg_env["POSTGRES_USER"]
-    assert database.password == interpolate("${POSTGRES_PASSWORD:-oneenglish}")
-    assert database.path == "/" + pg_env["POSTGRES_DB"]
+    # The API runs as the application's role, never as the owner or a superuser.
+    assert database.username == env["DATABASE_APP_ROLE"] == "oneenglish_app"
+    assert database.password == interpolate(pg_env["APP_PASSWORD"])
+    assert database.path == "/oneenglish"
+    owner = urlsplit(env["MIGRATION_DATABASE_URL"])
+    assert owner.username == "oneenglish"
+    assert owner.password == interpolate(pg_env["OWNER_PASSWORD"])
+    roles_sql = (COMPOSE.parent / "deploy" / "postgres-roles.sql").read_text()
+    for role in ("oneenglish", "oneenglish_app", env["DATABASE_REPORTING_ROLE"]):
+        assert f"CREATE ROLE {role} LOGIN" in roles_sql
 
     mongo = urlsplit(env["MONGODB_URL"])
     mongo_env = services["mongo"]["environment"]
     assert mongo.hostname == "mongo"
     assert mongo.port == 27017
-    assert mongo.username == mongo_env["MONGO_INITDB_ROOT_USERNAME"]
+    # The application's MongoDB user (readWrite on its database), not the root user.
+    assert mongo.username == mongo_env["MONGO_APP_USER"] != mongo_env["MONGO_INITDB_ROOT_USERNAME"]
+    assert mongo.password == interpolate(mongo_env["MONGO_APP_PASSWORD"])
     assert "authSource=admin" in mongo.query
+    init = (COMPOSE.parent / "deploy" / "mongo-init.js").read_text()
+    assert 'role: "readWrite", db: database' in init
 
     express = urlsplit(
         interpolate(services["mongo-express"]["environment"]["ME_CONFIG_MONGODB_URL"])

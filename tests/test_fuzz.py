@@ -26,11 +26,10 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from oneenglish.app import create_app
 from oneenglish.cli import run_migrations
-from oneenglish.db import mongo
+from oneenglish.db import mongo, postgres
 from oneenglish.settings import Settings
 from oneenglish.stack.manager import Stack
 from tests.conftest import make_settings, per_worker
@@ -90,7 +89,7 @@ def _empty(settings_: Settings) -> None:
     """The fuzz databases as migrations leave them (earlier runs' data gone)."""
 
     async def empty() -> None:
-        engine = create_async_engine(settings_.postgres_url)
+        engine = postgres.create_engine(settings_, url=settings_.migration_postgres_url)
         try:
             async with engine.begin() as conn:
                 tables = (

@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -68,3 +71,30 @@ def test_list_settings_read_comma_separated_values(monkeypatch: pytest.MonkeyPat
 def test_the_dockerfile_does_not_run_in_development_mode() -> None:
     dockerfile = (ENV_EXAMPLE.parent / "Dockerfile").read_text()
     assert re.search(r"^ENV [^\n]*(\\\n[^\n]*)*ENVIRONMENT=production", dockerfile, re.M)
+
+
+@pytest.mark.parametrize("content", [None, "not a certificate"])
+def test_a_missing_or_broken_ca_file_is_refused_with_its_name(
+    tmp_path: Path, content: str | None
+) -> None:
+    ca = tmp_path / "ca.pem"
+    if content is not None:
+        ca.write_text(content)
+    for field in ("database_sslrootcert", "mongodb_tls_ca_file"):
+        with pytest.raises(ValidationError, match=field):
+            Settings(_env_file=None, **{field: ca})  # type: ignore[arg-type]
+
+
+def test_the_command_line_reports_a_bad_setting_in_one_line(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", "from oneenglish.cli import main; main()", "stack", "status"],
+        env={**os.environ, "DATABASE_SSLROOTCERT": str(tmp_path / "missing.pem")},
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "oneenglish: invalid setting DATABASE_SSLROOTCERT: Path does not point to a file"
+    ]

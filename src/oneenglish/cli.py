@@ -9,12 +9,13 @@ from typing import Annotated, TypeVar
 
 import typer
 import uvicorn
+from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from oneenglish import models, workflows
 from oneenglish.bootstrap import create_admin, seed_rbac
 from oneenglish.core.errors import DomainError
-from oneenglish.db import postgres
+from oneenglish.db import postgres, privileges
 from oneenglish.jobs import reconcile as reconcile_drift
 from oneenglish.jobs.reconcile import DriftReport
 from oneenglish.jobs.retention import PurgeReport, purge_logs
@@ -26,6 +27,8 @@ from oneenglish.stack.manager import Stack
 app = typer.Typer(help="OneEnglish backend.", no_args_is_help=True, add_completion=False)
 stack_app = typer.Typer(help="The local PostgreSQL and FerretDB servers.", no_args_is_help=True)
 app.add_typer(stack_app, name="stack")
+db_app = typer.Typer(help="PostgreSQL roles and privileges.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
 
 T = TypeVar("T")
 
@@ -74,6 +77,7 @@ def run_migrations(settings: Settings) -> None:
     config.set_main_option("script_location", str(ALEMBIC_INI.parent / "migrations"))
     config.attributes["settings"] = settings
     command.upgrade(config, "head")
+    granted = asyncio.run(privileges.apply(settings))
 
     models.load_all()
     workflows.load_all()
@@ -91,7 +95,10 @@ def run_migrations(settings: Settings) -> None:
         fields.setdefault(spec.collection, set()).add(spec.keys[0][0])
     Stack(settings).index_ferretdb(fields)
     asyncio.run(_with_sessionmaker(settings, seed_rbac))
-    typer.echo(f"migrated PostgreSQL to head; {count} MongoDB indexes ensured; roles seeded")
+    typer.echo(
+        f"migrated PostgreSQL to head; privileges set ({granted} statements); "
+        f"{count} MongoDB indexes ensured; roles seeded"
+    )
 
 
 async def _with_sessionmaker(
@@ -108,6 +115,18 @@ async def _with_sessionmaker(
 def migrate() -> None:
     """Apply PostgreSQL migrations and create MongoDB indexes."""
     run_migrations(get_settings())
+
+
+@db_app.command("privileges")
+def db_privileges(
+    app_role: Annotated[str, typer.Option(help="the application's role")] = "oneenglish_app",
+    reporting_role: Annotated[
+        str, typer.Option(help="the read-only reporting role")
+    ] = "oneenglish_reporting",
+) -> None:
+    """Print the GRANT statements `migrate` applies (db/privileges.py), for a DBA to run."""
+    for statement in privileges.grant_statements(app_role, reporting_role):
+        typer.echo(statement + ";")
 
 
 @app.command("seed-rbac")
@@ -260,3 +279,15 @@ def run() -> None:
         stopped = stack.down(only_started=True)
         if stopped:
             typer.echo("stopped: " + ", ".join(stopped))
+
+
+def main() -> None:
+    """The `oneenglish` command: a setting that cannot work (a missing CA file, a weak secret in
+    production) is one clear line per problem and exit status 2, never a traceback."""
+    try:
+        app()
+    except ValidationError as exc:
+        for error in exc.errors():
+            field = ".".join(str(part) for part in error["loc"]).upper() or "settings"
+            typer.echo(f"oneenglish: invalid setting {field}: {error['msg']}", err=True)
+        raise SystemExit(2) from None

@@ -6,16 +6,24 @@ import contextlib
 import json
 import os
 import secrets
+import ssl
 import tempfile
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, FilePath, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+# The local stack's PostgreSQL roles (db/privileges.py says what each may do): the owner of
+# every object, who runs the migrations; the application's role; a read-only reporting role;
+# and the role FerretDB's clients authenticate as (it owns FerretDB's backing database only).
+# Their passwords are generated once into DATA_DIR/credentials/ (see `local_password`).
 LOCAL_PG_USER = "oneenglish"
-LOCAL_PG_PASSWORD = "oneenglish"  # noqa: S105 - loopback-only development server
+LOCAL_APP_ROLE = "oneenglish_app"
+LOCAL_REPORTING_ROLE = "oneenglish_reporting"
+LOCAL_MONGO_USER = "oneenglish_mongo"
+LOCAL_ROLES = (LOCAL_PG_USER, LOCAL_APP_ROLE, LOCAL_REPORTING_ROLE, LOCAL_MONGO_USER)
 MIN_SECRET_LENGTH = 32
 # OWASP's minimum for Argon2id (Password Storage Cheat Sheet): t=2 with 19 MiB.
 MIN_PRODUCTION_HASH_TIME_COST = 2
@@ -36,6 +44,20 @@ class Settings(BaseSettings):
     database_url: str | None = None
     mongodb_url: str | None = None
     mongodb_database: str = "oneenglish"
+    # The owner's URL, for `oneenglish migrate` (DDL and grants); unset = DATABASE_URL (a
+    # deployment with one role), or the local stack's owner role.
+    migration_database_url: str | None = None
+    # The roles `migrate` grants the application's and the reporting privileges to
+    # (db/privileges.py); unset = none outside the local stack, whose roles are made for it.
+    database_app_role: str | None = None
+    database_reporting_role: str | None = None
+    # TLS to PostgreSQL, in libpq's sslmode names; the CA bundle that signs the server's
+    # certificate (unset: the local stack's own CA, or the system's trust store elsewhere).
+    database_sslmode: Literal["disable", "require", "verify-ca", "verify-full"] = "verify-full"
+    database_sslrootcert: FilePath | None = None
+    # The CA bundle for MongoDB's TLS (MONGODB_URL's own `tls=true&tlsCAFile=` work too); the
+    # local FerretDB serves TLS only and is verified against the local stack's CA.
+    mongodb_tls_ca_file: FilePath | None = None
 
     data_dir: Path = Path(".data")
     local_postgres_port: int = Field(55432, ge=1, le=65535)
@@ -163,6 +185,16 @@ class Settings(BaseSettings):
             raise ValueError("ADMIN_EMAIL and ADMIN_PASSWORD must be set together")
         return self
 
+    @field_validator("database_sslrootcert", "mongodb_tls_ca_file")
+    @classmethod
+    def _a_readable_ca_bundle(cls, value: Path | None) -> Path | None:
+        if value is not None:
+            try:
+                ssl.create_default_context(cafile=str(value))
+            except (ssl.SSLError, OSError) as exc:
+                raise ValueError(f"{value} is not a readable PEM CA bundle ({exc})") from exc
+        return value
+
     @model_validator(mode="after")
     def _production_hashes_are_costly(self) -> Settings:
         if self.environment == "production" and (
@@ -191,21 +223,76 @@ class Settings(BaseSettings):
     def uses_local_mongodb(self) -> bool:
         return self.mongodb_url is None
 
+    def local_password(self, role: str) -> str:
+        """The local stack's password for one of LOCAL_ROLES, generated once for DATA_DIR."""
+        return _generated_secret(self.data_dir / "credentials" / role)
+
+    @property
+    def local_tls_dir(self) -> Path:
+        return (self.data_dir / "tls").resolve()
+
+    def _local_postgres_url(self, role: str) -> str:
+        return (
+            f"postgresql+asyncpg://{role}:{self.local_password(role)}"
+            f"@127.0.0.1:{self.local_postgres_port}/{self.local_postgres_database}"
+        )
+
     @cached_property
     def postgres_url(self) -> str:
         """SQLAlchemy URL (asyncpg driver) of the PostgreSQL the application uses."""
         if self.database_url is not None:
             return _with_asyncpg_driver(self.database_url)
-        return (
-            f"postgresql+asyncpg://{LOCAL_PG_USER}:{LOCAL_PG_PASSWORD}"
-            f"@127.0.0.1:{self.local_postgres_port}/{self.local_postgres_database}"
-        )
+        return self._local_postgres_url(LOCAL_APP_ROLE)
+
+    @cached_property
+    def migration_postgres_url(self) -> str:
+        """The owner's URL: migrations, grants (and tests that empty every table)."""
+        if self.migration_database_url is not None:
+            return _with_asyncpg_driver(self.migration_database_url)
+        if self.database_url is not None:
+            return _with_asyncpg_driver(self.database_url)
+        return self._local_postgres_url(LOCAL_PG_USER)
+
+    @cached_property
+    def reporting_postgres_url(self) -> str | None:
+        """The local stack's read-only reporting role (admin UIs, tests)."""
+        return None if self.database_url else self._local_postgres_url(LOCAL_REPORTING_ROLE)
+
+    @property
+    def app_role(self) -> str | None:
+        return self.database_app_role or (LOCAL_APP_ROLE if self.uses_local_postgres else None)
+
+    @property
+    def reporting_role(self) -> str | None:
+        if self.database_reporting_role:
+            return self.database_reporting_role
+        return LOCAL_REPORTING_ROLE if self.uses_local_postgres else None
+
+    @property
+    def postgres_ca_file(self) -> Path | None:
+        if self.database_sslrootcert is not None:
+            return self.database_sslrootcert
+        return self.local_tls_dir / "ca.pem" if self.uses_local_postgres else None
+
+    @property
+    def mongo_ca_file(self) -> Path | None:
+        if self.mongodb_tls_ca_file is not None:
+            return self.mongodb_tls_ca_file
+        return self.local_tls_dir / "ca.pem" if self.uses_local_mongodb else None
 
     @cached_property
     def mongo_url(self) -> str:
         if self.mongodb_url is not None:
             return self.mongodb_url
-        return f"mongodb://127.0.0.1:{self.local_mongodb_port}/"
+        if self.ferretdb_backend == "sqlite":  # FerretDB's SQLite backend has no users
+            return f"mongodb://127.0.0.1:{self.local_mongodb_port}/?tls=true"
+        # FerretDB 1.x authenticates with SASL PLAIN only (sent inside TLS), against the
+        # PostgreSQL role of that name.
+        return (
+            f"mongodb://{LOCAL_MONGO_USER}:{self.local_password(LOCAL_MONGO_USER)}"
+            f"@127.0.0.1:{self.local_mongodb_port}/?tls=true&authMechanism=PLAIN"
+            "&authSource=%24external"
+        )
 
 
 def _with_asyncpg_driver(url: str) -> str:

@@ -14,6 +14,7 @@ from fastapi import FastAPI
 from sqlalchemy import text
 
 from oneenglish.core.redaction import scrub
+from tests.conftest import owner_engine
 
 EMAIL = "leak.victim@example.com"
 PASSWORD = "Leaky-Password-77"
@@ -23,14 +24,14 @@ PASSWORD = "Leaky-Password-77"
 async def users_refuse_a_name(app: FastAPI) -> AsyncIterator[None]:
     """A CHECK the Python side does not know: PostgreSQL refuses the row and quotes all of it
     (`Failing row contains (…, $argon2id$…, …)`) in its message."""
-    async with app.state.engine.begin() as conn:
+    async with owner_engine(app.state.settings).begin() as conn:
         await conn.execute(
             text("ALTER TABLE users ADD CONSTRAINT probe_refused CHECK (username <> 'leaky_user')")
         )
     try:
         yield
     finally:
-        async with app.state.engine.begin() as conn:
+        async with owner_engine(app.state.settings).begin() as conn:
             await conn.execute(text("ALTER TABLE users DROP CONSTRAINT IF EXISTS probe_refused"))
 
 

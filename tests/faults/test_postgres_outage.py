@@ -16,6 +16,7 @@ from fastapi import FastAPI
 from sqlalchemy import text
 
 from oneenglish.stack.manager import Stack
+from tests.conftest import owner_engine
 from tests.factories import PASSWORD, TestUser, login, make_user
 from tests.helpers import eventually, pg_scalar
 
@@ -80,13 +81,13 @@ async def slow_commits(fault_app: FastAPI) -> AsyncIterator[None]:
         """CREATE CONSTRAINT TRIGGER slow_commit AFTER INSERT ON users
            DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION slow_commit()""",
     ]
-    async with fault_app.state.engine.begin() as conn:
+    async with owner_engine(fault_app.state.settings).begin() as conn:
         for statement in statements:
             await conn.execute(text(statement))
     try:
         yield
     finally:
-        async with fault_app.state.engine.begin() as conn:
+        async with owner_engine(fault_app.state.settings).begin() as conn:
             await conn.execute(text("DROP TRIGGER IF EXISTS slow_commit ON users"))
             await conn.execute(text("DROP FUNCTION IF EXISTS slow_commit()"))
 

@@ -17,7 +17,10 @@ import (
 )
 
 func main() {
-	listen := flag.String("listen", "127.0.0.1:27017", "TCP address to listen on")
+	listen := flag.String("listen", "127.0.0.1:27017", "TCP address to listen on (empty: none)")
+	tlsListen := flag.String("tls-listen", "", "TLS address to listen on (empty: none)")
+	tlsCert := flag.String("tls-cert", "", "TLS certificate file (PEM)")
+	tlsKey := flag.String("tls-key", "", "TLS private key file (PEM)")
 	handler := flag.String("handler", "sqlite", "storage backend: sqlite or postgresql")
 	sqliteURL := flag.String("sqlite-url", "file:data/", "SQLite directory URL (sqlite backend)")
 	postgresURL := flag.String("postgresql-url", "", "PostgreSQL URL (postgresql backend)")
@@ -32,7 +35,12 @@ func main() {
 	logger := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 
 	f, err := ferretdb.New(&ferretdb.Config{
-		Listener:      ferretdb.ListenerConfig{TCP: *listen},
+		Listener: ferretdb.ListenerConfig{
+			TCP:         *listen,
+			TLS:         *tlsListen,
+			TLSCertFile: *tlsCert,
+			TLSKeyFile:  *tlsKey,
+		},
 		Logger:        logger,
 		Handler:       *handler,
 		SQLiteURL:     *sqliteURL,

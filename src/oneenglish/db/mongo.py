@@ -62,6 +62,9 @@ class _WriteLedgerListener(monitoring.CommandListener):
 
 def create_client(settings: Settings) -> AsyncMongoClient[MongoDocument]:
     timeout_ms = int(settings.mongodb_server_selection_timeout * 1000)
+    ca_file = settings.mongo_ca_file
+    # A CA file turns TLS on, with the server's certificate and host name verified against it.
+    tls: dict[str, Any] = {"tlsCAFile": str(ca_file)} if ca_file else {}
     return AsyncMongoClient(
         settings.mongo_url,
         maxPoolSize=settings.mongodb_max_pool_size,
@@ -71,6 +74,7 @@ def create_client(settings: Settings) -> AsyncMongoClient[MongoDocument]:
         uuidRepresentation="standard",
         appname="oneenglish",
         event_listeners=[_WriteLedgerListener()],
+        **tls,
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import ssl
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -43,9 +44,38 @@ class Base(DeclarativeBase):
     __mapper_args__ = {"eager_defaults": True}  # noqa: RUF012 - read once by SQLAlchemy
 
 
-def create_engine(settings: Settings) -> AsyncEngine:
+def tls_context(settings: Settings) -> ssl.SSLContext | bool:
+    """asyncpg's `ssl` argument for DATABASE_SSLMODE, with libpq's meanings: verify-full checks
+    the chain against DATABASE_SSLROOTCERT (or the system's CAs) and the host name; verify-ca
+    the chain only; require encrypts without checking who answers; disable sends plain text."""
+    mode = settings.database_sslmode
+    if mode == "disable":
+        return False
+    ca_file = settings.postgres_ca_file
+    context = ssl.create_default_context(cafile=str(ca_file) if ca_file else None)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    if mode == "verify-full":
+        return context
+    context.check_hostname = False
+    if mode == "require":
+        context.verify_mode = ssl.CERT_NONE
+    return context
+
+
+def connect_args(settings: Settings, application_name: str = "oneenglish") -> dict[str, Any]:
+    """asyncpg's connection arguments for this application's engines."""
+    return {
+        "timeout": settings.health_timeout,
+        "command_timeout": 30,
+        "server_settings": {"application_name": application_name},
+        "ssl": tls_context(settings),
+    }
+
+
+def create_engine(settings: Settings, *, url: str | None = None) -> AsyncEngine:
+    """The application's engine; `url` another role's (the owner's, for migrations)."""
     engine = create_async_engine(
-        settings.postgres_url,
+        url or settings.postgres_url,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
         pool_timeout=settings.db_pool_timeout,
@@ -55,11 +85,7 @@ def create_engine(settings: Settings) -> AsyncEngine:
         # A failed statement's message never carries its parameters (password hashes, emails):
         # it goes to logs and the error log, which many operators read.
         hide_parameters=True,
-        connect_args={
-            "timeout": settings.health_timeout,
-            "command_timeout": 30,
-            "server_settings": {"application_name": "oneenglish"},
-        },
+        connect_args=connect_args(settings),
     )
     event.listen(engine.sync_engine, "handle_error", _broken_connection_is_a_disconnect)
     return engine

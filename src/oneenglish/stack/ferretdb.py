@@ -21,6 +21,7 @@ from pymongo.errors import PyMongoError
 
 from oneenglish.stack.errors import StackError
 from oneenglish.stack.process import log_tail, pid_is_alive, port_is_open, read_pid, terminate
+from oneenglish.stack.tls import LocalTLS
 
 LAUNCHER_DIR = Path(__file__).resolve().parents[3] / "tools" / "ferretdb"
 LAUNCHER_SOURCES = ("go.mod", "go.sum", "main.go")
@@ -41,14 +42,19 @@ class LocalFerretDB:
         bin_dir: Path,
         port: int,
         *,
+        tls: LocalTLS,
         backend: Literal["sqlite", "postgresql"] = "sqlite",
         postgresql_url: str | None = None,
+        credentials: tuple[str, str] | None = None,
     ) -> None:
         self.root = root.resolve()
         self.bin_dir = bin_dir.resolve()
         self.port = port
         self.backend = backend
         self.postgresql_url = postgresql_url
+        self.tls = tls
+        # Who the readiness check authenticates as (the backend refuses anonymous clients).
+        self.credentials = credentials
         self.pid_file = self.root / "ferretdb.pid"
         self.log_file = self.root / "ferretdb.log"
         self.sqlite_dir = self.root / "sqlite"
@@ -73,7 +79,21 @@ class LocalFerretDB:
             )
         binary = build_binary(self.bin_dir)
         self.root.mkdir(parents=True, exist_ok=True)
-        argv = [str(binary), "-listen", f"127.0.0.1:{self.port}", "-handler", self.backend]
+        self.tls.ensure()
+        # TLS only: no plain-text listener at all.
+        argv = [
+            str(binary),
+            "-listen",
+            "",
+            "-tls-listen",
+            f"127.0.0.1:{self.port}",
+            "-tls-cert",
+            str(self.tls.cert_file),
+            "-tls-key",
+            str(self.tls.key_file),
+            "-handler",
+            self.backend,
+        ]
         if self.backend == "sqlite":
             self.sqlite_dir.mkdir(exist_ok=True)
             argv += ["-sqlite-url", f"file:{self.sqlite_dir}/"]
@@ -107,11 +127,17 @@ class LocalFerretDB:
 
     def _wait_ready(self, timeout: float, pid: int | None) -> None:
         deadline = time.monotonic() + timeout
+        user, password = self.credentials or (None, None)
         client: MongoClient[dict[str, object]] = MongoClient(
-            f"mongodb://127.0.0.1:{self.port}/",
+            f"mongodb://localhost:{self.port}/",
             serverSelectionTimeoutMS=300,
             connectTimeoutMS=300,
             directConnection=True,
+            tls=True,
+            tlsCAFile=str(self.tls.ca_file),
+            username=user,
+            password=password,
+            authMechanism="PLAIN" if user else None,
         )
         try:
             while True:

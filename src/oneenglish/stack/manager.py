@@ -8,10 +8,18 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from oneenglish.settings import LOCAL_PG_PASSWORD, LOCAL_PG_USER, Settings
+from oneenglish.settings import (
+    LOCAL_APP_ROLE,
+    LOCAL_MONGO_USER,
+    LOCAL_PG_USER,
+    LOCAL_REPORTING_ROLE,
+    LOCAL_ROLES,
+    Settings,
+)
 from oneenglish.stack.ferretdb import LocalFerretDB
 from oneenglish.stack.ferretdb_indexes import backing_database_settings, mirror_indexes
-from oneenglish.stack.postgres import LocalPostgres
+from oneenglish.stack.postgres import DatabaseAccess, LocalPostgres
+from oneenglish.stack.tls import LocalTLS
 
 FERRETDB_BACKING_DATABASE = "ferretdb"
 
@@ -32,19 +40,35 @@ class Stack:
 
     def __post_init__(self) -> None:
         data_dir = self.settings.data_dir
-        databases = [self.settings.local_postgres_database]
-        if self.settings.ferretdb_backend == "postgresql":
-            databases.append(FERRETDB_BACKING_DATABASE)
-        uses_ferretdb_backend = "ferretdb" in databases
+        self.tls = LocalTLS(self.settings.local_tls_dir)
+        databases = [
+            DatabaseAccess(
+                self.settings.local_postgres_database,
+                LOCAL_PG_USER,
+                (LOCAL_PG_USER, LOCAL_APP_ROLE, LOCAL_REPORTING_ROLE),
+            )
+        ]
+        uses_ferretdb_backend = self.settings.ferretdb_backend == "postgresql"
+        if uses_ferretdb_backend:
+            databases.append(
+                DatabaseAccess(FERRETDB_BACKING_DATABASE, LOCAL_MONGO_USER, (LOCAL_MONGO_USER,))
+            )
         self.postgres = LocalPostgres(
             data_dir / "postgres",
             self.settings.local_postgres_port,
             tuple(databases),
+            tls=self.tls,
+            passwords={role: self.settings.local_password(role) for role in LOCAL_ROLES},
             durable=self.durable,
             database_settings=(
-                (backing_database_settings(FERRETDB_BACKING_DATABASE),)
-                if uses_ferretdb_backend
-                else ()
+                # Writes (which it has no right to make: an attempt shows) and DDL by the
+                # reporting role are audited on top of everyone's DDL and role changes.
+                f"ALTER ROLE {LOCAL_REPORTING_ROLE} SET pgaudit.log = 'write, ddl, role'",
+                *(
+                    (backing_database_settings(FERRETDB_BACKING_DATABASE),)
+                    if uses_ferretdb_backend
+                    else ()
+                ),
             ),
         )
         self.ferretdb = LocalFerretDB(
@@ -52,9 +76,17 @@ class Stack:
             data_dir / "bin",
             self.settings.local_mongodb_port,
             backend=self.settings.ferretdb_backend,
+            tls=self.tls,
+            # No credentials: FerretDB passes each client's own (SASL PLAIN) to PostgreSQL, so
+            # a client without a valid role and password reaches no data. Over verified TLS.
             postgresql_url=(
-                f"postgres://{LOCAL_PG_USER}:{LOCAL_PG_PASSWORD}@127.0.0.1:"
-                f"{self.settings.local_postgres_port}/{FERRETDB_BACKING_DATABASE}"
+                f"postgres://127.0.0.1:{self.settings.local_postgres_port}/"
+                f"{FERRETDB_BACKING_DATABASE}?sslmode=verify-full&sslrootcert={self.tls.ca_file}"
+            ),
+            credentials=(
+                (LOCAL_MONGO_USER, self.settings.local_password(LOCAL_MONGO_USER))
+                if uses_ferretdb_backend
+                else None
             ),
         )
 

@@ -18,12 +18,24 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from oneenglish.settings import LOCAL_PG_PASSWORD, LOCAL_PG_USER
+from oneenglish.settings import LOCAL_PG_USER
 from oneenglish.stack.errors import StackError
 from oneenglish.stack.process import log_tail, pid_is_alive, port_is_open, read_pid, terminate
+from oneenglish.stack.tls import LocalTLS
 
 MIN_MAJOR_VERSION = 15
 SERVER_USER = "postgres"
+# Query auditing (db/privileges.py sets the per-role parts): DDL and role changes by anyone.
+AUDIT_SETTINGS = ("pgaudit.log = 'ddl, role'", "pgaudit.log_parameter = off")
+
+
+@dataclass(frozen=True)
+class DatabaseAccess:
+    """A database of the stack, its owner, and the roles that may connect to it."""
+
+    name: str
+    owner: str
+    connect: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -39,8 +51,10 @@ class LocalPostgres:
         self,
         root: Path,
         port: int,
-        databases: tuple[str, ...],
+        databases: tuple[DatabaseAccess, ...],
         *,
+        tls: LocalTLS,
+        passwords: dict[str, str],
         durable: bool = True,
         database_settings: tuple[str, ...] = (),
     ) -> None:
@@ -50,6 +64,10 @@ class LocalPostgres:
         self.password_file = self.root / "superuser-password"
         self.port = port
         self.databases = databases
+        self.tls = tls
+        # Login roles and their passwords (LOCAL_ROLES); set on every start, so a changed
+        # password file takes effect.
+        self.passwords = passwords
         # Test stacks trade crash-of-the-OS durability for speed; a killed server process
         # still loses nothing (the WAL is in the OS page cache).
         self.durable = durable
@@ -78,9 +96,11 @@ class LocalPostgres:
                 "stop it or set LOCAL_POSTGRES_PORT (or DATABASE_URL to use that server)"
             )
         bindir = find_bindir()
+        ensure_pgaudit(bindir)
         self.root.mkdir(parents=True, exist_ok=True)
         if not (self.data_dir / "PG_VERSION").exists():
             self._initdb(bindir)
+        self.tls.ensure()
         self._write_config()
         self._pg_ctl_start(bindir)
         self._wait_ready(timeout=30)
@@ -148,6 +168,19 @@ class LocalPostgres:
             fh.write("\ninclude_if_exists = 'oneenglish.conf'\n")
 
     def _write_config(self) -> None:
+        # The server reads its certificate and key from its own folder (it refuses a key that
+        # others may read), copied there from the stack's TLS folder on every start.
+        cert, key = self.root / "server.pem", self.root / "server-key.pem"
+        shutil.copyfile(self.tls.cert_file, cert)
+        shutil.copyfile(self.tls.key_file, key)
+        key.chmod(0o600)
+        hba = self.root / "pg_hba.conf"
+        # TLS only: a plain-text TCP connection is rejected before authentication.
+        hba.write_text(
+            "# written by the stack manager on every start\n"
+            "hostssl all all 127.0.0.1/32 scram-sha-256\n"
+            "hostnossl all all all reject\n"
+        )
         lines = [
             f"port = {self.port}",
             "listen_addresses = '127.0.0.1'",
@@ -156,12 +189,21 @@ class LocalPostgres:
             "shared_buffers = '256MB'",
             "logging_collector = off",
             "log_min_messages = warning",
+            "password_encryption = 'scram-sha-256'",
+            f"hba_file = '{hba}'",
+            "ssl = on",
+            f"ssl_cert_file = '{cert}'",
+            f"ssl_key_file = '{key}'",
+            "ssl_min_protocol_version = 'TLSv1.2'",
+            "shared_preload_libraries = 'pgaudit'",
+            *AUDIT_SETTINGS,
         ]
         if not self.durable:
             lines += ["fsync = off", "full_page_writes = off"]
         path = self.data_dir / "oneenglish.conf"
         path.write_text("\n".join(lines) + "\n")
-        self._give_to_server_user(path)
+        for written in (path, hba, cert, key):
+            self._give_to_server_user(written)
 
     def _pg_ctl_start(self, bindir: Path) -> None:
         self.log_file.touch()
@@ -209,18 +251,34 @@ class LocalPostgres:
             time.sleep(0.2)
 
     def _ensure_databases(self) -> None:
-        role = LOCAL_PG_USER
-        self.psql(
-            f"DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{role}') THEN "
-            f"CREATE ROLE {role} LOGIN PASSWORD '{LOCAL_PG_PASSWORD}'; END IF; END $$",
-            database="postgres",
-        )
+        for role, password in self.passwords.items():
+            # NOINHERIT and no attributes: each role has exactly the rights granted to it.
+            self.psql(
+                f"DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{role}') "
+                f"THEN CREATE ROLE {role} LOGIN NOINHERIT; END IF; END $$; "
+                f"ALTER ROLE {role} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION "
+                f"PASSWORD '{password}'",
+                database="postgres",
+            )
         existing = set(
             self.psql("SELECT datname FROM pg_database", database="postgres").stdout.split()
         )
-        for name in self.databases:
+        for database in self.databases:
+            name = database.name
             if name not in existing:
-                self.psql(f'CREATE DATABASE "{name}" OWNER {role}', database="postgres")
+                self.psql(f'CREATE DATABASE "{name}" OWNER {database.owner}', database="postgres")
+            else:
+                _give_database_to(self, database)
+            grants = "".join(
+                f'GRANT CONNECT ON DATABASE "{name}" TO {r}; ' for r in database.connect
+            )
+            self.psql(
+                f'REVOKE ALL ON DATABASE "{name}" FROM PUBLIC; {grants}'
+                f"REVOKE ALL ON SCHEMA public FROM PUBLIC; "
+                f"GRANT USAGE ON SCHEMA public TO {', '.join(database.connect)}; "
+                "CREATE EXTENSION IF NOT EXISTS pgaudit",
+                database=name,
+            )
         for statement in self.database_settings:
             self.psql(statement, database="postgres")
 
@@ -232,6 +290,8 @@ class LocalPostgres:
             **os.environ,
             "PGPASSWORD": self.superuser_password(),
             "PGCONNECT_TIMEOUT": "3",
+            "PGSSLMODE": "verify-full",
+            "PGSSLROOTCERT": str(self.tls.ca_file),
         }
         result = subprocess.run(
             [
@@ -328,6 +388,36 @@ def _ensure_server_user() -> None:
         )
 
 
+def _give_database_to(server: LocalPostgres, database: DatabaseAccess) -> None:
+    """A database made before the roles were split: hand it, and (FerretDB's backing database)
+    every schema and table in it, to the owner it has now. Idempotent."""
+    owner = database.owner
+    # The names are the stack's own constants, not input.
+    server.psql(
+        f'ALTER DATABASE "{database.name}" OWNER TO {owner}; '  # noqa: S608
+        "DO $$ DECLARE r record; BEGIN "
+        "FOR r IN SELECT nspname FROM pg_namespace WHERE nspowner = "
+        f"'{LOCAL_PG_USER}'::regrole AND '{owner}' <> '{LOCAL_PG_USER}' LOOP "
+        f"EXECUTE format('ALTER SCHEMA %I OWNER TO {owner}', r.nspname); END LOOP; "
+        "FOR r IN SELECT c.oid::regclass AS t FROM pg_class c WHERE c.relowner = "
+        f"'{LOCAL_PG_USER}'::regrole AND c.relkind IN ('r', 'p', 'S', 'v') "
+        f"AND '{owner}' <> '{LOCAL_PG_USER}' LOOP "
+        f"EXECUTE format('ALTER TABLE %s OWNER TO {owner}', r.t); END LOOP; END $$",
+        database=database.name,
+    )
+
+
+def ensure_pgaudit(bindir: Path) -> None:
+    """pgaudit for the server's major version (Debian's postgresql-NN-pgaudit)."""
+    major = bindir.parts[-2] if bindir.parts[-1] == "bin" else ""
+    library = Path(f"/usr/lib/postgresql/{major}/lib/pgaudit.so")
+    if library.exists():
+        return
+    _apt_install(f"postgresql-{major}-pgaudit", "pgaudit (query auditing)")
+    if not library.exists():
+        raise StackError(f"pgaudit: installed with apt-get but {library} is missing")
+
+
 def find_bindir() -> Path:
     """The newest installed PostgreSQL (>= 15) server binaries; installs Debian's if none."""
     found = _installed_bindir()
@@ -360,15 +450,19 @@ def _installed_bindir() -> Path | None:
 
 
 def _install_with_apt() -> None:
+    _apt_install("postgresql", f"PostgreSQL >= {MIN_MAJOR_VERSION} server binaries")
+
+
+def _apt_install(package: str, what: str) -> None:
     if os.geteuid() != 0 or shutil.which("apt-get") is None:
         raise StackError(
-            f"PostgreSQL >= {MIN_MAJOR_VERSION} server binaries were not found. Install them "
-            "(Debian/Ubuntu: sudo apt-get install postgresql) or set DATABASE_URL to a server."
+            f"{what} were not found. Install them (Debian/Ubuntu: sudo apt-get install "
+            f"{package}) or set DATABASE_URL to a server."
         )
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     for argv in (
         ["apt-get", "update", "-q"],
-        ["apt-get", "install", "-y", "-q", "--no-install-recommends", "postgresql"],
+        ["apt-get", "install", "-y", "-q", "--no-install-recommends", package],
     ):
         result = subprocess.run(argv, capture_output=True, text=True, env=env, check=False)
         if result.returncode != 0:
