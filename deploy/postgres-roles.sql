@@ -16,6 +16,7 @@ CREATE DATABASE oneenglish OWNER oneenglish;
 REVOKE ALL ON DATABASE oneenglish FROM PUBLIC;
 GRANT CONNECT ON DATABASE oneenglish TO oneenglish, oneenglish_app, oneenglish_reporting;
 \connect oneenglish
+ALTER SCHEMA public OWNER TO oneenglish;
 REVOKE ALL ON SCHEMA public FROM PUBLIC;
 GRANT USAGE ON SCHEMA public TO oneenglish_app, oneenglish_reporting;
 

@@ -256,7 +256,8 @@ class LocalPostgres:
             self.psql(
                 f"DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{role}') "
                 f"THEN CREATE ROLE {role} LOGIN NOINHERIT; END IF; END $$; "
-                f"ALTER ROLE {role} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION "
+                f"ALTER ROLE {role} LOGIN NOINHERIT NOSUPERUSER NOCREATEDB NOCREATEROLE "
+                "NOREPLICATION "
                 f"PASSWORD '{password}'",
                 database="postgres",
             )
@@ -274,6 +275,9 @@ class LocalPostgres:
             )
             self.psql(
                 f'REVOKE ALL ON DATABASE "{name}" FROM PUBLIC; {grants}'
+                # Owned by the owner itself, not through pg_database_owner (a NOINHERIT role
+                # would not use that membership).
+                f"ALTER SCHEMA public OWNER TO {database.owner}; "
                 f"REVOKE ALL ON SCHEMA public FROM PUBLIC; "
                 f"GRANT USAGE ON SCHEMA public TO {', '.join(database.connect)}; "
                 "CREATE EXTENSION IF NOT EXISTS pgaudit",
