@@ -37,7 +37,9 @@ async def open_databases(settings: Settings, pool_size: int) -> AsyncIterator[Da
         asyncpg_dsn(settings),
         min_size=pool_size,
         max_size=pool_size,
-        server_settings={"application_name": "oneenglish-bench"},
+        # The floor and the data loaders act for everyone, under the API's own role: Row
+        # Level Security (db/rls.py) admits every row to the system scope.
+        server_settings={"application_name": "oneenglish-bench", "app.scope": "system"},
         ssl=tls_context(settings),
     )
     client: AsyncMongoClient[mongo.MongoDocument] = AsyncMongoClient(

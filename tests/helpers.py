@@ -10,12 +10,15 @@ from typing import Any
 from fastapi import FastAPI
 from sqlalchemy import text
 
+from oneenglish.db import rls
 from oneenglish.sagas.models import UNFINISHED
 
 
 async def pg_scalar(app: FastAPI, sql: str, **params: Any) -> Any:
-    async with app.state.engine.connect() as conn:
-        return await conn.scalar(text(sql), params)
+    """A test's look at the database, as the application's role seeing every row."""
+    with rls.system():
+        async with app.state.engine.connect() as conn:
+            return await conn.scalar(text(sql), params)
 
 
 async def user_row_exists(app: FastAPI, user_id: uuid.UUID | str) -> bool:

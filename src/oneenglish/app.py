@@ -28,7 +28,7 @@ from oneenglish.core.middleware import (
 )
 from oneenglish.core.problems import PROBLEM_RESPONSES, register_problem_handlers
 from oneenglish.courses.router import router as courses_router
-from oneenglish.db import mongo
+from oneenglish.db import mongo, rls
 from oneenglish.enrollments.router import router as enrollments_router
 from oneenglish.error_logs.router import router as error_logs_router
 from oneenglish.error_logs.service import ErrorLog
@@ -116,10 +116,14 @@ def _lifespan(
                 }
             )
             # Recovery at start-up and whenever a commit enqueues a saga or an event.
-            tasks.append(asyncio.create_task(resources.runner.relay_forever()))
+            # They act for everyone: every row (db/rls.py).
+            tasks.append(
+                asyncio.create_task(resources.runner.relay_forever(), context=rls.system_context())
+            )
             tasks.append(
                 asyncio.create_task(
-                    purge_logs_forever(resources.mongo_db, settings, resources.sessionmaker)
+                    purge_logs_forever(resources.mongo_db, settings, resources.sessionmaker),
+                    context=rls.system_context(),
                 )
             )
             try:

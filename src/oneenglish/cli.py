@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from oneenglish import models, workflows
 from oneenglish.bootstrap import create_admin, seed_rbac
 from oneenglish.core.errors import DomainError
-from oneenglish.db import postgres, privileges
+from oneenglish.db import postgres, privileges, rls
 from oneenglish.jobs import reconcile as reconcile_drift
 from oneenglish.jobs.reconcile import DriftReport
 from oneenglish.jobs.retention import PurgeReport, purge_logs
@@ -106,7 +106,8 @@ async def _with_sessionmaker(
 ) -> T:
     engine = postgres.create_engine(settings)
     try:
-        return await action(postgres.create_sessionmaker(engine))
+        with rls.system():
+            return await action(postgres.create_sessionmaker(engine))
     finally:
         await engine.dispose()
 
@@ -231,8 +232,10 @@ def purge_logs_command() -> None:
 
 
 async def _with_resources(settings: Settings, action: Callable[[Resources], Awaitable[T]]) -> T:
-    async with open_resources(settings) as resources:
-        return await action(resources)
+    # A command acts for the whole platform: every row (db/rls.py), as the relay does.
+    with rls.system():
+        async with open_resources(settings) as resources:
+            return await action(resources)
 
 
 @app.command()

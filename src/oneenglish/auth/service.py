@@ -26,6 +26,7 @@ from oneenglish.core.security import (
     new_refresh_token,
     verify_password,
 )
+from oneenglish.db import rls
 from oneenglish.db.postgres import (
     UserTable,
     commit_before_refusing,
@@ -44,6 +45,9 @@ async def authenticate(db: AsyncSession, settings: Settings, token: str) -> Prin
         claims = decode_access_token(settings, token)
     except InvalidToken as exc:
         raise Unauthorized("Invalid or expired access token") from exc
+    # A valid signature makes the caller its subject: from here on the database shows this
+    # user's own rows (db/rls.py), starting with the session the principal is read with.
+    await rls.act_as(db, claims.user_id)
     row = await repository.load_principal(db, claims.user_id, claims.session_id)
     if row is None:
         raise Unauthorized("The session has ended or the account is inactive")
@@ -122,6 +126,7 @@ async def login(
         await commit_before_refusing(db)  # the failure counts, though the request fails
         raise Unauthorized(BAD_CREDENTIALS)
     new_hash = await hash_password(password) if needs_rehash(stored_hash) else None
+    await rls.act_as(db, user_id)  # the password is right: the session is theirs to create
     session_id = await repository.create_session(db, user_id, ip, user_agent)
     if session_id is None:  # deactivated or erased while the password was being checked
         raise Unauthorized(BAD_CREDENTIALS)
@@ -148,6 +153,9 @@ async def refresh(
 
     A rotation is not audited (it renews a session every few minutes; its creation and its end
     are audited); a detected reuse is."""
+    # The token is the credential: whoever holds it may find its one row (and revoke its
+    # session on reuse) before anyone is known.
+    await rls.elevate(db)
     row = await repository.lock_refresh_token(db, hash_refresh_token(refresh_token))
     if row is None or row.session_revoked:
         raise Unauthorized("Invalid refresh token")

@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import DeclarativeBase, ORMExecuteState, Session
 
 from oneenglish.core.context import note_write_sent
+from oneenglish.db import rls
 from oneenglish.settings import Settings
 
 # Stable constraint names, so that migrations can refer to them and errors can be mapped.
@@ -88,6 +89,7 @@ def create_engine(settings: Settings, *, url: str | None = None) -> AsyncEngine:
         connect_args=connect_args(settings),
     )
     event.listen(engine.sync_engine, "handle_error", _broken_connection_is_a_disconnect)
+    rls.install(engine)
     return engine
 
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from sqlalchemy import text
 
 from oneenglish.db.postgres import create_engine
+from oneenglish.db.rls import PROTECTED_TABLES
 from oneenglish.settings import Settings
 
 ALL_DML = ("SELECT", "INSERT", "UPDATE", "DELETE")
@@ -99,6 +100,16 @@ def grant_statements(app_role: str | None, reporting_role: str | None) -> list[s
         statements.append(
             f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {_quote(app_role)}"
         )
+    if reporting_role:
+        # Row Level Security (db/rls.py) would show the reporting role nothing of the tables
+        # it may read: it reads all their rows.
+        for table in PROTECTED_TABLES:
+            if TABLES[table].reporting_columns != ():
+                statements += [
+                    f"DROP POLICY IF EXISTS reporting_reads ON public.{_quote(table)}",
+                    f"CREATE POLICY reporting_reads ON public.{_quote(table)} FOR SELECT "
+                    f"TO {_quote(reporting_role)} USING (true)",
+                ]
     return statements
 
 

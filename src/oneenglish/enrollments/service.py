@@ -16,6 +16,7 @@ from oneenglish.core.context import Actor
 from oneenglish.core.errors import Conflict, Forbidden, NotFound
 from oneenglish.core.principal import Principal
 from oneenglish.courses import service as courses
+from oneenglish.db import rls
 from oneenglish.db.postgres import UserTable, register_user_table
 from oneenglish.enrollments import repository
 from oneenglish.enrollments.models import Enrollment
@@ -80,6 +81,8 @@ async def is_enrolled(db: AsyncSession, user_id: uuid.UUID, course_id: uuid.UUID
 async def get_for_unenrollment(
     db: AsyncSession, principal: Principal, enrollment_id: uuid.UUID
 ) -> EnrollmentOut:
+    if principal.can("enrollments", "delete"):
+        await rls.elevate(db)  # staff may remove anyone's enrollment (a teacher, their courses')
     enrollment = await repository.get(db, enrollment_id)
     if enrollment is None:
         raise NotFound(f"No enrollment {enrollment_id}")
@@ -113,6 +116,7 @@ async def list_of_course(
     course = await courses.get_visible(db, principal, course_id)
     if not (principal.can("enrollments", "read") or courses.can_manage(principal, course)):
         raise Forbidden("Only the course's teacher or an administrator sees its learners")
+    await rls.elevate(db)  # allowed just above: every learner of this course
     rows, total = await repository.page(db, repository.of_course(course_id), limit, offset)
     return [EnrollmentOut.model_validate(e) for e in rows], total
 
@@ -201,10 +205,13 @@ async def _course_summaries(
 
 
 async def share_a_course(db: AsyncSession, a: uuid.UUID, b: uuid.UUID) -> bool:
-    """Two people meet in a course: both learn in it, or one teaches it to the other."""
-    return await repository.share_a_course(
-        db, a, b, courses.taught_by_query(a), courses.taught_by_query(b)
-    )
+    """Two people meet in a course: both learn in it, or one teaches it to the other. The
+    answer needs the other's enrollments, which Row Level Security hides: it is read in the
+    system scope, and only the yes or no leaves it."""
+    async with rls.elevated(db):
+        return await repository.share_a_course(
+            db, a, b, courses.taught_by_query(a), courses.taught_by_query(b)
+        )
 
 
 async def course_ids_of(db: AsyncSession, user_id: uuid.UUID) -> list[uuid.UUID]:

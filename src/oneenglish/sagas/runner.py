@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
 from oneenglish.core.logging import get_logger
+from oneenglish.db import rls
 from oneenglish.db.mongo import Database, is_unavailable
 from oneenglish.sagas import repository
 from oneenglish.sagas.log import ENQUEUED, SCRUBBED_PAYLOAD, skipped_steps
@@ -96,6 +97,12 @@ class SagaRunner:
         return completed
 
     async def run_now(self, saga: Enqueued[Any]) -> str:
+        """Run a just-committed saga; returns its status afterwards. Its steps act for the
+        system (db/rls.py): the request that enqueued it was authorized for all of it."""
+        with rls.system():
+            return await self._run_now(saga)
+
+    async def _run_now(self, saga: Enqueued[Any]) -> str:
         """Run a just-committed saga; returns its status afterwards.
 
         The fast path takes no lock: the saga's lease keeps recovery away while the request
@@ -186,6 +193,10 @@ class SagaRunner:
         """One pass over due sagas; returns how many it advanced. `ignore_lease` also takes
         sagas whose starting request may still be running: only for an operator who knows no
         other API process is alive."""
+        with rls.system():
+            return await self._recover_once(limit, ignore_lease=ignore_lease)
+
+    async def _recover_once(self, limit: int, *, ignore_lease: bool) -> int:
         async with self.sessionmaker() as db, db.begin():
             sagas = await repository.lock_due(db, limit, ignore_lease=ignore_lease)
             for saga in sagas:

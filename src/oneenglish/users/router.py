@@ -153,9 +153,11 @@ async def set_user_roles(
 
 @router.get("/{user_id}/permissions", summary="A user's direct grants (permissions:read)")
 async def get_user_permissions(
-    user_id: uuid.UUID, db: DbSession, _: Annotated[Principal, Require("permissions", "read")]
+    user_id: uuid.UUID,
+    db: DbSession,
+    principal: Annotated[Principal, Require("permissions", "read")],
 ) -> PermissionNames:
-    return PermissionNames(permissions=await service.direct_permissions(db, user_id))
+    return PermissionNames(permissions=await service.direct_permissions(db, principal, user_id))
 
 
 @router.put("/{user_id}/permissions", summary="Replace a user's direct grants (permissions:assign)")
@@ -164,7 +166,7 @@ async def set_user_permissions(
     body: PermissionNames,
     db: DbSession,
     actor: CurrentActor,
-    _: Annotated[Principal, Require("permissions", "assign")],
+    principal: Annotated[Principal, Require("permissions", "assign")],
 ) -> PermissionNames:
-    names = await service.set_direct_permissions(db, actor, user_id, body.permissions)
+    names = await service.set_direct_permissions(db, principal, actor, user_id, body.permissions)
     return PermissionNames(permissions=names)

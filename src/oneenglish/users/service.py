@@ -15,6 +15,7 @@ from oneenglish.core.context import Actor
 from oneenglish.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from oneenglish.core.principal import Principal, ensure_self_or_permitted
 from oneenglish.core.security import hash_password, password_problems
+from oneenglish.db import rls
 from oneenglish.db.postgres import UserTable, register_user_table, release_connection
 from oneenglish.rbac import service as rbac
 from oneenglish.rbac.defaults import ADMIN_ROLE
@@ -164,8 +165,9 @@ async def set_roles(
 
 
 async def set_direct_permissions(
-    db: AsyncSession, actor: Actor, user_id: uuid.UUID, names: Sequence[str]
+    db: AsyncSession, principal: Principal, actor: Actor, user_id: uuid.UUID, names: Sequence[str]
 ) -> list[str]:
+    await _staff_may(db, principal, "permissions", "assign")
     await _existing(db, user_id)
     before = await rbac.direct_permissions_of_user(db, user_id)
     after = await rbac.set_user_permissions(db, user_id, names)
@@ -219,7 +221,18 @@ def iterate_user_ids(db: AsyncSession, batch_size: int) -> AsyncIterator[list[uu
     return repository.iterate_ids(db, batch_size)
 
 
-async def direct_permissions(db: AsyncSession, user_id: uuid.UUID) -> list[str]:
+async def _staff_may(db: AsyncSession, principal: Principal, resource: str, action: str) -> None:
+    """Check the permission, then let the database show this request other users' rows
+    (db/rls.py): a staff operation on someone else's grants."""
+    if not principal.can(resource, action):
+        raise Forbidden(f"Requires permission {resource}:{action}")
+    await rls.elevate(db)
+
+
+async def direct_permissions(
+    db: AsyncSession, principal: Principal, user_id: uuid.UUID
+) -> list[str]:
+    await _staff_may(db, principal, "permissions", "read")
     await _existing(db, user_id)
     return await rbac.direct_permissions_of_user(db, user_id)
 

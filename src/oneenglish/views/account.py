@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from oneenglish.audit import service as audit
 from oneenglish.core.logging import get_logger
 from oneenglish.core.principal import Principal, ensure_self_or_permitted
+from oneenglish.db import rls
 from oneenglish.db.mongo import (
     Database,
     Reference,
@@ -81,6 +82,9 @@ async def export_user_data(
     reference is all that selects them. Audit entries are bounded as they
     are shown (an entry older than that bound is summarised, never sent whole)."""
     ensure_self_or_permitted(principal, user_id, "users", "read")
+    # The database shows this request the subject's rows, and only theirs (db/rls.py): for
+    # the subject that is nothing new; staff allowed just above see that one user.
+    await rls.act_as(db, user_id)
     await users.get_user_unchecked(db, user_id)  # 404 for nobody, before anything is read
     uid = str(user_id)
 
