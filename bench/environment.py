@@ -7,6 +7,7 @@ DATABASE_URL at their own server) and settings exported in their shell must not 
 
 from __future__ import annotations
 
+import base64
 import os
 import secrets
 import subprocess
@@ -67,7 +68,17 @@ class BenchEnv:
             "WORKERS": str(self.workers),
             "LOG_LEVEL": "WARNING",
             "ACCESS_TOKEN_TTL_SECONDS": str(ACCESS_TOKEN_TTL_SECONDS),
+            # Production requires one; the bench's is kept with its data (its key vault).
+            "FIELD_ENCRYPTION_MASTER_KEY": self.field_master_key(),
         }
+
+    def field_master_key(self) -> str:
+        path = self.data_dir / "field-encryption-master-key"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(base64.b64encode(secrets.token_bytes(96)).decode())
+            path.chmod(0o600)
+        return path.read_text().strip()
 
     def process_env(self) -> dict[str, str]:
         setting_names = {name.upper() for name in Settings.model_fields}

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import base64
 import os
 import re
 import subprocess
@@ -12,6 +13,7 @@ from pydantic import ValidationError
 from oneenglish.settings import Settings
 
 ENV_EXAMPLE = Path(__file__).resolve().parents[1] / ".env.example"
+MASTER_KEY = base64.b64encode(bytes(range(96))).decode()
 
 
 def test_env_example_lists_every_setting() -> None:
@@ -28,13 +30,19 @@ def test_passwords_are_hashed_at_rfc_9106s_cost_and_production_refuses_less_than
     defaults = Settings(_env_file=None)
     assert (defaults.password_hash_time_cost, defaults.password_hash_memory_kib) == (3, 65536)
     secret = "s" * 40
-    Settings(_env_file=None, environment="production", secret_key=secret)
+    Settings(
+        _env_file=None,
+        environment="production",
+        secret_key=secret,
+        field_encryption_master_key=MASTER_KEY,
+    )
     for time_cost, memory_kib in ((1, 65536), (3, 16 * 1024)):
         with pytest.raises(ValidationError, match="PASSWORD_HASH"):
             Settings(
                 _env_file=None,
                 environment="production",
                 secret_key=secret,
+                field_encryption_master_key=MASTER_KEY,
                 password_hash_time_cost=time_cost,
                 password_hash_memory_kib=memory_kib,
             )
@@ -98,3 +106,14 @@ def test_the_command_line_reports_a_bad_setting_in_one_line(tmp_path: Path) -> N
     assert result.stderr.strip().splitlines() == [
         "oneenglish: invalid setting DATABASE_SSLROOTCERT: Path does not point to a file"
     ]
+
+
+def test_production_refuses_to_start_without_a_field_encryption_master_key() -> None:
+    with pytest.raises(ValidationError, match="FIELD_ENCRYPTION_MASTER_KEY must be set"):
+        Settings(_env_file=None, environment="production", secret_key="s" * 40)
+
+
+@pytest.mark.parametrize("key", ["not base64!", base64.b64encode(b"short").decode()])
+def test_a_master_key_that_is_not_96_bytes_of_base64_is_refused(key: str) -> None:
+    with pytest.raises(ValidationError, match="field_encryption_master_key"):
+        Settings(_env_file=None, field_encryption_master_key=key)

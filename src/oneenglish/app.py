@@ -28,7 +28,7 @@ from oneenglish.core.middleware import (
 )
 from oneenglish.core.problems import PROBLEM_RESPONSES, register_problem_handlers
 from oneenglish.courses.router import router as courses_router
-from oneenglish.db import mongo, rls
+from oneenglish.db import encryption, mongo, rls
 from oneenglish.enrollments.router import router as enrollments_router
 from oneenglish.error_logs.router import router as error_logs_router
 from oneenglish.error_logs.service import ErrorLog
@@ -94,6 +94,11 @@ async def _start_up(steps: dict[str, Callable[[], Awaitable[object]]]) -> list[a
     return pending
 
 
+async def _check_keys(cipher: encryption.FieldCipher) -> None:
+    await cipher.ensure_index()
+    await cipher.verify()
+
+
 def _lifespan(
     settings: Settings, activity_log: ActivityLog, error_log: ErrorLog
 ) -> Callable[[FastAPI], contextlib.AbstractAsyncContextManager[None]]:
@@ -106,12 +111,14 @@ def _lifespan(
             app.state.mongo_client = resources.mongo_client
             app.state.mongo_db = resources.mongo_db
             app.state.saga_runner = resources.runner
+            app.state.field_cipher = resources.cipher
             guard = live_users.batch_guard(resources.sessionmaker)
             activity_log.start(resources.mongo_db, guard)
             error_log.start(resources.mongo_db, guard)
             tasks = await _start_up(
                 {
                     "mongodb indexes": lambda: mongo.ensure_indexes(resources.mongo_db),
+                    "field encryption keys": lambda: _check_keys(resources.cipher),
                     "bootstrap": lambda: bootstrap(resources),
                 }
             )

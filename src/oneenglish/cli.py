@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Annotated, TypeVar
@@ -15,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from oneenglish import models, workflows
 from oneenglish.bootstrap import create_admin, seed_rbac
 from oneenglish.core.errors import DomainError
-from oneenglish.db import postgres, privileges, rls
+from oneenglish.db import encryption, postgres, privileges, rls
 from oneenglish.jobs import reconcile as reconcile_drift
 from oneenglish.jobs.reconcile import DriftReport
 from oneenglish.jobs.retention import PurgeReport, purge_logs
@@ -29,6 +30,8 @@ stack_app = typer.Typer(help="The local PostgreSQL and FerretDB servers.", no_ar
 app.add_typer(stack_app, name="stack")
 db_app = typer.Typer(help="PostgreSQL roles and privileges.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+keys_app = typer.Typer(help="Field-encryption keys (db/encryption.py).", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
 
 T = TypeVar("T")
 
@@ -128,6 +131,40 @@ def db_privileges(
     """Print the GRANT statements `migrate` applies (db/privileges.py), for a DBA to run."""
     for statement in privileges.grant_statements(app_role, reporting_role):
         typer.echo(statement + ";")
+
+
+@keys_app.command("rotate")
+def keys_rotate(
+    batch_size: Annotated[int, typer.Option(min=1, max=10_000)] = 100,
+) -> None:
+    """Re-wrap every data key under FIELD_ENCRYPTION_MASTER_KEY (the new master key), from
+    FIELD_ENCRYPTION_OLD_MASTER_KEY; the encrypted documents are not touched. Afterwards the
+    old master key is no longer needed. Safe to repeat or to resume after an interruption."""
+    settings = get_settings()
+    if settings.field_encryption_old_master_key is None:
+        typer.echo("oneenglish: set FIELD_ENCRYPTION_OLD_MASTER_KEY to the current key", err=True)
+        raise typer.Exit(2)
+    old = base64.b64decode(settings.field_encryption_old_master_key.get_secret_value())
+    old_provider = encryption.provider_name(old)
+
+    async def rotate(resources: Resources) -> tuple[int, str]:
+        cipher = encryption.open_cipher(
+            resources.mongo_client,
+            settings.key_vault_namespace,
+            settings.field_master_key,
+            cache_seconds=settings.field_encryption_key_cache_seconds,
+            old_master_key=old,
+        )
+        try:
+            total = await encryption.count_wrapped_by(cipher, old_provider)
+            with typer.progressbar(length=total, label="re-wrapping data keys") as bar:
+                done = await encryption.rewrap_all(cipher, old_provider, batch_size, bar.update)
+            return done, cipher.provider
+        finally:
+            await cipher.close()
+
+    done, provider = asyncio.run(_with_resources(settings, rotate))
+    typer.echo(f"{done} data keys re-wrapped from {old_provider} to {provider}")
 
 
 @app.command("seed-rbac")

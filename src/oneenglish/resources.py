@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from oneenglish import models, workflows
 from oneenglish.core.security import configure_hashing
-from oneenglish.db import mongo, postgres
+from oneenglish.db import encryption, mongo, postgres
 from oneenglish.sagas.runner import SagaRunner
 from oneenglish.settings import Settings
 from oneenglish.users import service as users
@@ -27,6 +27,7 @@ class Resources:
     mongo_client: AsyncMongoClient[mongo.MongoDocument]
     mongo_db: mongo.Database
     runner: SagaRunner
+    cipher: encryption.FieldCipher
 
 
 @contextlib.asynccontextmanager
@@ -43,6 +44,13 @@ async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
     client = mongo.create_client(settings)
     sessionmaker = postgres.create_sessionmaker(engine)
     database = client[settings.mongodb_database]
+    cipher = encryption.open_cipher(
+        client,
+        settings.key_vault_namespace,
+        settings.field_master_key,
+        cache_seconds=settings.field_encryption_key_cache_seconds,
+    )
+    encryption.bind(database, cipher)
     try:
         yield Resources(
             settings=settings,
@@ -51,6 +59,8 @@ async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
             mongo_client=client,
             mongo_db=database,
             runner=SagaRunner(sessionmaker, database, settings, users.lock_live_users),
+            cipher=cipher,
         )
     finally:
+        await cipher.close()
         await asyncio.gather(engine.dispose(), client.close())

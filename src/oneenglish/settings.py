@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import json
 import os
 import secrets
 import ssl
 import tempfile
+from collections.abc import Callable
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -25,6 +27,7 @@ LOCAL_REPORTING_ROLE = "oneenglish_reporting"
 LOCAL_MONGO_USER = "oneenglish_mongo"
 LOCAL_ROLES = (LOCAL_PG_USER, LOCAL_APP_ROLE, LOCAL_REPORTING_ROLE, LOCAL_MONGO_USER)
 MIN_SECRET_LENGTH = 32
+FIELD_MASTER_KEY_BYTES = 96
 # OWASP's minimum for Argon2id (Password Storage Cheat Sheet): t=2 with 19 MiB.
 MIN_PRODUCTION_HASH_TIME_COST = 2
 MIN_PRODUCTION_HASH_MEMORY_KIB = 19 * 1024
@@ -58,6 +61,15 @@ class Settings(BaseSettings):
     # The CA bundle for MongoDB's TLS (MONGODB_URL's own `tls=true&tlsCAFile=` work too); the
     # local FerretDB serves TLS only and is verified against the local stack's CA.
     mongodb_tls_ca_file: FilePath | None = None
+    # Field-level encryption of personal profile fields (db/encryption.py): the master key
+    # (96 random bytes, base64; production refuses to start without one, elsewhere one is
+    # generated into DATA_DIR), the key vault's namespace (default: `<MONGODB_DATABASE>_keyvault
+    # .datakeys`, a database of its own), and how long a process keeps a data key in memory.
+    field_encryption_master_key: SecretStr | None = None
+    # Only for `oneenglish keys rotate`: the master key the data keys are wrapped with now.
+    field_encryption_old_master_key: SecretStr | None = None
+    field_encryption_key_vault: str | None = Field(None, pattern=r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_]+$")
+    field_encryption_key_cache_seconds: float = Field(10.0, gt=0, le=3600)
 
     data_dir: Path = Path(".data")
     local_postgres_port: int = Field(55432, ge=1, le=65535)
@@ -195,6 +207,28 @@ class Settings(BaseSettings):
                 raise ValueError(f"{value} is not a readable PEM CA bundle ({exc})") from exc
         return value
 
+    @field_validator("field_encryption_master_key", "field_encryption_old_master_key")
+    @classmethod
+    def _a_96_byte_master_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            try:
+                decoded = base64.b64decode(value.get_secret_value(), validate=True)
+            except ValueError as exc:
+                raise ValueError("not base64") from exc
+            if len(decoded) != FIELD_MASTER_KEY_BYTES:
+                raise ValueError(f"must be {FIELD_MASTER_KEY_BYTES} random bytes in base64")
+        return value
+
+    @model_validator(mode="after")
+    def _production_has_a_master_key(self) -> Settings:
+        if self.environment == "production" and self.field_encryption_master_key is None:
+            raise ValueError(
+                "FIELD_ENCRYPTION_MASTER_KEY must be set in production (96 random bytes in "
+                "base64: `python -c 'import os,base64;print(base64.b64encode(os.urandom(96))"
+                ".decode())'`)"
+            )
+        return self
+
     @model_validator(mode="after")
     def _production_hashes_are_costly(self) -> Settings:
         if self.environment == "production" and (
@@ -222,6 +256,22 @@ class Settings(BaseSettings):
     @property
     def uses_local_mongodb(self) -> bool:
         return self.mongodb_url is None
+
+    @property
+    def field_master_key(self) -> bytes:
+        """FIELD_ENCRYPTION_MASTER_KEY, or (outside production) the key made for DATA_DIR."""
+        if self.field_encryption_master_key is not None:
+            text = self.field_encryption_master_key.get_secret_value()
+        else:
+            text = _generated_secret(
+                self.data_dir / "field-encryption-master-key",
+                lambda: base64.b64encode(secrets.token_bytes(FIELD_MASTER_KEY_BYTES)).decode(),
+            )
+        return base64.b64decode(text)
+
+    @property
+    def key_vault_namespace(self) -> str:
+        return self.field_encryption_key_vault or f"{self.mongodb_database}_keyvault.datakeys"
 
     def local_password(self, role: str) -> str:
         """The local stack's password for one of LOCAL_ROLES, generated once for DATA_DIR."""
@@ -302,7 +352,7 @@ def _with_asyncpg_driver(url: str) -> str:
     return url
 
 
-def _generated_secret(path: Path) -> str:
+def _generated_secret(path: Path, make: Callable[[], str] | None = None) -> str:
     """A random key made once and kept (mode 600) where only this machine's stack reads it.
 
     Written to a temporary file and linked into place, so API workers starting together agree
@@ -315,7 +365,7 @@ def _generated_secret(path: Path) -> str:
     descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=".secret-key-")
     try:
         with os.fdopen(descriptor, "w") as file:
-            file.write(secrets.token_urlsafe(48))
+            file.write(make() if make else secrets.token_urlsafe(48))
         with contextlib.suppress(FileExistsError):  # another process made it first: use theirs
             os.link(temporary, path)
     finally:

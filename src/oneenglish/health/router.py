@@ -39,7 +39,8 @@ async def liveness() -> Liveness:
         503: {
             "model": Problem,
             "content": {PROBLEM_MEDIA_TYPE: {}},
-            "description": "A database did not answer in time; `checks` says which.",
+            "description": "A database did not answer in time, or the field-encryption key "
+            "vault cannot be opened; `checks` says which.",
         }
     },
 )
@@ -50,13 +51,17 @@ async def readiness(request: Request) -> Readiness | Response:
     failed = [c.name for c in checks if not c.ok]
     if not failed:
         return Readiness(status="ok", checks={n: CheckOut(**c) for n, c in by_name.items()})
-    names = {"postgresql": "PostgreSQL", "mongodb": "MongoDB"}
+    names = {
+        "postgresql": "PostgreSQL not answering",
+        "mongodb": "MongoDB not answering",
+        "field_encryption": "the key vault cannot be opened with this master key",
+    }
     return problem_response(
         request,
         503,
         "unavailable",
         "Service unavailable",
-        " and ".join(names[n] for n in failed) + " not answering",
+        "; ".join(names[n] for n in failed),
         headers={"Retry-After": "5"},
         failed=failed,
         checks=by_name,

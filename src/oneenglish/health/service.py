@@ -1,4 +1,4 @@
-"""Readiness: can we reach both databases right now?"""
+"""Readiness: can we reach both databases right now, and open the key vault?"""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from oneenglish.db import encryption
 from oneenglish.db.mongo import Database
 
 
@@ -58,5 +59,11 @@ async def check_readiness(
         await asyncio.gather(
             _timed("postgresql", lambda: _ping_postgres(engine), timeout),
             _timed("mongodb", lambda: mongo.command("ping"), timeout),
+            # The master key opens the key vault (a wrong key would fail every profile read).
+            _timed(
+                "field_encryption",
+                lambda: encryption.for_database(mongo).ensure_verified(),
+                timeout,
+            ),
         )
     )

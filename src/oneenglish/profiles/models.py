@@ -11,6 +11,10 @@ from oneenglish.db.mongo import (
 )
 
 COLLECTION = "user_profiles"
+# Stored encrypted with the user's own data key (db/encryption.py): what identifies, locates or
+# describes a person. `preferences` (interface choices) stays in clear. No query filters on
+# these: ciphertext matches nothing.
+ENCRYPTED_FIELDS = frozenset({"bio", "address", "city", "phone", "dateOfBirth", "socialLinks"})
 
 register_indexes(
     IndexSpec(COLLECTION, (("userId", 1),), "uq_user_profiles_userId", unique=True),

@@ -7,8 +7,9 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from oneenglish.db import encryption
 from oneenglish.db.mongo import Database, MongoDocument, replace_changed
-from oneenglish.profiles.models import COLLECTION
+from oneenglish.profiles.models import COLLECTION, ENCRYPTED_FIELDS
 
 
 async def create_if_missing(mongo: Database, user_id: str) -> None:
@@ -22,6 +23,8 @@ async def create_if_missing(mongo: Database, user_id: str) -> None:
                 "bio": "",
                 "address": "",
                 "city": "",
+                "phone": "",
+                "dateOfBirth": None,
                 "socialLinks": {},
                 "preferences": {},
                 "createdAt": now,
@@ -33,17 +36,41 @@ async def create_if_missing(mongo: Database, user_id: str) -> None:
 
 
 async def get(mongo: Database, user_id: str) -> MongoDocument | None:
-    return await mongo[COLLECTION].find_one({"_id": user_id})
+    """The profile with its personal fields in clear (encryption.KeyUnavailable when the
+    user's data key is gone)."""
+    return await _decrypted(mongo, await mongo[COLLECTION].find_one({"_id": user_id}))
 
 
 async def update(mongo: Database, user_id: str, changes: dict[str, Any]) -> MongoDocument | None:
     """Replace the changed fields (social links and preferences are objects: see
-    db.mongo.replace_changed for why this is a whole replacement, not a `$set`)."""
+    db.mongo.replace_changed for why this is a whole replacement, not a `$set`). Personal
+    fields are stored encrypted with the user's data key (an empty value stays empty)."""
+    cipher = encryption.for_database(mongo)
+    stored = {
+        field: (
+            await cipher.encrypt(user_id, value)
+            if field in ENCRYPTED_FIELDS and value not in ("", {}, None)
+            else value
+        )
+        for field, value in changes.items()
+    }
 
     def change(current: MongoDocument) -> MongoDocument:
-        return {**current, **changes, "updatedAt": datetime.now(UTC)}
+        return {**current, **stored, "updatedAt": datetime.now(UTC)}
 
-    return await replace_changed(mongo[COLLECTION], user_id, change)
+    return await _decrypted(mongo, await replace_changed(mongo[COLLECTION], user_id, change))
+
+
+async def _decrypted(mongo: Database, document: MongoDocument | None) -> MongoDocument | None:
+    if document is None:
+        return None
+    cipher = encryption.for_database(mongo)
+    clear = {
+        field: await cipher.decrypt(document[field])
+        for field in ENCRYPTED_FIELDS
+        if encryption.is_encrypted(document.get(field))
+    }
+    return {**document, **clear}
 
 
 async def delete(mongo: Database, user_id: str) -> None:

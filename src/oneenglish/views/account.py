@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from oneenglish.audit import service as audit
 from oneenglish.core.logging import get_logger
 from oneenglish.core.principal import Principal, ensure_self_or_permitted
-from oneenglish.db import rls
+from oneenglish.db import encryption, rls
 from oneenglish.db.mongo import (
     Database,
     Reference,
@@ -94,7 +94,8 @@ async def export_user_data(
 
     async def collection(reference: Reference) -> tuple[str, list[dict[str, Any]]]:
         documents = await reference.documents_of(mongo, uid, EXPORT_LIMIT_PER_COLLECTION)
-        return reference.collection, documents
+        cipher = encryption.for_database(mongo)  # personal fields are exported in clear
+        return reference.collection, [await cipher.decrypt_fields(d) for d in documents]
 
     async def mongo_part() -> dict[str, list[dict[str, Any]]]:
         found = await asyncio.gather(*(collection(ref) for ref in user_references()))

@@ -6,8 +6,10 @@ whatever runs late.
    error-log writers, profile and chat writes), then deactivate it and mark it erased. From
    this commit on, every such write finds the mark under its lock and writes nothing. Their
    sessions end; the intent is recorded.
-2. MongoDB, together: delete every document that points at the user (each collection with a
-   `Reference` to users, except the audit log), and pseudonymise the user's audit entries (the
+2. MongoDB, together: destroy the user's data key (their encrypted profile fields become
+   unreadable everywhere, backups included: db/encryption.py), delete every document that
+   points at the user (each collection with a `Reference` to users, except the audit log),
+   and pseudonymise the user's audit entries (the
    event stays: who did what to what, and when; their personal values and IP go).
 3. In the transaction that marks the saga completed: delete the PostgreSQL row (roles, grants,
    sessions, enrolments and their activity, throttles and blocks cascade; courses they created
@@ -33,6 +35,7 @@ from oneenglish.auth import service as auth
 from oneenglish.core.context import Actor
 from oneenglish.core.errors import Unavailable
 from oneenglish.core.principal import Principal
+from oneenglish.db import encryption
 from oneenglish.db.mongo import user_references
 from oneenglish.limits import service as limits
 from oneenglish.sagas.log import enqueue, forget_user, scrub_payload
@@ -71,8 +74,15 @@ KIND = SagaKind("erase_user", Erasure)
 Context = StepContext[Erasure]
 
 
+async def _destroy_data_key(context: Context) -> None:
+    """Crypto-shredding: without the user's data key, every copy of their encrypted fields
+    (a replica, a backup taken before today) is noise."""
+    await encryption.for_database(context.mongo).destroy_key(str(context.payload.user_id))
+
+
 async def _delete_documents(context: Context) -> None:
     user_id = str(context.payload.user_id)
+    await _destroy_data_key(context)  # first, whatever else fails (the steps run together)
     await asyncio.gather(
         *(ref.delete_of(context.mongo, [user_id]) for ref in user_references() if ref.erase)
     )
@@ -96,6 +106,7 @@ WORKFLOW = register(
     Workflow(
         kind=KIND,
         steps=(
+            Step("data_key", _destroy_data_key),
             Step("documents", _delete_documents),
             Step("audit_entries", _pseudonymise_audit_entries),
         ),
