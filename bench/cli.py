@@ -70,6 +70,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--keep-stack", action="store_true", help="leave the bench databases running"
     )
     parser.add_argument(
+        "--db-security",
+        choices=("on", "off", "both"),
+        default="on",
+        help="TLS to both databases and Row Level Security: on (the default, as deployed), off "
+        "(to measure their cost), or both, one pass after the other, with the ratio",
+    )
+    parser.add_argument(
         "--compare",
         action="store_true",
         help="only print p50 at large vs small scale from the newest results of each",
@@ -102,12 +109,24 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    modes = {"on": (True,), "off": (False,), "both": (True, False)}[args.db_security]
+    by_mode: dict[bool, list[results.ScenarioOutcome]] = {}
+    for secure in modes:
+        if len(modes) > 1:
+            print(f"\nbench: pass with database security {'on' if secure else 'off'}", flush=True)
+        by_mode[secure] = run_pass(args, BenchEnv(db_security=secure))
+    if len(modes) > 1:
+        print()
+        print(results.security_cost(by_mode[True], by_mode[False]))
+    return 0
+
+
+def run_pass(args: argparse.Namespace, env: BenchEnv) -> list[results.ScenarioOutcome]:
     started = time.perf_counter()
     started_at = datetime.now(UTC)
     scale = SCALES[args.scale]
     scenarios = [SCENARIOS[k] for k in args.scenario_keys]
     load = Load(args.concurrency, args.duration, args.warmup, args.quiet_wait)
-    env = BenchEnv()
     load_average = [round(x, 2) for x in os.getloadavg()]
     wrk.ensure_installed()
     print(
@@ -119,7 +138,12 @@ def run(args: argparse.Namespace) -> int:
     api = ApiServer(env)
     try:
         env.provision()
-        loaded, users, load_seconds = uvloop.run(_load(env, scale, scenarios))
+        # The loaders bulk-copy, which PostgreSQL refuses under Row Level Security.
+        env.set_row_security(False)
+        try:
+            loaded, users, load_seconds = uvloop.run(_load(env, scale, scenarios))
+        finally:
+            env.set_row_security(env.db_security)
         if any(outcome.loaded for outcome in loaded):
             # Loading drops and re-creates the collections only a data set fills; migrating
             # again gives their new backing tables the local FerretDB's indexes (idempotent).
@@ -131,7 +155,10 @@ def run(args: argparse.Namespace) -> int:
         outcomes = uvloop.run(run_scenarios(env, api, scale, users, scenarios, load))
     finally:
         api.stop()
-        if args.keep_stack:
+        if not env.db_security:
+            env.set_row_security(True)
+        # The other pass starts the stack with the other TLS setting.
+        if args.keep_stack and args.db_security != "both":
             print(
                 f"bench stack left running (PostgreSQL :{POSTGRES_PORT}, "
                 f"FerretDB :{MONGODB_PORT}); `make bench` reuses it"
@@ -139,6 +166,7 @@ def run(args: argparse.Namespace) -> int:
         else:
             env.stack_down()
     report = _report(scale, load, env, started_at, loaded, load_seconds, outcomes)
+    report["db_security"] = "on" if env.db_security else "off (no TLS, no Row Level Security)"
     report["machine"]["load_average_at_start"] = load_average
     report["run_seconds"] = round(time.perf_counter() - started, 1)
     stamp = started_at.strftime("%Y%m%dT%H%M%SZ")
@@ -159,7 +187,7 @@ def run(args: argparse.Namespace) -> int:
         print()
         print(comparison.text)
     print(f"\nresults: {path.relative_to(ROOT)} (run took {report['run_seconds']:.0f} s)")
-    return 0
+    return outcomes
 
 
 async def _load(
@@ -214,7 +242,8 @@ def _title(report: dict[str, Any]) -> str:
     return (
         f"scale {report['scale']} ({report['data']['users']:,} users), {s['concurrency']} "
         f"connections, {s['duration_s']:.0f} s per measurement, {s['api_workers']} API workers, "
-        f"{report['machine']['cores']} cores; data load {report['load_seconds']:.1f} s"
+        f"{report['machine']['cores']} cores; data load {report['load_seconds']:.1f} s; "
+        f"database security {report.get('db_security', 'on')}"
     )
 
 

@@ -28,7 +28,9 @@ class Databases:
 
 
 def asyncpg_dsn(settings: Settings) -> str:
-    return settings.postgres_url.replace("postgresql+asyncpg://", "postgresql://", 1)
+    """The owner's: the loaders make tables of their own and the clean-ups delete what the
+    application's role may not (db/privileges.py); the floor's statements cost the same."""
+    return settings.migration_postgres_url.replace("postgresql+asyncpg://", "postgresql://", 1)
 
 
 @contextlib.asynccontextmanager
@@ -69,8 +71,7 @@ async def vacuum(settings: Settings) -> None:
         f"postgresql://{LOCAL_MONGO_USER}:{settings.local_password(LOCAL_MONGO_USER)}"
         f"@127.0.0.1:{settings.local_postgres_port}/{FERRETDB_BACKING_DATABASE}"
     )
-    owner = settings.migration_postgres_url.replace("postgresql+asyncpg://", "postgresql://", 1)
-    for dsn in (owner, ferretdb):
+    for dsn in (asyncpg_dsn(settings), ferretdb):
         conn = await asyncpg.connect(dsn, ssl=tls_context(settings))
         try:
             await conn.execute("VACUUM ANALYZE")

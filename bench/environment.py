@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from oneenglish.db.rls import PROTECTED_TABLES
 from oneenglish.settings import Settings
 from oneenglish.stack.manager import Stack
 
@@ -45,6 +46,9 @@ class BenchEnv:
     workers: int = field(default_factory=lambda: os.cpu_count() or 1)
     # Fresh for every run: production settings refuse a weak or default key.
     secret_key: str = field(default_factory=lambda: secrets.token_urlsafe(36))
+    # False only for `--db-security off|both`: the same stack and API without TLS and without
+    # Row Level Security, to measure what the two cost (README "Security at the database level").
+    db_security: bool = True
 
     @property
     def base_url(self) -> str:
@@ -70,7 +74,25 @@ class BenchEnv:
             "ACCESS_TOKEN_TTL_SECONDS": str(ACCESS_TOKEN_TTL_SECONDS),
             # Production requires one; the bench's is kept with its data (its key vault).
             "FIELD_ENCRYPTION_MASTER_KEY": self.field_master_key(),
+            **(
+                {}
+                if self.db_security
+                else {
+                    "LOCAL_DATABASE_TLS": "false",
+                    "DATABASE_SSLMODE": "disable",
+                    "DATABASE_ROW_SECURITY": "false",
+                }
+            ),
         }
+
+    def set_row_security(self, enabled: bool) -> None:
+        """Enable or disable the RLS policies (db/rls.py) of the bench database, as superuser."""
+        stack = Stack(self.settings())
+        action = "ENABLE" if enabled else "DISABLE"
+        statements = "; ".join(
+            f"ALTER TABLE {table} {action} ROW LEVEL SECURITY" for table in PROTECTED_TABLES
+        )
+        stack.postgres.psql(statements, database=self.settings().local_postgres_database)
 
     def field_master_key(self) -> str:
         path = self.data_dir / "field-encryption-master-key"

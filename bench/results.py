@@ -182,3 +182,23 @@ def compare(labels: dict[str, str]) -> Comparison | None:
             f"large {large['settings']}"
         )
     return Comparison("\n".join(lines), ratios)
+
+
+def security_cost(on: list[ScenarioOutcome], off: list[ScenarioOutcome]) -> str:
+    """Requests/s with TLS and Row Level Security on, against the same run without them."""
+    lines = [
+        "database security (TLS to both databases, Row Level Security) on vs off:",
+        f"{'scenario':<{LABEL_WIDTH}} {'on req/s':>10} {'off req/s':>10} {'on/off':>7}",
+    ]
+    off_by_key = {o.key: o for o in off}
+    for secured in on:
+        plain = off_by_key.get(secured.key)
+        if secured.api is None or plain is None or plain.api is None:
+            continue
+        rate_on, rate_off = secured.api.requests_per_second, plain.api.requests_per_second
+        ratio = _ratio(rate_on, rate_off)
+        lines.append(
+            f"{secured.label:<{LABEL_WIDTH}} {rate_on:>10.1f} {rate_off:>10.1f} "
+            f"{ratio if ratio is not None else float('nan'):>7.2f}"
+        )
+    return "\n".join(lines)

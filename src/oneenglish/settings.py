@@ -58,6 +58,10 @@ class Settings(BaseSettings):
     # certificate (unset: the local stack's own CA, or the system's trust store elsewhere).
     database_sslmode: Literal["disable", "require", "verify-ca", "verify-full"] = "verify-full"
     database_sslrootcert: FilePath | None = None
+    # Give every connection the caller's Row Level Security scope (db/rls.py). Only the bench
+    # turns it off, with the policies disabled, to measure what RLS costs: with the policies
+    # on, a connection without a scope sees none of the protected rows.
+    database_row_security: bool = True
     # The CA bundle for MongoDB's TLS (MONGODB_URL's own `tls=true&tlsCAFile=` work too); the
     # local FerretDB serves TLS only and is verified against the local stack's CA.
     mongodb_tls_ca_file: FilePath | None = None
@@ -76,6 +80,9 @@ class Settings(BaseSettings):
     local_mongodb_port: int = Field(57017, ge=1, le=65535)
     local_postgres_database: str = "oneenglish"
     ferretdb_backend: Literal["sqlite", "postgresql"] = "postgresql"
+    # Only to measure what TLS costs (`python -m bench --db-security both`): false lets the
+    # local PostgreSQL also accept plain-text connections and FerretDB listen without TLS.
+    local_database_tls: bool = True
 
     db_pool_size: int = Field(10, ge=1, le=200)
     db_max_overflow: int = Field(10, ge=0, le=200)
@@ -328,19 +335,22 @@ class Settings(BaseSettings):
     def mongo_ca_file(self) -> Path | None:
         if self.mongodb_tls_ca_file is not None:
             return self.mongodb_tls_ca_file
-        return self.local_tls_dir / "ca.pem" if self.uses_local_mongodb else None
+        if not self.uses_local_mongodb or not self.local_database_tls:
+            return None
+        return self.local_tls_dir / "ca.pem"
 
     @cached_property
     def mongo_url(self) -> str:
         if self.mongodb_url is not None:
             return self.mongodb_url
+        tls = "true" if self.local_database_tls else "false"
         if self.ferretdb_backend == "sqlite":  # FerretDB's SQLite backend has no users
-            return f"mongodb://127.0.0.1:{self.local_mongodb_port}/?tls=true"
+            return f"mongodb://127.0.0.1:{self.local_mongodb_port}/?tls={tls}"
         # FerretDB 1.x authenticates with SASL PLAIN only (sent inside TLS), against the
         # PostgreSQL role of that name.
         return (
             f"mongodb://{LOCAL_MONGO_USER}:{self.local_password(LOCAL_MONGO_USER)}"
-            f"@127.0.0.1:{self.local_mongodb_port}/?tls=true&authMechanism=PLAIN"
+            f"@127.0.0.1:{self.local_mongodb_port}/?tls={tls}&authMechanism=PLAIN"
             "&authSource=%24external"
         )
 

@@ -89,7 +89,8 @@ def create_engine(settings: Settings, *, url: str | None = None) -> AsyncEngine:
         connect_args=connect_args(settings),
     )
     event.listen(engine.sync_engine, "handle_error", _broken_connection_is_a_disconnect)
-    rls.install(engine)
+    if settings.database_row_security:
+        rls.install(engine)
     return engine
 
 

@@ -46,6 +46,7 @@ class LocalFerretDB:
         backend: Literal["sqlite", "postgresql"] = "sqlite",
         postgresql_url: str | None = None,
         credentials: tuple[str, str] | None = None,
+        tls_only: bool = True,
     ) -> None:
         self.root = root.resolve()
         self.bin_dir = bin_dir.resolve()
@@ -55,6 +56,7 @@ class LocalFerretDB:
         self.tls = tls
         # Who the readiness check authenticates as (the backend refuses anonymous clients).
         self.credentials = credentials
+        self.tls_only = tls_only
         self.pid_file = self.root / "ferretdb.pid"
         self.log_file = self.root / "ferretdb.log"
         self.sqlite_dir = self.root / "sqlite"
@@ -80,20 +82,13 @@ class LocalFerretDB:
         binary = build_binary(self.bin_dir)
         self.root.mkdir(parents=True, exist_ok=True)
         self.tls.ensure()
-        # TLS only: no plain-text listener at all.
-        argv = [
-            str(binary),
-            "-listen",
-            "",
-            "-tls-listen",
-            f"127.0.0.1:{self.port}",
-            "-tls-cert",
-            str(self.tls.cert_file),
-            "-tls-key",
-            str(self.tls.key_file),
-            "-handler",
-            self.backend,
-        ]
+        address = f"127.0.0.1:{self.port}"
+        # TLS only: no plain-text listener at all (unless LOCAL_DATABASE_TLS is off).
+        tls = ["-tls-cert", str(self.tls.cert_file), "-tls-key", str(self.tls.key_file)]
+        listeners = (
+            ["-listen", "", "-tls-listen", address, *tls] if self.tls_only else ["-listen", address]
+        )
+        argv = [str(binary), *listeners, "-handler", self.backend]
         if self.backend == "sqlite":
             self.sqlite_dir.mkdir(exist_ok=True)
             argv += ["-sqlite-url", f"file:{self.sqlite_dir}/"]
@@ -133,8 +128,8 @@ class LocalFerretDB:
             serverSelectionTimeoutMS=300,
             connectTimeoutMS=300,
             directConnection=True,
-            tls=True,
-            tlsCAFile=str(self.tls.ca_file),
+            tls=self.tls_only,
+            tlsCAFile=str(self.tls.ca_file) if self.tls_only else None,
             username=user,
             password=password,
             authMechanism="PLAIN" if user else None,

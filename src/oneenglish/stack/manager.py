@@ -60,6 +60,7 @@ class Stack:
             tls=self.tls,
             passwords={role: self.settings.local_password(role) for role in LOCAL_ROLES},
             durable=self.durable,
+            tls_only=self.settings.local_database_tls,
             database_settings=(
                 # Writes (which it has no right to make: an attempt shows) and DDL by the
                 # reporting role are audited on top of everyone's DDL and role changes.
@@ -88,6 +89,7 @@ class Stack:
                 if uses_ferretdb_backend
                 else None
             ),
+            tls_only=self.settings.local_database_tls,
         )
 
     @property

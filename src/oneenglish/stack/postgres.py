@@ -57,6 +57,7 @@ class LocalPostgres:
         passwords: dict[str, str],
         durable: bool = True,
         database_settings: tuple[str, ...] = (),
+        tls_only: bool = True,
     ) -> None:
         self.root = root.resolve()
         self.data_dir = self.root / "data"
@@ -65,6 +66,7 @@ class LocalPostgres:
         self.port = port
         self.databases = databases
         self.tls = tls
+        self.tls_only = tls_only
         # Login roles and their passwords (LOCAL_ROLES); set on every start, so a changed
         # password file takes effect.
         self.passwords = passwords
@@ -176,9 +178,11 @@ class LocalPostgres:
         key.chmod(0o600)
         hba = self.root / "pg_hba.conf"
         # TLS only: a plain-text TCP connection is rejected before authentication.
+        plain = "scram-sha-256" if not self.tls_only else "reject"  # LOCAL_DATABASE_TLS
         hba.write_text(
             "# written by the stack manager on every start\n"
             "hostssl all all 127.0.0.1/32 scram-sha-256\n"
+            f"hostnossl all all 127.0.0.1/32 {plain}\n"
             "hostnossl all all all reject\n"
         )
         lines = [
