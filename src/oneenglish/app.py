@@ -20,6 +20,7 @@ from oneenglish.blocks.router import router as blocks_router
 from oneenglish.bootstrap import bootstrap
 from oneenglish.chat.router import MAX_BODY as CHAT_MAX_BODY
 from oneenglish.chat.router import router as chat_router
+from oneenglish.core import docs
 from oneenglish.core.logging import configure_logging, get_logger
 from oneenglish.core.middleware import (
     InputGuardMiddleware,
@@ -160,8 +161,7 @@ def _add_middleware(app: FastAPI, settings: Settings, activity_log: ActivityLog)
             expose_headers=["X-Request-ID", "Retry-After", "Location"],
             max_age=600,
         )
-    docs = tuple(p for p in (app.docs_url, app.redoc_url, app.swagger_ui_oauth2_redirect_url) if p)
-    app.add_middleware(SecurityHeadersMiddleware, docs_paths=docs)
+    app.add_middleware(SecurityHeadersMiddleware, docs_paths=docs.DOCS_PATHS)
     # Every response, even a 413, carries the request id, and the request id is bound before
     # activity is timed.
     app.add_middleware(RequestContextMiddleware)
@@ -187,12 +187,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ),
         lifespan=_lifespan(settings, activity_log, error_log),
         responses=PROBLEM_RESPONSES,
+        # Served by core/docs.py from the API itself, not from a CDN.
+        docs_url=None,
+        redoc_url=None,
+        swagger_ui_oauth2_redirect_url=docs.OAUTH2_REDIRECT_URL,
         # No OpenTelemetry is configured; without this FastAPI looks for a provider (and reads
         # the environment) on every request.
         telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.activity_log = activity_log
     app.state.error_log = error_log
+    docs.install(app)
     _add_middleware(app, settings, activity_log)
     register_problem_handlers(app, on_unhandled=error_log.capture)
     for router in ROUTERS:

@@ -263,14 +263,12 @@ async def _send_invalid(scope: Scope, send: Send, where: str, message: str) -> N
 
 
 # Every response is an API answer (JSON) except the interactive docs, which are HTML that
-# loads Swagger UI / ReDoc: they get a policy that lets them render, everything else one that
-# lets nothing run and nothing frame it.
+# loads Swagger UI / ReDoc from the API itself (core/docs.py): they get a policy that lets
+# them render from this origin only, everything else one that lets nothing run or frame it.
 API_CSP = b"default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 DOCS_CSP = (
-    b"default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-    b"style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net https://fonts.googleapis.com; "
-    b"font-src 'self' data: https://fonts.gstatic.com; "
-    b"img-src 'self' data: https://fastapi.tiangolo.com https://cdn.redoc.ly; "
+    b"default-src 'self'; script-src 'self' 'unsafe-inline'; "
+    b"style-src 'self' 'unsafe-inline'; font-src 'self' data:; img-src 'self' data:; "
     b"worker-src 'self' blob:; connect-src 'self'; frame-ancestors 'none'; base-uri 'self'"
 )
 HSTS = b"max-age=63072000; includeSubDomains"
