@@ -217,6 +217,8 @@ async def reset_databases(app: FastAPI) -> None:
     database = app.state.mongo_db
     for name in await database.list_collection_names():
         await database[name].delete_many({})
+    # The key vault is a database of its own (db/encryption.py): its users are gone too.
+    await app.state.field_cipher.vault.delete_many({})
     await seed_rbac(app.state.sessionmaker)
 
 

@@ -10,6 +10,7 @@ import httpx
 from fastapi import FastAPI
 from sqlalchemy import text
 
+from oneenglish.db import encryption
 from oneenglish.jobs.reconcile import reconcile
 from oneenglish.settings import Settings
 from tests.factories import SAMPLE_CONTENT, enroll, logged_in, make_course, make_lesson, make_user
@@ -107,3 +108,28 @@ async def test_reconcile_finds_learning_documents_whose_rows_are_gone(
     assert report.remaining == 0
     assert await app.state.mongo_db.lesson_contents.count_documents({}) == 0
     assert await app.state.mongo_db.lesson_progress.count_documents({}) == 0
+
+
+async def test_reconcile_destroys_the_data_keys_of_users_who_are_gone(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    """A data key without its user (a row deleted by hand, a restore): its owner is gone, so
+    the key goes, as erasure would have taken it."""
+    learner = await logged_in(app, client)
+    patched = await client.patch(
+        "/api/me/profile", headers=learner.headers, json={"city": "Lisbon"}
+    )
+    assert patched.status_code == 200
+    ghost = str(uuid.uuid4())
+    cipher = encryption.for_database(app.state.mongo_db)
+    await cipher.encrypt(ghost, "a value of nobody's")
+    report = await reconcile(
+        app.state.sessionmaker, app.state.mongo_db, app.state.settings, repair=False
+    )
+    assert report.orphans == {"key_vault.keyAltNames": [ghost]}
+    repaired = await reconcile(
+        app.state.sessionmaker, app.state.mongo_db, app.state.settings, repair=True
+    )
+    assert repaired.repaired == 1
+    assert not await cipher.has_key(ghost)
+    assert await cipher.has_key(str(learner.id))

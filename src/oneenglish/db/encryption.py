@@ -107,6 +107,13 @@ class FieldCipher:
         found: int = await self.vault.count_documents({"keyAltNames": key_alt_name(user_id)})
         return found > 0
 
+    async def user_ids_with_keys(self) -> list[str]:
+        """Whose data keys the vault holds (reconcile looks for keys of users who are gone)."""
+        names = await self.vault.distinct("keyAltNames")
+        return [
+            n.removeprefix("user:") for n in names if isinstance(n, str) and n.startswith("user:")
+        ]
+
     async def ensure_index(self) -> None:
         """One data key per alt name, enforced by the server (two first writes may race)."""
         await self.vault.create_index([("keyAltNames", 1)], unique=True, name="uq_keyAltNames")

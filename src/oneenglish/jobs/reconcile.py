@@ -4,6 +4,8 @@
   (the same idempotent upserts registration uses).
 - A document that points at a PostgreSQL row that does not exist (every field registered with
   `register_reference`: users, lessons, courses, enrollments): repaired by deleting it.
+- A field-encryption data key of a user who does not exist (db/encryption.py): repaired by
+  destroying it, as erasure would have.
 Entities an unfinished saga is still working on are not drift yet and are left to the saga."""
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from oneenglish.core.logging import get_logger
 from oneenglish.courses import service as courses
+from oneenglish.db import encryption
 from oneenglish.db.mongo import Database, references
 from oneenglish.enrollments import service as enrollments
 from oneenglish.lessons import service as lessons
@@ -123,6 +126,28 @@ async def _documents_without_rows(
                 report.repaired += len(orphans)
 
 
+async def _data_keys_without_users(
+    db: AsyncSession, mongo: Database, report: DriftReport, repair: bool, batch: int
+) -> None:
+    cipher = encryption.for_database(mongo)
+    owners = await cipher.user_ids_with_keys()
+    for start in range(0, len(owners), batch):
+        parsed = {v: _as_uuid(v) for v in owners[start : start + batch]}
+        valid = [u for u in parsed.values() if u is not None]
+        existing = await users.existing_user_ids(db, valid)
+        in_flight = await subjects_in_flight(db, valid)
+        orphans = [
+            v for v, u in parsed.items() if u is None or (u not in existing and u not in in_flight)
+        ]
+        if not orphans:
+            continue
+        report.orphans.setdefault("key_vault.keyAltNames", []).extend(orphans)
+        if repair:
+            for user_id in orphans:
+                await cipher.destroy_key(user_id)
+            report.repaired += len(orphans)
+
+
 async def reconcile(
     sessionmaker: async_sessionmaker[AsyncSession],
     mongo: Database,
@@ -135,6 +160,7 @@ async def reconcile(
     async with sessionmaker() as db:
         await _rows_without_documents(db, mongo, settings, report, repair, batch)
         await _documents_without_rows(db, mongo, report, repair, batch)
+        await _data_keys_without_users(db, mongo, report, repair, batch)
     log.info(
         "reconcile finished",
         users_checked=report.users_checked,
