@@ -28,8 +28,8 @@ BENCH_PASSWORD = "Oe-Load-Test-2026!"  # noqa: S105
 ADMIN_EMAIL = "bench-admin@example.com"
 ADMIN_USERNAME = "bench_admin"
 
-POSTGRES_PORT = 55450
-MONGODB_PORT = 57050
+POSTGRES_PORT = 25450  # below the ephemeral port range, like the test stacks
+MONGODB_PORT = 27050
 MONGODB_DATABASE = "oneenglish_bench"
 API_PORT = 8050
 # Long enough that the administrator's one login outlives every scenario of a run.

@@ -33,9 +33,12 @@ PORT_OFFSET = int(os.environ.get("TEST_PORT_OFFSET", "0"))
 # share the test servers and each has databases of its own on them, made by the migrations.
 WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
 WORKER_INDEX = int(WORKER.removeprefix("gw") or 0)
-TEST_PORTS = (55433 + PORT_OFFSET, 57018 + PORT_OFFSET)
+# Below Linux's ephemeral range (32768–60999): a port in it can be taken at any moment as the
+# local end of some outgoing connection, and a server restarted by a fault test then cannot
+# bind it, though nothing listens there.
+TEST_PORTS = (25433 + PORT_OFFSET, 27018 + PORT_OFFSET)
 # Fault tests kill and restart servers of their own: one such stack per worker.
-FAULT_PORTS = (55534 + PORT_OFFSET + WORKER_INDEX, 57119 + PORT_OFFSET + WORKER_INDEX)
+FAULT_PORTS = (25534 + PORT_OFFSET + WORKER_INDEX, 27119 + PORT_OFFSET + WORKER_INDEX)
 
 
 def per_worker(name: str) -> str:
