@@ -23,6 +23,7 @@ already passes around (`for_database`), so repositories reach it without another
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import uuid
@@ -79,10 +80,17 @@ class FieldCipher:
     verified: bool = False
 
     async def encrypt(self, user_id: str, value: Any) -> Binary:
+        return (await self.encrypt_fields(user_id, {"value": value}))["value"]
+
+    async def encrypt_fields(self, user_id: str, values: dict[str, Any]) -> dict[str, Binary]:
+        """Each value encrypted with the user's data key (made on first use): one look-up of
+        the key for all of them, the encryptions together."""
         name = key_alt_name(user_id)
         await self._ensure_key(name)
-        encrypted: Binary = await self.encryption.encrypt(value, ALGORITHM, key_alt_name=name)
-        return encrypted
+        encrypted = await asyncio.gather(
+            *(self.encryption.encrypt(v, ALGORITHM, key_alt_name=name) for v in values.values())
+        )
+        return dict(zip(values, encrypted, strict=True))
 
     async def decrypt(self, value: Any) -> Any:
         """A stored value in clear; values written before encryption was on pass through."""
@@ -94,9 +102,10 @@ class FieldCipher:
             raise KeyUnavailable(str(exc)) from exc
 
     async def decrypt_fields(self, document: MongoDocument) -> MongoDocument:
-        """The document with every encrypted top-level field in clear (the export)."""
-        clear = {k: await self.decrypt(v) for k, v in document.items() if is_encrypted(v)}
-        return {**document, **clear}
+        """The document with every encrypted top-level field in clear."""
+        names = [k for k, v in document.items() if is_encrypted(v)]
+        clear = await asyncio.gather(*(self.decrypt(document[k]) for k in names))
+        return {**document, **dict(zip(names, clear, strict=True))}
 
     async def destroy_key(self, user_id: str) -> bool:
         """Crypto-shredding: delete the user's data key. Idempotent."""

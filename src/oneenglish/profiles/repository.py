@@ -46,14 +46,12 @@ async def update(mongo: Database, user_id: str, changes: dict[str, Any]) -> Mong
     db.mongo.replace_changed for why this is a whole replacement, not a `$set`). Personal
     fields are stored encrypted with the user's data key (an empty value stays empty)."""
     cipher = encryption.for_database(mongo)
-    stored = {
-        field: (
-            await cipher.encrypt(user_id, value)
-            if field in ENCRYPTED_FIELDS and value not in ("", {}, None)
-            else value
-        )
+    personal = {
+        field: value
         for field, value in changes.items()
+        if field in ENCRYPTED_FIELDS and value not in ("", {}, None)
     }
+    stored = {**changes, **(await cipher.encrypt_fields(user_id, personal) if personal else {})}
 
     def change(current: MongoDocument) -> MongoDocument:
         return {**current, **stored, "updatedAt": datetime.now(UTC)}
@@ -64,13 +62,7 @@ async def update(mongo: Database, user_id: str, changes: dict[str, Any]) -> Mong
 async def _decrypted(mongo: Database, document: MongoDocument | None) -> MongoDocument | None:
     if document is None:
         return None
-    cipher = encryption.for_database(mongo)
-    clear = {
-        field: await cipher.decrypt(document[field])
-        for field in ENCRYPTED_FIELDS
-        if encryption.is_encrypted(document.get(field))
-    }
-    return {**document, **clear}
+    return await encryption.for_database(mongo).decrypt_fields(document)
 
 
 async def delete(mongo: Database, user_id: str) -> None:
