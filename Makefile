@@ -14,7 +14,7 @@ CODE := src tests migrations $(wildcard bench)
 export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: help deps run test lint format stack-up stack-down stack-status migrate bench admin-tools clean-data
+.PHONY: help deps run test lint format stack-up stack-down stack-status migrate bench admin admin-down demo clean-data
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -48,6 +48,18 @@ lint: deps ## ruff, ruff format --check, mypy --strict (src, tests and bench)
 format: deps ## Apply ruff's fixes and formatting
 	$(BIN)/ruff check --fix $(CODE)
 	$(BIN)/ruff format $(CODE)
+
+admin: deps ## pgAdmin on :5050 and Mongo Express on :8081 for the local stack (README "Admin tools")
+	$(BIN)/oneenglish admin up
+
+admin-down: deps ## Stop pgAdmin and Mongo Express
+	$(BIN)/oneenglish admin down
+
+LEARNERS ?= 200
+demo: deps ## Demo data: courses A1-C2, teachers, LEARNERS learners and 60 days of their activity
+	$(BIN)/oneenglish stack up
+	$(BIN)/oneenglish migrate
+	$(BIN)/oneenglish seed-demo --learners $(LEARNERS)
 
 stack-up: deps ## Start the local databases only
 	$(BIN)/oneenglish stack up

@@ -22,14 +22,19 @@ from oneenglish.jobs.reconcile import DriftReport
 from oneenglish.jobs.retention import PurgeReport, purge_logs
 from oneenglish.resources import Resources, open_resources
 from oneenglish.settings import Settings, get_settings
+from oneenglish.stack.admin import AdminTools
 from oneenglish.stack.errors import StackError
-from oneenglish.stack.manager import Stack
+from oneenglish.stack.manager import ServiceLine, Stack
 
 app = typer.Typer(help="OneEnglish backend.", no_args_is_help=True, add_completion=False)
 stack_app = typer.Typer(help="The local PostgreSQL and FerretDB servers.", no_args_is_help=True)
 app.add_typer(stack_app, name="stack")
 db_app = typer.Typer(help="PostgreSQL roles and privileges.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+admin_app = typer.Typer(
+    help="The admin UIs: pgAdmin 4 and Mongo Express on loopback.", no_args_is_help=True
+)
+app.add_typer(admin_app, name="admin")
 keys_app = typer.Typer(help="Field-encryption keys (db/encryption.py).", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 
@@ -39,9 +44,13 @@ ALEMBIC_INI = Path(__file__).resolve().parents[2] / "alembic.ini"
 
 
 def _print_stack(stack: Stack) -> None:
-    for line in stack.status():
+    _print_lines(stack.status())
+
+
+def _print_lines(lines: list[ServiceLine]) -> None:
+    for line in lines:
         detail = f"  ({line.detail})" if line.detail else ""
-        typer.echo(f"{line.name:<11} {line.state:<8} {line.address}{detail}")
+        typer.echo(f"{line.name:<13} {line.state:<8} {line.address}{detail}")
 
 
 @stack_app.command("up")
@@ -58,9 +67,45 @@ def stack_up() -> None:
 
 @stack_app.command("down")
 def stack_down() -> None:
-    """Stop the local servers."""
-    stopped = Stack(get_settings()).down()
+    """Stop the local servers (and the admin UIs, which need them)."""
+    settings = get_settings()
+    stopped = AdminTools(settings).down() + Stack(settings).down()
     typer.echo("stopped: " + (", ".join(stopped) or "nothing was running"))
+
+
+@admin_app.command("up")
+def admin_up() -> None:
+    """Start the local databases if needed, then pgAdmin and Mongo Express; print their logins.
+
+    The first start installs them (pgAdmin into its own virtual environment, Mongo Express from
+    its lock file) under DATA_DIR/tools; later starts reuse that."""
+    settings = get_settings()
+    tools = AdminTools(settings)
+    try:
+        Stack(settings).up()
+        lines = tools.up()
+    except StackError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    _print_lines(lines)
+    # The generated passwords are shown once, at the first start; then only where they are.
+    shown = tools.logins_shown()
+    for login in tools.logins():
+        secret = f"(in {login.secret_file})" if shown else login.password
+        typer.echo(f"{login.tool:<13} {login.url}  user {login.user}  password {secret}")
+
+
+@admin_app.command("down")
+def admin_down() -> None:
+    """Stop pgAdmin and Mongo Express (the databases keep running)."""
+    stopped = AdminTools(get_settings()).down()
+    typer.echo("stopped: " + (", ".join(stopped) or "nothing was running"))
+
+
+@admin_app.command("status")
+def admin_status() -> None:
+    """Show whether the admin UIs run and where."""
+    _print_lines(AdminTools(get_settings()).status())
 
 
 @stack_app.command("status")
@@ -316,7 +361,8 @@ def run() -> None:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from exc
     finally:
-        stopped = stack.down(only_started=True)
+        # The admin UIs go with `make run`: they would lose their databases anyway.
+        stopped = AdminTools(settings).down() + stack.down(only_started=True)
         if stopped:
             typer.echo("stopped: " + ", ".join(stopped))
 

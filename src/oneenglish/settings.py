@@ -79,6 +79,9 @@ class Settings(BaseSettings):
     local_postgres_port: int = Field(55432, ge=1, le=65535)
     local_mongodb_port: int = Field(57017, ge=1, le=65535)
     local_postgres_database: str = "oneenglish"
+    # The admin UIs of `oneenglish admin up` (pgAdmin 4, Mongo Express), on loopback.
+    local_pgadmin_port: int = Field(5050, ge=1, le=65535)
+    local_mongo_express_port: int = Field(8081, ge=1, le=65535)
     ferretdb_backend: Literal["sqlite", "postgresql"] = "postgresql"
     # Only to measure what TLS costs (`python -m bench --db-security both`): false lets the
     # local PostgreSQL also accept plain-text connections and FerretDB listen without TLS.

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from oneenglish.settings import LOCAL_PG_USER
 from oneenglish.stack.errors import StackError
+from oneenglish.stack.packages import apt_install
 from oneenglish.stack.process import log_tail, pid_is_alive, port_is_open, read_pid, terminate
 from oneenglish.stack.tls import LocalTLS
 
@@ -462,19 +463,4 @@ def _install_with_apt() -> None:
 
 
 def _apt_install(package: str, what: str) -> None:
-    if os.geteuid() != 0 or shutil.which("apt-get") is None:
-        raise StackError(
-            f"{what} were not found. Install them (Debian/Ubuntu: sudo apt-get install "
-            f"{package}) or set DATABASE_URL to a server."
-        )
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    for argv in (
-        ["apt-get", "update", "-q"],
-        ["apt-get", "install", "-y", "-q", "--no-install-recommends", package],
-    ):
-        result = subprocess.run(argv, capture_output=True, text=True, env=env, check=False)
-        if result.returncode != 0:
-            raise StackError(
-                f"PostgreSQL: `{' '.join(argv)}` failed:\n{result.stdout[-2000:]}"
-                f"{result.stderr[-2000:]}"
-            )
+    apt_install(package, what, "or set DATABASE_URL to a server")

@@ -6,8 +6,15 @@ import contextlib
 import os
 import signal
 import socket
+import subprocess
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
+
+import psutil
+
+from oneenglish.stack.errors import StackError
 
 
 def port_is_open(port: int, host: str = "127.0.0.1") -> bool:
@@ -68,3 +75,74 @@ def log_tail(path: Path, lines: int = 15) -> str:
     except FileNotFoundError:
         return "(no log)"
     return "\n".join(text.splitlines()[-lines:])
+
+
+def port_holder(port: int) -> str:
+    """Who listens on a loopback port, for the message that says it is taken: "pid 123
+    (nginx)", or "another process" where the system does not tell us."""
+    try:
+        connections = psutil.net_connections(kind="tcp")
+    except psutil.Error:
+        return "another process"
+    for connection in connections:
+        address = connection.laddr
+        listening = connection.status == psutil.CONN_LISTEN
+        if listening and isinstance(address, tuple) and address and address[1] == port:
+            if connection.pid is None:
+                return "another process"
+            try:
+                return f"pid {connection.pid} ({psutil.Process(connection.pid).name()})"
+            except psutil.Error:
+                return f"pid {connection.pid}"
+    return "another process"
+
+
+def ensure_port_free(name: str, port: int, setting: str) -> None:
+    if port_is_open(port):
+        raise StackError(
+            f"{name}: port 127.0.0.1:{port} is taken by {port_holder(port)}; "
+            f"stop it or set {setting} to another port"
+        )
+
+
+def spawn(
+    argv: list[str], *, log_file: Path, pid_file: Path, cwd: Path, env: dict[str, str]
+) -> int:
+    """Start a server in a session of its own (Ctrl-C in the terminal reaches us, and we stop
+    it cleanly), its output appended to log_file, its pid kept in pid_file."""
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    with log_file.open("ab") as log:
+        process = subprocess.Popen(
+            argv,
+            stdout=log,
+            stderr=log,
+            stdin=subprocess.DEVNULL,
+            cwd=cwd,
+            env=env,
+            start_new_session=True,
+        )
+    pid_file.write_text(f"{process.pid}\n")
+    return process.pid
+
+
+def wait_http(name: str, url: str, *, pid: int, log_file: Path, timeout: float) -> None:
+    """Until `url` answers with any HTTP status; a clear error if the server exits first or
+    does not answer in time."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if not pid_is_alive(pid):
+            raise StackError(
+                f"{name} exited during start-up:\n--- {log_file} ---\n{log_tail(log_file)}"
+            )
+        try:
+            with urllib.request.urlopen(url, timeout=1):  # noqa: S310 (a loopback URL of ours)
+                return
+        except urllib.error.HTTPError:
+            return  # it answered
+        except OSError as exc:
+            if time.monotonic() > deadline:
+                raise StackError(
+                    f"{name} does not answer at {url} after {timeout:.0f} s: {exc}\n"
+                    f"--- {log_file} ---\n{log_tail(log_file)}"
+                ) from exc
+        time.sleep(0.2)

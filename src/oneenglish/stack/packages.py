@@ -1,0 +1,32 @@
+"""Installing what the local stack needs from the machine's own package manager."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+
+from oneenglish.stack.errors import StackError
+
+
+def apt_install(package: str, what: str, otherwise: str) -> None:
+    """Install a Debian package (root only); otherwise say exactly what to install.
+
+    `otherwise` finishes the sentence for a machine where we cannot install it ("or set
+    DATABASE_URL to a server")."""
+    if os.geteuid() != 0 or shutil.which("apt-get") is None:
+        raise StackError(
+            f"{what} were not found. Install them (Debian/Ubuntu: sudo apt-get install "
+            f"{package}) {otherwise}."
+        )
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    for argv in (
+        ["apt-get", "update", "-q"],
+        ["apt-get", "install", "-y", "-q", "--no-install-recommends", package],
+    ):
+        result = subprocess.run(argv, capture_output=True, text=True, env=env, check=False)
+        if result.returncode != 0:
+            raise StackError(
+                f"{what}: `{' '.join(argv)}` failed:\n{result.stdout[-2000:]}"
+                f"{result.stderr[-2000:]}"
+            )
