@@ -11,12 +11,15 @@ from typing import Annotated, TypeVar
 import typer
 import uvicorn
 from pydantic import ValidationError
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from oneenglish import models, workflows
 from oneenglish.bootstrap import create_admin, seed_rbac
 from oneenglish.core.errors import DomainError
 from oneenglish.db import encryption, postgres, privileges, rls
+from oneenglish.demo import catalogue as demo_catalogue
+from oneenglish.demo import seed as demo
 from oneenglish.jobs import reconcile as reconcile_drift
 from oneenglish.jobs.reconcile import DriftReport
 from oneenglish.jobs.retention import PurgeReport, purge_logs
@@ -239,6 +242,65 @@ def create_admin_command(
         typer.echo(f"error: {exc.detail}", err=True)
         raise typer.Exit(1) from exc
     typer.echo("administrator created" if created else "a user with that email exists; unchanged")
+
+
+@app.command("seed-demo")
+def seed_demo_command(
+    learners: Annotated[int, typer.Option(min=1, max=5000, help="How many learners")] = 200,
+    force: Annotated[
+        bool, typer.Option(help="Seed even a database that holds accounts of real users")
+    ] = False,
+) -> None:
+    """Demo data through the application itself: courses A1-C2 with their teachers, learners
+    with 60 days of study, quizzes, achievements and chat (idempotent; README "Demo data")."""
+    settings = get_settings()
+    columns = (
+        TextColumn("{task.description:<9}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, transient=False) as bar:
+        tasks = {
+            "courses": bar.add_task("courses", total=len(demo_catalogue.COURSES)),
+            "learners": bar.add_task("learners", total=learners),
+            "chat": bar.add_task("chat", total=len(demo_catalogue.COURSES)),
+        }
+        try:
+            report = asyncio.run(
+                demo.seed_demo(
+                    settings,
+                    learners,
+                    force=force,
+                    step=lambda phase, n: bar.advance(tasks[phase], n),
+                )
+            )
+        except demo.DemoRefused as exc:
+            typer.echo(f"seed-demo: {exc}", err=True)
+            raise typer.Exit(1) from exc
+    _print_demo_report(report)
+
+
+def _print_demo_report(report: demo.DemoReport) -> None:
+    if not (report.courses_created or report.learners_created):
+        typer.echo(
+            f"the demo data is already there ({report.courses_existing} courses, "
+            f"{report.learners_existing} learners): nothing added"
+        )
+    else:
+        typer.echo(
+            f"created {report.courses_created} courses ({report.lessons_created} lessons), "
+            f"{report.teachers_created} teachers, {report.learners_created} learners "
+            f"({report.learners_existing} already there), {report.enrollments} enrolments, "
+            f"{report.progress_updates} progress updates, {report.quiz_attempts} quiz "
+            f"attempts, {report.lessons_completed} lessons completed, {report.messages} "
+            f"chat messages in {report.seconds:.0f} s"
+        )
+    typer.echo(
+        f"log in as {demo.ADMIN_EMAIL}, a teacher (e.g. emma.collins@{demo.DEMO_DOMAIN}) "
+        f"or a learner (learner0001@{demo.DEMO_DOMAIN}); every demo password: "
+        f"{demo.DEMO_PASSWORD}"
+    )
 
 
 @app.command()

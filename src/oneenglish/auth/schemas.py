@@ -14,6 +14,14 @@ class StrictIn(BaseModel):
 class LoginIn(StrictIn):
     """Log in with the email or the username."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"email": "learner0001@demo.oneenglish.dev", "password": "Learn-English-2026"}
+            ]
+        }
+    )
+
     email: Annotated[str, Field(max_length=254)] | None = None
     username: Annotated[str, Field(max_length=254)] | None = None
     password: Password
@@ -30,10 +38,20 @@ class LoginIn(StrictIn):
 
 
 class RefreshIn(StrictIn):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"refresh_token": "kq3J1x9V2m5Qe8ZrT0bWcY4nH7uLpA6s"}]}
+    )
     refresh_token: Annotated[str, Field(min_length=1, max_length=200)]
 
 
 class ChangePasswordIn(StrictIn):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"current_password": "Correct-horse-42", "new_password": "Battery-staple-2026"}
+            ]
+        }
+    )
     current_password: Password
     new_password: Password
 

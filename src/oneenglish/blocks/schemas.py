@@ -7,7 +7,10 @@ from pydantic import BaseModel, ConfigDict
 
 
 class BlockIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"user_id": "3f2b9a4c-6d1e-4f7a-9b2c-8e5d4a1c7f60"}]},
+        extra="forbid",
+    )
 
     user_id: uuid.UUID
 

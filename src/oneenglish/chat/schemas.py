@@ -26,6 +26,11 @@ class Attachment(StrictIn):
 
 
 class MessageIn(StrictIn):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"message": "Hi! Do you want to practise speaking together this week?"}]
+        }
+    )
     message: MessageText = ""
     message_type: MessageType = "text"
     attachments: Annotated[list[Attachment], Field(max_length=10)] = Field(default_factory=list)
@@ -47,6 +52,9 @@ class MessageIn(StrictIn):
 
 
 class MessageEdit(StrictIn):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"message": "See you on Thursday at 7 pm!"}]}
+    )
     message: Annotated[str, StringConstraints(min_length=1, max_length=MAX_MESSAGE)]
 
 

@@ -13,6 +13,7 @@ from bson.errors import InvalidId
 from oneenglish.chat import repository
 from oneenglish.chat.models import direct_conversation, room_conversation
 from oneenglish.chat.schemas import ConversationOut, MessageIn, MessageOut, MessagePage
+from oneenglish.core import clock
 from oneenglish.core.cursors import CursorCodec, older_than
 from oneenglish.core.errors import BadRequest, Forbidden, InvalidInput, NotFound
 from oneenglish.db.mongo import Database, MongoDocument
@@ -27,7 +28,7 @@ async def send_direct(
 ) -> MessageOut:
     """`message_id` (from an Idempotency-Key): a retry finds the message it stored before."""
     conversation = direct_conversation(str(sender), str(receiver))
-    now = datetime.now(UTC)
+    now = clock.now()
     document = await repository.insert(
         mongo,
         {
@@ -68,7 +69,7 @@ async def send_to_room(
             "senderId": str(sender),
             "receiverId": None,
             "roomId": str(course_id),
-            "createdAt": datetime.now(UTC),
+            "createdAt": clock.now(),
             "editedAt": None,
             "deletedAt": None,
         },
@@ -133,7 +134,7 @@ async def _page(
 async def edit(mongo: Database, me: uuid.UUID, message: MongoDocument, text: str) -> MessageOut:
     """Edit one's own message (found with find_message; the sender is checked again here)."""
     document = await repository.update_own(
-        mongo, message["_id"], str(me), {"message": text, "editedAt": datetime.now(UTC)}
+        mongo, message["_id"], str(me), {"message": text, "editedAt": clock.now()}
     )
     if document is None:
         raise NotFound(f"No message {message['_id']}")
@@ -146,7 +147,7 @@ async def soft_delete(mongo: Database, me: uuid.UUID, message: MongoDocument) ->
         mongo,
         message["_id"],
         str(me),
-        {"message": "", "attachments": [], "deletedAt": datetime.now(UTC)},
+        {"message": "", "attachments": [], "deletedAt": clock.now()},
     )
 
 

@@ -133,7 +133,44 @@ class Resource(StrictIn):
     duration_seconds: Annotated[int, Field(ge=0, le=86_400)] | None = None
 
 
+# The example /docs shows (and tests/core/test_openapi.py validates).
+EXAMPLE_CONTENT: dict[str, Any] = {
+    "body": {
+        "type": "doc",
+        "content": [
+            {"type": "heading", "level": 2, "text": "My daily routine"},
+            {"type": "paragraph", "text": "We use the present simple for habits."},
+        ],
+    },
+    "steps": [{"id": "warm-up", "title": "Warm-up"}, {"id": "practice", "title": "Practice"}],
+    "resources": [
+        {
+            "type": "audio",
+            "title": "The example, read slowly",
+            "url": "https://media.oneenglish.dev/a1/routine.mp3",
+            "mime_type": "audio/mpeg",
+        }
+    ],
+    "exercises": [
+        {
+            "type": "multiple_choice",
+            "id": "choose",
+            "prompt": "He ___ to work by bus.",
+            "options": [{"id": "o1", "text": "go"}, {"id": "o2", "text": "goes"}],
+            "correct_option_id": "o2",
+        },
+        {
+            "type": "fill_in_blank",
+            "id": "complete",
+            "prompt": "She {{blank}} coffee every morning.",
+            "blanks": [{"accepted": ["drinks"]}],
+        },
+    ],
+}
+
+
 class ContentIn(StrictIn):
+    model_config = ConfigDict(json_schema_extra={"examples": [EXAMPLE_CONTENT]})
     body: RichText = Field(default_factory=dict, description="Rich-text document (JSON)")
     steps: Annotated[list[Step], Field(max_length=100)] = Field(default_factory=list)
     resources: Annotated[list[Resource], Field(max_length=50)] = Field(default_factory=list)

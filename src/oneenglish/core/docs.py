@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from importlib.resources import files
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.docs import (
@@ -32,6 +33,7 @@ ASSETS_DIR = Path(str(files("fastapi_offline") / "static"))
 
 def install(app: FastAPI) -> None:
     """Add the pages and their assets to an app made with docs_url=None, redoc_url=None."""
+    _problems_as_problem_json(app)
     app.mount(ASSETS_URL, StaticFiles(directory=ASSETS_DIR), name="docs-assets")
     openapi_url = app.openapi_url or "/openapi.json"
     title = app.title
@@ -61,3 +63,27 @@ def install(app: FastAPI) -> None:
             redoc_favicon_url=f"{ASSETS_URL}/favicon.png",
             with_google_fonts=False,
         )
+
+
+def _problems_as_problem_json(app: FastAPI) -> None:
+    """Error responses are documented as what they are: FastAPI files a response model under
+    the route's media type (application/json); ours are sent as application/problem+json."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = build()
+            for operations in schema.get("paths", {}).values():
+                for operation in operations.values():
+                    for status, response in operation.get("responses", {}).items():
+                        content = response.get("content", {})
+                        if status[0] in "45" and "schema" in content.get(JSON, {}):
+                            content[PROBLEM_JSON] = {"schema": content.pop(JSON)["schema"]}
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+JSON = "application/json"
+PROBLEM_JSON = "application/problem+json"

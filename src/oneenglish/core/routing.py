@@ -9,6 +9,12 @@
 - A query parameter the operation does not declare is a 422 (`extra_forbidden`), like an
   unknown body field: a misspelt filter (`?levl=B1`) must not silently return everything.
 
+- Its documented errors: every status it can answer besides success, each a problem+json
+  document (core/problems.py), derived from what the operation is (authenticated: 401 and
+  403; a path parameter: 404; any input: 422; a body: 413; a database behind it: 503 with
+  Retry-After), on top of those its router names (409, 429 …), which get the problem shape
+  too. So /docs tells a client what to handle without each route repeating it.
+
 Every router is an `ApiRouter`; tests/core/test_routing.py checks that no route escapes it.
 The committing wrapper is polar's `AutoCommitAPIRoute` (server/polar/kit/routing.py) idea,
 written for this application."""
@@ -23,6 +29,8 @@ from fastapi import APIRouter, Request, Response
 from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
+from fastapi.security.base import SecurityBase
+from fastapi.utils import create_model_field
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -56,9 +64,71 @@ def _committing(endpoint: Callable[..., Any]) -> Callable[..., Any]:
     return endpoint_then_commit
 
 
+def _is_authenticated(dependant: Dependant) -> bool:
+    pending = [dependant]
+    while pending:
+        current = pending.pop()
+        if isinstance(current.call, SecurityBase):
+            return True
+        pending.extend(current.dependencies)
+    return False
+
+
+# `openapi_extra` of an operation that answers without a database (the liveness probe).
+NO_DATABASE = {"x-uses-database": False}
+
+_STANDARD_ERRORS = {
+    401: "Not authenticated: no token, or an expired, revoked or invalid one",
+    403: "Authenticated, but not allowed to do this",
+    404: "Nothing with this id, or nothing you may see",
+    413: "Request body too large",
+    422: "Invalid input: `errors` names each field and what is wrong with it",
+    503: "A database is unavailable: retry after `Retry-After` seconds; `outcome` says "
+    "whether the change was made (`unchanged`) or cannot be known (`unknown`)",
+}
+
+
+def _error_responses(route: APIRoute) -> dict[int | str, dict[str, Any]]:
+    """The problem responses an operation can give (see the module's docstring)."""
+    from oneenglish.core.problems import PROBLEM_MEDIA_TYPE, Problem
+
+    statuses = [422]
+    if _is_authenticated(route.dependant):
+        statuses += [401, 403]
+    if route.dependant.path_params:
+        statuses.append(404)
+    if route.body_field is not None:
+        statuses.append(413)
+    if (route.openapi_extra or {}).get("x-uses-database", True):
+        statuses.append(503)
+    responses: dict[int | str, dict[str, Any]] = {
+        status: {"description": _STANDARD_ERRORS[status]} for status in statuses
+    }
+    for status, given in route.responses.items():
+        responses[status] = {**responses.get(status, {}), **given}
+    for status, response in responses.items():
+        if str(status)[0] in "45" and "content" not in response:
+            response.setdefault("model", Problem)
+            response["content"] = {PROBLEM_MEDIA_TYPE: {}}
+    if 503 in responses:
+        responses[503].setdefault(
+            "headers", {"Retry-After": {"description": "Seconds", "schema": {"type": "integer"}}}
+        )
+    return responses
+
+
 class AppRoute(APIRoute):
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
         super().__init__(path, _committing(endpoint), **kwargs)
+        self.responses = _error_responses(self)
+        # FastAPI derived the documented models from the responses given; again, with ours.
+        self.response_fields = {
+            status: create_model_field(
+                name=f"Response_{status}_{self.unique_id}", type_=model, mode="serialization"
+            )
+            for status, response in self.responses.items()
+            if (model := response.get("model")) is not None
+        }
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()

@@ -28,6 +28,10 @@ async def get(db: AsyncSession, course_id: uuid.UUID, *, for_update: bool = Fals
     return await db.scalar(query)
 
 
+async def get_by_slug(db: AsyncSession, slug: str) -> Course | None:
+    return await db.scalar(select(Course).where(Course.slug == slug))
+
+
 async def slugs_like(db: AsyncSession, base: str) -> set[str]:
     rows = await db.scalars(
         select(Course.slug).where(or_(Course.slug == base, Course.slug.like(f"{base}-%")))

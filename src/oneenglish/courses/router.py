@@ -5,9 +5,10 @@ from decimal import Decimal
 from typing import Annotated
 
 from fastapi import Query, status
+from pydantic import ConfigDict
 
 from oneenglish.auth.dependencies import CurrentActor, CurrentUser
-from oneenglish.content.schemas import ContentIn
+from oneenglish.content.schemas import EXAMPLE_CONTENT, ContentIn
 from oneenglish.core.pagination import Page, Pagination
 from oneenglish.core.routing import ApiRouter
 from oneenglish.courses import service
@@ -33,6 +34,18 @@ router = ApiRouter(prefix="/api/courses", tags=["courses"])
 
 
 class LessonWithContentIn(LessonIn):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "title": "My daily routine",
+                    "duration_minutes": 20,
+                    "is_published": True,
+                    "content": EXAMPLE_CONTENT,
+                }
+            ]
+        }
+    )
     content: ContentIn | None = None
 
 

@@ -21,6 +21,18 @@ class StrictIn(BaseModel):
 
 
 class CourseIn(StrictIn):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "title": "Business English: Meetings and Emails",
+                    "level": "B2",
+                    "price": "29.99",
+                    "description": "Run a meeting and write emails that get answers.",
+                }
+            ]
+        }
+    )
     title: Title
     slug: Slug | None = Field(None, description="Generated from the title when left out")
     description: Description = ""
@@ -29,6 +41,11 @@ class CourseIn(StrictIn):
 
 
 class CoursePatch(StrictIn):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"price": "24.99", "description": "Now with a lesson on video calls."}]
+        }
+    )
     title: Title | None = None
     slug: Slug | None = None
     description: Description | None = None

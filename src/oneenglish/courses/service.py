@@ -138,6 +138,10 @@ async def existing_course_ids(db: AsyncSession, ids: Sequence[uuid.UUID]) -> set
     return await repository.existing_ids(db, ids)
 
 
+async def find_by_slug(db: AsyncSession, slug: str) -> Course | None:
+    return await repository.get_by_slug(db, slug)
+
+
 async def _free_slug(db: AsyncSession, base: str) -> str:
     return first_free(base, await repository.slugs_like(db, base))
 

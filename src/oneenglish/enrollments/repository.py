@@ -15,12 +15,15 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from oneenglish.core import clock
 from oneenglish.db import postgres
 from oneenglish.enrollments.models import Enrollment, LessonActivity
 
 
 async def insert(db: AsyncSession, user_id: uuid.UUID, course_id: uuid.UUID) -> Enrollment:
     enrollment = Enrollment(user_id=user_id, course_id=course_id)
+    if (at := clock.simulated_now()) is not None:
+        enrollment.created_at = at
     db.add(enrollment)
     await db.flush()
     return enrollment
@@ -111,8 +114,8 @@ async def add_activity(
         enrollment_id=enrollment_id,
         lesson_id=lesson_id,
         time_spent_seconds=seconds,
-        completed_at=func.now() if completed else None,
-        last_activity_at=func.now(),
+        completed_at=clock.sql_now() if completed else None,
+        last_activity_at=clock.sql_now(),
     )
     row = (
         await db.execute(
@@ -124,7 +127,7 @@ async def add_activity(
                     "completed_at": func.coalesce(
                         LessonActivity.completed_at, stmt.excluded.completed_at
                     ),
-                    "last_activity_at": func.now(),
+                    "last_activity_at": clock.sql_now(),
                 },
             ).returning(LessonActivity.time_spent_seconds, LessonActivity.completed_at)
         )
@@ -148,8 +151,10 @@ _RECOMPUTE_SQL = text(
     """
     UPDATE enrollments AS e SET
       progress = s.progress,
-      completed_at = CASE WHEN s.progress = 100 THEN coalesce(e.completed_at, now()) END,
-      last_activity_at = CASE WHEN :touch THEN now() ELSE e.last_activity_at END
+      completed_at = CASE WHEN s.progress = 100
+                          THEN coalesce(e.completed_at, CAST(:now AS timestamptz), now()) END,
+      last_activity_at = CASE WHEN :touch THEN coalesce(CAST(:now AS timestamptz), now())
+                              ELSE e.last_activity_at END
     FROM (
       SELECT e2.id,
              CASE WHEN cardinality(CAST(:published AS uuid[])) = 0 THEN 0
@@ -185,6 +190,7 @@ async def recompute_progress(
             "published": list(published_lesson_ids),
             "enrollment_id": enrollment_id,
             "touch": touch,
+            "now": clock.simulated_now(),  # NULL: PostgreSQL's now()
         },
     )
     return [ProgressRow(r.id, r.user_id, r.progress, r.completed_at) for r in rows]

@@ -5,11 +5,12 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from oneenglish.core import clock
 from oneenglish.db.mongo import Database
 from oneenglish.sagas.log import enqueue
 from oneenglish.sagas.workflow import SagaKind, SagaPayload
@@ -58,9 +59,7 @@ def publish(db: AsyncSession, event_type: str, user_id: uuid.UUID, data: dict[st
     enqueue(
         db,
         DISPATCH_EVENT,
-        EventPayload(
-            type=event_type, user_id=str(user_id), data=data, occurred_at=datetime.now(UTC)
-        ),
+        EventPayload(type=event_type, user_id=str(user_id), data=data, occurred_at=clock.now()),
         user_ids=[user_id],
     )
 

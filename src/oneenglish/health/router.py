@@ -5,7 +5,7 @@ from pydantic import BaseModel
 from starlette.responses import Response
 
 from oneenglish.core.problems import PROBLEM_MEDIA_TYPE, Problem, problem_response
-from oneenglish.core.routing import ApiRouter
+from oneenglish.core.routing import NO_DATABASE, ApiRouter
 from oneenglish.health.service import check_readiness
 
 router = ApiRouter(tags=["health"])
@@ -26,7 +26,7 @@ class Readiness(BaseModel):
     checks: dict[str, CheckOut]
 
 
-@router.get("/health", summary="The process is alive")
+@router.get("/health", summary="The process is alive", openapi_extra=NO_DATABASE)
 async def liveness() -> Liveness:
     return Liveness(status="ok")
 

@@ -26,6 +26,11 @@ class LessonIn(StrictIn):
 
 
 class LessonPatch(StrictIn):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"title": "My daily routine (revised)", "duration_minutes": 25}]
+        }
+    )
     title: Title | None = None
     slug: Slug | None = None
     duration_minutes: Duration | None = None
@@ -46,4 +51,16 @@ class LessonOut(BaseModel):
 
 
 class LessonOrderIn(StrictIn):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "lesson_ids": [
+                        "8a1d2c3b-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+                        "3f2b9a4c-6d1e-4f7a-9b2c-8e5d4a1c7f60",
+                    ]
+                }
+            ]
+        }
+    )
     lesson_ids: Annotated[list[uuid.UUID], Field(min_length=1, max_length=1000)]

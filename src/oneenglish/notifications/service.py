@@ -6,6 +6,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+from oneenglish.core import clock
 from oneenglish.core.cursors import CursorCodec, older_than
 from oneenglish.core.errors import NotFound
 from oneenglish.db.mongo import Database, MongoDocument
@@ -45,7 +46,7 @@ async def notify(
             "data": data,
             "isRead": False,
             "readAt": None,
-            "createdAt": at or datetime.now(UTC),
+            "createdAt": at or clock.now(),
         },
     )
 

@@ -28,7 +28,19 @@ class ProfileOut(BaseModel):
 class ProfilePatch(BaseModel):
     """Fields left out stay as they are; social_links and preferences are replaced whole."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "bio": "Learning English for work. Level B1.",
+                    "city": "Valencia",
+                    "date_of_birth": "1994-05-17",
+                    "preferences": {"dailyMinutes": 20},
+                }
+            ]
+        },
+        extra="forbid",
+    )
 
     bio: Annotated[str, StringConstraints(max_length=2000)] | None = None
     address: Annotated[str, StringConstraints(max_length=200)] | None = None

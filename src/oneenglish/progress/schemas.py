@@ -19,6 +19,17 @@ class StrictIn(BaseModel):
 
 
 class ProgressIn(StrictIn):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "completed_steps": ["warm-up", "practice"],
+                    "time_spent_seconds": 600,
+                    "notes": "Review the irregular verbs again.",
+                }
+            ]
+        }
+    )
     completed_steps: Annotated[list[ItemId], Field(max_length=200)] = Field(
         default_factory=list, description="Step or exercise ids, added to those already done"
     )
@@ -86,6 +97,18 @@ Answer = Annotated[
 
 
 class QuizIn(StrictIn):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "answers": [
+                        {"type": "multiple_choice", "exercise_id": "choose", "option_id": "o2"},
+                        {"type": "fill_in_blank", "exercise_id": "complete", "blanks": ["drinks"]},
+                    ]
+                }
+            ]
+        }
+    )
     answers: Annotated[list[Answer], Field(min_length=1, max_length=100)]
 
 

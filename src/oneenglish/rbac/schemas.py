@@ -18,11 +18,19 @@ class StrictIn(BaseModel):
 
 
 class RoleIn(StrictIn):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"name": "assistant", "description": "Helps teachers with their courses"}]
+        }
+    )
     name: Name
     description: Description = ""
 
 
 class RolePatch(StrictIn):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"description": "Helps teachers mark quizzes"}]}
+    )
     name: Name | None = None
     description: Description | None = None
 
@@ -43,12 +51,26 @@ class RoleWithPermissionsOut(RoleOut):
 
 
 class PermissionIn(StrictIn):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "resource": "reports",
+                    "action": "read",
+                    "description": "Read the teachers' reports",
+                }
+            ]
+        }
+    )
     resource: Name
     action: Name
     description: Description = ""
 
 
 class PermissionPatch(StrictIn):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"description": "Read every course, published or not"}]}
+    )
     description: Description
 
 
@@ -65,8 +87,12 @@ class PermissionOut(BaseModel):
 
 
 class PermissionNames(StrictIn):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"permissions": ["courses:read", "courses:update"]}]}
+    )
     permissions: list[PermissionName] = Field(max_length=500)
 
 
 class RoleNames(StrictIn):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"roles": ["student", "teacher"]}]})
     roles: list[Name] = Field(max_length=50)

@@ -19,7 +19,20 @@ class SettingsOut(BaseModel):
 class SettingsPatch(BaseModel):
     """Merged into the stored settings key by key; a key set to null is removed."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "settings": {
+                        "timezone": "Europe/Madrid",
+                        "theme": "dark",
+                        "emailNotifications": False,
+                    }
+                }
+            ]
+        },
+        extra="forbid",
+    )
 
     settings: Annotated[dict[SettingKey, Any], Field(min_length=1, max_length=100)]
 

@@ -94,6 +94,21 @@ async def list_page(
     return rows.all(), total or 0
 
 
+async def count_outside_domain(
+    db: AsyncSession, email_domain: str, excluded_ids: Select[uuid.UUID]
+) -> int:
+    return (
+        await db.scalar(
+            select(func.count())
+            .select_from(User)
+            .where(
+                ~func.lower(User.email).endswith(f"@{email_domain.lower()}"),
+                User.id.not_in(excluded_ids.scalar_subquery()),
+            )
+        )
+    ) or 0
+
+
 async def set_password_hash(db: AsyncSession, user_id: uuid.UUID, password_hash: str) -> None:
     await db.execute(update(User).where(User.id == user_id).values(password_hash=password_hash))
 

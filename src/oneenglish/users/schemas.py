@@ -23,6 +23,20 @@ class StrictIn(BaseModel):
 class RegisterIn(StrictIn):
     """Self sign-up. No roles or flags here: mass assignment is impossible by construction."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "email": "ana.silva@example.com",
+                    "username": "anasilva",
+                    "password": "Correct-horse-42",
+                    "first_name": "Ana",
+                    "last_name": "Silva",
+                }
+            ]
+        }
+    )
+
     email: Email
     username: Username
     password: Password
@@ -33,10 +47,26 @@ class RegisterIn(StrictIn):
 class UserCreateIn(RegisterIn):
     """Administrative creation: may choose roles."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "email": "emma.collins@example.com",
+                    "username": "emmacollins",
+                    "password": "Correct-horse-42",
+                    "first_name": "Emma",
+                    "last_name": "Collins",
+                    "roles": ["teacher"],
+                }
+            ]
+        }
+    )
+
     roles: list[RoleName] = Field(default_factory=lambda: ["student"], max_length=20)
 
 
 class UserPatch(StrictIn):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"first_name": "Ana María"}]})
     first_name: PersonName | None = None
     last_name: PersonName | None = None
     is_active: bool | None = Field(None, description="Requires users:update")

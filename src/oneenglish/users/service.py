@@ -111,6 +111,14 @@ async def list_users(
     return [_out(u, roles[u.id]) for u in users], total
 
 
+async def count_accounts_outside(db: AsyncSession, email_domain: str, *, except_role: str) -> int:
+    """Accounts whose email is not in `email_domain`, holders of `except_role` aside: how
+    seed-demo tells a database with real users from a fresh or demo one."""
+    return await repository.count_outside_domain(
+        db, email_domain, rbac.user_ids_with_role_query(except_role)
+    )
+
+
 async def update_user(
     db: AsyncSession, principal: Principal, actor: Actor, user_id: uuid.UUID, patch: UserPatch
 ) -> UserOut:

@@ -12,12 +12,12 @@ the time was already counted, and a retry would count it twice)."""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from oneenglish.audit import service as audit
 from oneenglish.content import service as content
+from oneenglish.core import clock
 from oneenglish.core.context import Actor
 from oneenglish.core.errors import InvalidInput
 from oneenglish.core.principal import Principal
@@ -97,7 +97,7 @@ async def record_progress(
         time_spent_total=result.time_spent_seconds,
         completed_at=result.lesson_completed_at,
         notes=body.notes,
-        at=datetime.now(UTC),
+        at=clock.now(),
     )
     saga = enqueue(
         db,

@@ -8,13 +8,13 @@ later. With an `Idempotency-Key`, a retry gets the same graded attempt back."""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from oneenglish.audit import service as audit
+from oneenglish.core import clock
 from oneenglish.core.context import Actor
 from oneenglish.core.errors import InvalidInput
 from oneenglish.core.principal import Principal
@@ -65,7 +65,7 @@ def _stored_attempt(result: QuizResultOut, body: QuizIn) -> dict[str, Any]:
     """The attempt as lesson_progress keeps it (camelCase)."""
     return {
         "attemptId": str(result.attempt_id),
-        "submittedAt": datetime.now(UTC).isoformat(),
+        "submittedAt": clock.now().isoformat(),
         "score": result.score,
         "maxScore": result.max_score,
         "percent": result.percent,
