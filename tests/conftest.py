@@ -26,6 +26,8 @@ from oneenglish.settings import Settings
 from oneenglish.stack.manager import Stack
 from tests.factories import TestUser, logged_in
 
+pytest_plugins = ["tests.browser"]
+
 REPO = Path(__file__).resolve().parents[1]
 # Lets two checkouts run their suites at once on one machine (each its own ports and data).
 PORT_OFFSET = int(os.environ.get("TEST_PORT_OFFSET", "0"))
@@ -256,3 +258,12 @@ async def alice(app: FastAPI, client: httpx.AsyncClient) -> TestUser:
 @pytest.fixture
 async def bob(app: FastAPI, client: httpx.AsyncClient) -> TestUser:
     return await logged_in(app, client)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    """Each phase's report on the test item (rep_setup, rep_call): the browser fixtures save a
+    screenshot when the test itself failed."""
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, f"rep_{report.when}", report)

@@ -5,6 +5,7 @@ into DATA_DIR/credentials. They need the local databases (started first) and sto
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from oneenglish.settings import LOCAL_MONGO_USER, LOCAL_REPORTING_ROLE, Settings
 from oneenglish.stack.errors import StackError
@@ -30,15 +31,21 @@ class Login:
 
 @dataclass
 class AdminTools:
+    """`state_dir`: where their data and logs go (DATA_DIR); `tools_dir`: where they are
+    installed (DATA_DIR/tools), shared by every stack of the machine (the tests' too)."""
+
     settings: Settings
+    state_dir: Path | None = None
+    tools_dir: Path | None = None
     started: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         settings = self.settings
-        tools_dir = settings.data_dir / "tools"
+        state_dir = self.state_dir or settings.data_dir
+        tools_dir = self.tools_dir or settings.data_dir / "tools"
         ca_file = settings.local_tls_dir / "ca.pem"
         self.pgadmin = LocalPgAdmin(
-            settings.data_dir / "pgadmin",
+            state_dir / "pgadmin",
             tools_dir,
             settings.local_pgadmin_port,
             settings.local_password(PGADMIN_SECRET),
@@ -52,7 +59,7 @@ class AdminTools:
         )
         authenticated = settings.ferretdb_backend == "postgresql"
         self.mongo_express = LocalMongoExpress(
-            settings.data_dir / "mongo-express",
+            state_dir / "mongo-express",
             tools_dir,
             settings.local_mongo_express_port,
             settings.local_password(MONGO_EXPRESS_SECRET),

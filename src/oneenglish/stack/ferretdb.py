@@ -20,7 +20,14 @@ from pymongo import MongoClient
 from pymongo.errors import PyMongoError
 
 from oneenglish.stack.errors import StackError
-from oneenglish.stack.process import log_tail, pid_is_alive, port_is_open, read_pid, terminate
+from oneenglish.stack.process import (
+    log_tail,
+    pid_is_alive,
+    port_holder,
+    port_is_open,
+    read_pid,
+    terminate,
+)
 from oneenglish.stack.tls import LocalTLS
 
 LAUNCHER_DIR = Path(__file__).resolve().parents[3] / "tools" / "ferretdb"
@@ -76,7 +83,8 @@ class LocalFerretDB:
             return False
         if port_is_open(self.port):
             raise StackError(
-                f"FerretDB: port 127.0.0.1:{self.port} is taken by another process; "
+                f"FerretDB: port 127.0.0.1:{self.port} is taken by "
+                f"{port_holder(self.port)}; "
                 "stop it or set LOCAL_MONGODB_PORT (or MONGODB_URL to use that server)"
             )
         binary = build_binary(self.bin_dir)

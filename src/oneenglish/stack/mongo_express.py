@@ -20,6 +20,7 @@ from urllib.parse import quote
 from oneenglish.stack.errors import StackError
 from oneenglish.stack.process import (
     ensure_port_free,
+    install_lock,
     pid_is_alive,
     read_pid,
     spawn,
@@ -93,7 +94,7 @@ class LocalMongoExpress:
         if self.pid() is not None:
             return False
         ensure_port_free("Mongo Express", self.port, "LOCAL_MONGO_EXPRESS_PORT")
-        node = self._install()
+        node = self._install_once()
         self.root.mkdir(parents=True, exist_ok=True)
         env = {
             **os.environ,
@@ -134,6 +135,10 @@ class LocalMongoExpress:
         terminate(pid)
         self.pid_file.unlink(missing_ok=True)
         return True
+
+    def _install_once(self) -> str:
+        with install_lock(self.install_dir.parent):
+            return self._install()
 
     def _install(self) -> str:
         node, npm = shutil.which("node"), shutil.which("npm")

@@ -23,6 +23,7 @@ from pathlib import Path
 from oneenglish.stack.errors import StackError
 from oneenglish.stack.process import (
     ensure_port_free,
+    install_lock,
     pid_is_alive,
     read_pid,
     spawn,
@@ -76,7 +77,7 @@ class LocalPgAdmin:
         if self.pid() is not None:
             return False
         ensure_port_free("pgAdmin", self.port, "LOCAL_PGADMIN_PORT")
-        self._install()
+        self._install_once()
         self.root.mkdir(parents=True, exist_ok=True)
         self._write_config()
         if not self.setup_marker.exists():
@@ -108,6 +109,10 @@ class LocalPgAdmin:
         terminate(pid)
         self.pid_file.unlink(missing_ok=True)
         return True
+
+    def _install_once(self) -> None:
+        with install_lock(self.tools_dir):
+            self._install()
 
     def _install(self) -> None:
         marker = self.venv / ".oneenglish-installed"

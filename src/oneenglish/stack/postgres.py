@@ -21,7 +21,14 @@ from pathlib import Path
 from oneenglish.settings import LOCAL_PG_USER
 from oneenglish.stack.errors import StackError
 from oneenglish.stack.packages import apt_install
-from oneenglish.stack.process import log_tail, pid_is_alive, port_is_open, read_pid, terminate
+from oneenglish.stack.process import (
+    log_tail,
+    pid_is_alive,
+    port_holder,
+    port_is_open,
+    read_pid,
+    terminate,
+)
 from oneenglish.stack.tls import LocalTLS
 
 MIN_MAJOR_VERSION = 15
@@ -95,7 +102,8 @@ class LocalPostgres:
             return False
         if port_is_open(self.port):
             raise StackError(
-                f"PostgreSQL: port 127.0.0.1:{self.port} is taken by another process; "
+                f"PostgreSQL: port 127.0.0.1:{self.port} is taken by "
+                f"{port_holder(self.port)}; "
                 "stop it or set LOCAL_POSTGRES_PORT (or DATABASE_URL to use that server)"
             )
         bindir = find_bindir()

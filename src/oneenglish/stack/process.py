@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import signal
 import socket
@@ -10,6 +11,7 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import psutil
@@ -146,3 +148,15 @@ def wait_http(name: str, url: str, *, pid: int, log_file: Path, timeout: float) 
                     f"--- {log_file} ---\n{log_tail(log_file)}"
                 ) from exc
         time.sleep(0.2)
+
+
+@contextlib.contextmanager
+def install_lock(directory: Path) -> Iterator[None]:
+    """One installer at a time per tools directory (parallel test workers share it)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    with (directory / ".install.lock").open("w") as file:
+        fcntl.flock(file, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(file, fcntl.LOCK_UN)
