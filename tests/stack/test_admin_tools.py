@@ -157,3 +157,21 @@ async def test_mongo_express_lists_user_profiles_and_shows_a_document(
     await page.wait_for_url(re.compile(r"/user_profiles/.+"))
     await page.get_by_text("Editing Document").first.wait_for(timeout=15000)
     assert "userId" in await page.content()
+
+
+def test_a_second_demo_run_adds_nothing_and_the_databases_agree(demo_admin: AdminTools) -> None:
+    env = environment(demo_admin.settings)
+    again = subprocess.run(
+        [str(CLI), "seed-demo", "--learners", "4"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "the demo data is already there (12 courses, 4 learners): nothing added" in again.stdout
+    reconcile = subprocess.run(
+        [str(CLI), "reconcile"], env=env, capture_output=True, text=True, timeout=300, check=False
+    )
+    assert reconcile.returncode == 0, reconcile.stdout + reconcile.stderr

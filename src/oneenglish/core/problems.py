@@ -111,8 +111,16 @@ def database_outage_problem(request: Request, database: str, *, busy: bool = Fal
 
 async def _domain_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, DomainError)
+    extensions = dict(exc.extensions)
+    if isinstance(extensions.get("errors"), list):
+        # Every field error has the documented shape (FieldError), whoever raised it: a
+        # service's own check names its kind by the problem's slug.
+        extensions["errors"] = [
+            {"type": exc.slug, **error} if isinstance(error, dict) else error
+            for error in extensions["errors"]
+        ]
     return problem_response(
-        request, exc.status, exc.slug, exc.title, exc.detail, exc.headers, **exc.extensions
+        request, exc.status, exc.slug, exc.title, exc.detail, exc.headers, **extensions
     )
 
 

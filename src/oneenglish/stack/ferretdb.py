@@ -21,11 +21,13 @@ from pymongo.errors import PyMongoError
 
 from oneenglish.stack.errors import StackError
 from oneenglish.stack.process import (
+    live_pid,
     log_tail,
     pid_is_alive,
     port_holder,
     port_is_open,
-    read_pid,
+    spawn,
+    stop_by_pid_file,
     terminate,
 )
 from oneenglish.stack.tls import LocalTLS
@@ -73,8 +75,7 @@ class LocalFerretDB:
         return FerretDBStatus(pid is not None, pid, self.port, self.backend)
 
     def pid(self) -> int | None:
-        pid = read_pid(self.pid_file)
-        return pid if pid is not None and pid_is_alive(pid) else None
+        return live_pid(self.pid_file)
 
     def start(self) -> bool:
         """Start the server if needed; returns True when this call started it."""
@@ -104,23 +105,12 @@ class LocalFerretDB:
             if not self.postgresql_url:
                 raise StackError("FerretDB: the postgresql backend needs a PostgreSQL URL")
             argv += ["-postgresql-url", self.postgresql_url]
-        with self.log_file.open("ab") as log:
-            # A session of its own: Ctrl-C in the terminal goes to us, and we stop it cleanly.
-            process = subprocess.Popen(
-                argv, stdout=log, stderr=log, stdin=subprocess.DEVNULL, start_new_session=True
-            )
-        self.pid_file.write_text(f"{process.pid}\n")
-        self._wait_ready(timeout=30, pid=process.pid)
+        pid = spawn(argv, log_file=self.log_file, pid_file=self.pid_file)
+        self._wait_ready(timeout=30, pid=pid)
         return True
 
     def stop(self) -> bool:
-        pid = self.pid()
-        if pid is None:
-            self.pid_file.unlink(missing_ok=True)
-            return False
-        terminate(pid)
-        self.pid_file.unlink(missing_ok=True)
-        return True
+        return stop_by_pid_file(self.pid_file)
 
     def kill(self) -> None:
         """SIGKILL the server: a crash, for fault-injection tests."""

@@ -21,10 +21,9 @@ from oneenglish.stack.errors import StackError
 from oneenglish.stack.process import (
     ensure_port_free,
     install_lock,
-    pid_is_alive,
-    read_pid,
+    live_pid,
     spawn,
-    terminate,
+    stop_by_pid_file,
     wait_http,
 )
 
@@ -87,8 +86,7 @@ class LocalMongoExpress:
         return self.install_dir / "node_modules" / "mongo-express"
 
     def pid(self) -> int | None:
-        pid = read_pid(self.pid_file)
-        return pid if pid is not None and pid_is_alive(pid) else None
+        return live_pid(self.pid_file)
 
     def start(self) -> bool:
         if self.pid() is not None:
@@ -128,13 +126,7 @@ class LocalMongoExpress:
         return True
 
     def stop(self) -> bool:
-        pid = self.pid()
-        if pid is None:
-            self.pid_file.unlink(missing_ok=True)
-            return False
-        terminate(pid)
-        self.pid_file.unlink(missing_ok=True)
-        return True
+        return stop_by_pid_file(self.pid_file)
 
     def _install_once(self) -> str:
         with install_lock(self.install_dir.parent):

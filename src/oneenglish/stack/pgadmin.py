@@ -24,10 +24,9 @@ from oneenglish.stack.errors import StackError
 from oneenglish.stack.process import (
     ensure_port_free,
     install_lock,
-    pid_is_alive,
-    read_pid,
+    live_pid,
     spawn,
-    terminate,
+    stop_by_pid_file,
     wait_http,
 )
 
@@ -69,8 +68,7 @@ class LocalPgAdmin:
         return f"http://127.0.0.1:{self.port}"
 
     def pid(self) -> int | None:
-        pid = read_pid(self.pid_file)
-        return pid if pid is not None and pid_is_alive(pid) else None
+        return live_pid(self.pid_file)
 
     def start(self) -> bool:
         """Install (once), configure and start pgAdmin; True when this call started it."""
@@ -102,13 +100,7 @@ class LocalPgAdmin:
         return True
 
     def stop(self) -> bool:
-        pid = self.pid()
-        if pid is None:
-            self.pid_file.unlink(missing_ok=True)
-            return False
-        terminate(pid)
-        self.pid_file.unlink(missing_ok=True)
-        return True
+        return stop_by_pid_file(self.pid_file)
 
     def _install_once(self) -> None:
         with install_lock(self.tools_dir):

@@ -107,8 +107,28 @@ def ensure_port_free(name: str, port: int, setting: str) -> None:
         )
 
 
+def live_pid(pid_file: Path) -> int | None:
+    """The pid in a server's pid file, if that process still runs."""
+    pid = read_pid(pid_file)
+    return pid if pid is not None and pid_is_alive(pid) else None
+
+
+def stop_by_pid_file(pid_file: Path) -> bool:
+    """Stop the server a pid file names (SIGTERM, then SIGKILL); True if one was running."""
+    pid = live_pid(pid_file)
+    if pid is not None:
+        terminate(pid)
+    pid_file.unlink(missing_ok=True)
+    return pid is not None
+
+
 def spawn(
-    argv: list[str], *, log_file: Path, pid_file: Path, cwd: Path, env: dict[str, str]
+    argv: list[str],
+    *,
+    log_file: Path,
+    pid_file: Path,
+    cwd: Path | None = None,
+    env: dict[str, str] | None = None,
 ) -> int:
     """Start a server in a session of its own (Ctrl-C in the terminal reaches us, and we stop
     it cleanly), its output appended to log_file, its pid kept in pid_file."""
