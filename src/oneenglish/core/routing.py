@@ -34,6 +34,8 @@ from fastapi.utils import create_model_field
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from oneenglish.core.problems import PROBLEM_MEDIA_TYPE, Problem
+
 
 def declared_query_names(dependant: Dependant) -> frozenset[str]:
     """Every query parameter an operation reads, through all its dependencies; a Pydantic
@@ -90,8 +92,6 @@ _STANDARD_ERRORS = {
 
 def _error_responses(route: APIRoute) -> dict[int | str, dict[str, Any]]:
     """The problem responses an operation can give (see the module's docstring)."""
-    from oneenglish.core.problems import PROBLEM_MEDIA_TYPE, Problem
-
     statuses = [422]
     if _is_authenticated(route.dependant):
         statuses += [401, 403]
