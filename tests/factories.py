@@ -95,6 +95,7 @@ SAMPLE_CONTENT: dict[str, object] = {
             "options": [{"id": "a", "text": "go"}, {"id": "b", "text": "goes"}],
             "correct_option_id": "b",
             "points": 2,
+            "explanation": "Third person singular: he goes.",
         },
         {
             "type": "fill_in_blank",
@@ -115,7 +116,7 @@ SAMPLE_CONTENT: dict[str, object] = {
             "type": "free_text",
             "id": "ft1",
             "prompt": "Describe your morning routine.",
-            "keywords": ["wake", "breakfast"],
+            "accepted_answers": ["I wake up and eat breakfast", "I wake up, then I have breakfast"],
         },
     ],
 }
@@ -128,7 +129,14 @@ PERFECT_ANSWERS: list[dict[str, object]] = [
 ]
 
 # Fields that exist only in answer keys: a learner must never receive any of them.
-ANSWER_KEY_FIELDS = ("correct_option_id", "accepted", 'pairs": {"hot', "keywords", "case_sensitive")
+ANSWER_KEY_FIELDS = (
+    "correct_option_id",
+    "accepted",
+    'pairs": {"hot',
+    "accepted_answers",
+    "case_sensitive",
+    "explanation",
+)
 
 
 async def make_course(

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from datetime import timedelta
 from typing import Any
 
 from fastapi import FastAPI
 from sqlalchemy import text
 
+from oneenglish.core import clock
 from oneenglish.db import rls
 from oneenglish.sagas.models import UNFINISHED
 
@@ -48,3 +51,11 @@ async def eventually(
             return True
         await asyncio.sleep(delay)
     return False
+
+
+@contextlib.contextmanager
+def later(*, hours: float = 0, minutes: float = 0, seconds: float = 0) -> Iterator[None]:
+    """The requests inside run this much later than now (the platform's clock, core/clock.py):
+    for what the wall clock bounds, such as the study time a learner can be credited."""
+    with clock.simulated(clock.now() + timedelta(hours=hours, minutes=minutes, seconds=seconds)):
+        yield

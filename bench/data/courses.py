@@ -273,7 +273,7 @@ def _content(title: str, order: int, rng: random.Random) -> dict[str, Any]:
                 "type": "free_text",
                 "id": "ft1",
                 "prompt": "Describe your morning routine in three sentences.",
-                "keywords": ["wake", "breakfast"],
+                "accepted_answers": ["I wake up and eat breakfast"],
             },
         ],
     }

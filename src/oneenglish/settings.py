@@ -144,6 +144,10 @@ class Settings(BaseSettings):
     messages_per_sender_per_minute: int = Field(30, ge=1, le=100_000)
     messages_per_recipient_per_minute: int = Field(60, ge=1, le=100_000)
 
+    # Honest time: all of a learner's progress updates together are credited at most the wall
+    # clock since their first, plus this slack (for a request that took a moment to arrive).
+    study_time_slack_seconds: int = Field(60, ge=0, le=3600)
+
     # Cross-database sagas: recovery leaves a saga to the request that started it for this long,
     # then finishes or compensates it; finished sagas are kept this long for inspection.
     saga_recovery_window_seconds: float = Field(30.0, ge=0, le=3600)

@@ -24,6 +24,13 @@ from oneenglish.core.documents import encoded_size, storable_checker
 ItemId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 Text = Annotated[str, StringConstraints(min_length=1, max_length=2000)]
 Points = Annotated[int, Field(ge=1, le=100)]
+Explanation = Annotated[
+    Annotated[str, StringConstraints(min_length=1, max_length=2000)] | None,
+    Field(
+        description="Why the answer is right: shown to learners with the correct answer, when "
+        "the lesson's `show_answers` allows it"
+    ),
+]
 RichText = Annotated[dict[str, Any], AfterValidator(storable_checker(max_bytes=256 * 1024))]
 BLANK = "{{blank}}"
 # A lesson's whole content document, whatever its parts (each part has its own bound too).
@@ -51,6 +58,7 @@ class MultipleChoice(StrictIn):
     options: Annotated[list[Choice], Field(min_length=2, max_length=10)]
     correct_option_id: ItemId
     points: Points = 1
+    explanation: Explanation = None
 
     @model_validator(mode="after")
     def _answer_is_an_option(self) -> MultipleChoice:
@@ -74,6 +82,7 @@ class FillInTheBlank(StrictIn):
     blanks: Annotated[list[Blank], Field(min_length=1, max_length=20)]
     case_sensitive: bool = False
     points: Points = 1
+    explanation: Explanation = None
 
     @model_validator(mode="after")
     def _one_gap_per_blank(self) -> FillInTheBlank:
@@ -90,6 +99,7 @@ class Matching(StrictIn):
     right: Annotated[list[Choice], Field(min_length=2, max_length=20)]
     pairs: dict[ItemId, ItemId] = Field(description="left id -> right id, for every left item")
     points: Points = 1
+    explanation: Explanation = None
 
     @model_validator(mode="after")
     def _pairs_cover_left(self) -> Matching:
@@ -107,11 +117,16 @@ class FreeText(StrictIn):
     id: ItemId
     prompt: Text
     max_length: Annotated[int, Field(ge=1, le=5000)] = 1000
-    keywords: Annotated[
-        list[Annotated[str, StringConstraints(min_length=1, max_length=100)]],
-        Field(max_length=20, description="Graded by the share present; none: needs review"),
+    accepted_answers: Annotated[
+        list[Annotated[str, StringConstraints(min_length=1, max_length=1000)]],
+        Field(
+            max_length=50,
+            description="Right when the answer equals one of these after normalisation "
+            "(case, spacing, punctuation and curly quotes ignored); none: a person grades it",
+        ),
     ] = Field(default_factory=list)
     points: Points = 1
+    explanation: Explanation = None
 
 
 Exercise = Annotated[

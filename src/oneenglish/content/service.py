@@ -22,7 +22,19 @@ async def store_content(
 
 
 async def find_content(mongo: Database, lesson_id: uuid.UUID) -> MongoDocument | None:
-    return await repository.get(mongo, str(lesson_id))
+    document = await repository.get(mongo, str(lesson_id))
+    return None if document is None else _upgraded(document)
+
+
+def _upgraded(document: MongoDocument) -> MongoDocument:
+    """Content stored before free-text answers were graded by accepted answers: a keyword is
+    not an answer, so such an exercise is graded by a person (needs review) until its teacher
+    gives it accepted answers; the keywords stop being stored with the next content change."""
+    for exercise in document.get("exercises", []):
+        if exercise.get("type") == "free_text" and "keywords" in exercise:
+            exercise.pop("keywords")
+            exercise.setdefault("accepted_answers", [])
+    return document
 
 
 async def delete_content(mongo: Database, lesson_id: uuid.UUID | str) -> None:

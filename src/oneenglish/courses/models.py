@@ -40,6 +40,8 @@ class Course(Base):
     is_published: Mapped[bool] = mapped_column(
         Boolean, nullable=False, server_default=text("false")
     )
+    # Lessons open in order: each once the previous published lesson is completed.
+    sequential: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("false"))
     # The teacher who created it; kept (null) if that account is erased, for admins to reassign.
     created_by: Mapped[uuid.UUID | None] = mapped_column(
         UUID(as_uuid=True), ForeignKey("users.id", ondelete="SET NULL"), index=True
@@ -73,6 +75,7 @@ class CourseRow:
     level: str
     price: Decimal
     is_published: bool
+    sequential: bool
     created_by: uuid.UUID | None
     created_at: datetime
     updated_at: datetime

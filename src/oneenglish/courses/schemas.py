@@ -38,6 +38,9 @@ class CourseIn(StrictIn):
     description: Description = ""
     level: Level
     price: Price = Decimal("0")
+    sequential: bool = Field(
+        False, description="Lessons open in order: each once the previous one is completed"
+    )
 
 
 class CoursePatch(StrictIn):
@@ -51,6 +54,7 @@ class CoursePatch(StrictIn):
     description: Description | None = None
     level: Level | None = None
     price: Price | None = None
+    sequential: bool | None = None
 
 
 class CourseOut(BaseModel):
@@ -63,6 +67,7 @@ class CourseOut(BaseModel):
     level: Level
     price: Decimal
     is_published: bool
+    sequential: bool
     created_by: uuid.UUID | None
     created_at: datetime
     updated_at: datetime

@@ -63,6 +63,8 @@ TABLES: dict[str, TablePrivileges] = {
     # Totals are upserted; rows go only with their enrollment (ON DELETE CASCADE, which runs
     # with the owner's rights), so the application never deletes one.
     "lesson_activity": TablePrivileges(("SELECT", "INSERT", "UPDATE")),
+    # Upserted on each credited update; goes with its user (ON DELETE CASCADE).
+    "study_clocks": TablePrivileges(("SELECT", "INSERT", "UPDATE")),
     "user_blocks": TablePrivileges(ALL_DML),
     "rate_limits": TablePrivileges(ALL_DML, (), "operational counters"),
     "idempotency_keys": TablePrivileges(ALL_DML, (), "stored responses may hold personal data"),

@@ -38,6 +38,7 @@ from sqlalchemy.util import await_
 PROTECTED_TABLES = (
     "enrollments",
     "lesson_activity",
+    "study_clocks",  # migration 0011
     "auth_sessions",
     "refresh_tokens",
     "user_permissions",

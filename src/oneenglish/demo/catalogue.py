@@ -18,7 +18,9 @@ class LessonSpec:
     choice: tuple[str, tuple[str, ...], int]  # prompt, options, index of the right one
     blanks: tuple[str, tuple[str, ...]]  # prompt with {{blank}} gaps, the answers in order
     pairs: tuple[tuple[str, str], ...]  # left item, its match
-    writing: tuple[str, tuple[str, ...]]  # free-text prompt, keywords a good answer uses
+    # Free-text prompt (open writing, which the teacher grades), and words a good answer uses
+    # (the demo learners' answers are written from them).
+    writing: tuple[str, tuple[str, ...]]
     minutes: int = 20
 
 
@@ -42,7 +44,7 @@ def lesson_body(spec: LessonSpec, course: CourseSpec) -> dict[str, Any]:
     """The lesson's content document (PUT /api/lessons/{id}/content's shape)."""
     prompt, options, right = spec.choice
     blank_prompt, answers = spec.blanks
-    writing_prompt, keywords = spec.writing
+    writing_prompt, _ = spec.writing  # open writing: graded by the teacher
     left = [{"id": f"l{n}", "text": a} for n, (a, _) in enumerate(spec.pairs, 1)]
     right_items = [{"id": f"r{n}", "text": b} for n, (_, b) in enumerate(spec.pairs, 1)]
     # The right-hand column is shown rotated, so the pairs are not read off line by line.
@@ -102,7 +104,6 @@ def lesson_body(spec: LessonSpec, course: CourseSpec) -> dict[str, Any]:
                 "type": "free_text",
                 "id": "write",
                 "prompt": writing_prompt,
-                "keywords": list(keywords),
                 "max_length": 800,
             },
         ],

@@ -11,9 +11,10 @@ from sqlalchemy import (
     Index,
     Integer,
     Numeric,
+    String,
     UniqueConstraint,
 )
-from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
 from oneenglish.core.models import created_at_column, updated_at_column, uuid_pk
@@ -66,5 +67,37 @@ class LessonActivity(Base):
     time_spent_seconds: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
     completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_activity_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    # What the lesson's completion rule is checked against, here so that the check is exact
+    # under the enrollment's lock (MongoDB's copy of the steps is applied after the commit).
+    completed_steps: Mapped[list[str]] = mapped_column(
+        ARRAY(String(64)), nullable=False, server_default="{}"
+    )
+    best_quiz_percent: Mapped[Decimal | None] = mapped_column(Numeric(5, 2))
 
-    __table_args__ = (CheckConstraint("time_spent_seconds >= 0", name="time_not_negative"),)
+    __table_args__ = (
+        CheckConstraint("time_spent_seconds >= 0", name="time_not_negative"),
+        CheckConstraint(
+            "best_quiz_percent IS NULL OR best_quiz_percent BETWEEN 0 AND 100",
+            name="best_quiz_percent_range",
+        ),
+    )
+
+
+class StudyClock(Base):
+    """A learner's study clock: the wall-clock bound on the time they can be credited.
+
+    Every credited second lies in [the first credit's start, credited_until]: an update that
+    claims `s` seconds at `now` is credited at most the part of [now - s, now + slack] after
+    credited_until, which then moves to the end of what was credited. So the time ever
+    credited never exceeds the wall-clock time since the first study plus the slack, however
+    many calls run in parallel or in a burst (enrollments/repository.py:credit_study_time)."""
+
+    __tablename__ = "study_clocks"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    credited_until: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    last_credit_seconds: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+
+    __table_args__ = (CheckConstraint("last_credit_seconds >= 0", name="credit"),)

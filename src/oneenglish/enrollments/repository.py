@@ -5,11 +5,11 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, delete, func, or_, select, text
+from sqlalchemy import ColumnElement, and_, delete, func, or_, select, text, update
 from sqlalchemy import exists as sql_exists
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,7 +17,7 @@ from sqlalchemy.orm import aliased
 
 from oneenglish.core import clock
 from oneenglish.db import postgres
-from oneenglish.enrollments.models import Enrollment, LessonActivity
+from oneenglish.enrollments.models import Enrollment, LessonActivity, StudyClock
 
 
 async def insert(db: AsyncSession, user_id: uuid.UUID, course_id: uuid.UUID) -> Enrollment:
@@ -38,7 +38,13 @@ async def exists(db: AsyncSession, user_id: uuid.UUID, course_id: uuid.UUID) -> 
     return await postgres.fetch_one(db, ENROLLED_SQL, user_id, course_id) is not None
 
 
-ENROLLED_SQL = "SELECT 1 FROM enrollments WHERE user_id = $1 AND course_id = $2"
+ENROLLED_SQL = "SELECT id FROM enrollments WHERE user_id = $1 AND course_id = $2"
+
+
+async def id_of(db: AsyncSession, user_id: uuid.UUID, course_id: uuid.UUID) -> uuid.UUID | None:
+    """On the driver: asked on every learning write."""
+    row = await postgres.fetch_one(db, ENROLLED_SQL, user_id, course_id)
+    return None if row is None else row[0]
 
 
 async def of_user_in_course(
@@ -94,28 +100,32 @@ async def delete_of_course(db: AsyncSession, course_id: uuid.UUID) -> list[uuid.
 class ActivityTotals:
     time_spent_seconds: int
     completed_at: datetime | None
-    newly_completed: bool
+    completed_steps: list[str]
+    best_quiz_percent: Decimal | None
 
 
 async def add_activity(
     db: AsyncSession,
     enrollment_id: uuid.UUID,
     lesson_id: uuid.UUID,
+    *,
     seconds: int,
-    completed: bool,
+    steps: Sequence[str],
+    quiz_percent: float | None,
 ) -> ActivityTotals:
-    """Add time and (once) completion, atomically in the row: concurrent calls never lose one."""
-    before = await db.scalar(
-        select(LessonActivity.completed_at).where(
-            LessonActivity.enrollment_id == enrollment_id, LessonActivity.lesson_id == lesson_id
-        )
-    )
+    """Add time, steps (a set union) and a quiz score (the best is kept): atomically in the
+    row, so concurrent calls never lose one. Completion is complete_lesson's."""
     stmt = pg_insert(LessonActivity).values(
         enrollment_id=enrollment_id,
         lesson_id=lesson_id,
         time_spent_seconds=seconds,
-        completed_at=clock.sql_now() if completed else None,
+        completed_steps=sorted(set(steps)),
+        best_quiz_percent=quiz_percent,
         last_activity_at=clock.sql_now(),
+    )
+    union = text(
+        "ARRAY(SELECT DISTINCT s FROM unnest(lesson_activity.completed_steps "
+        "|| excluded.completed_steps) AS s ORDER BY s)"
     )
     row = (
         await db.execute(
@@ -124,17 +134,103 @@ async def add_activity(
                 set_={
                     "time_spent_seconds": LessonActivity.time_spent_seconds
                     + stmt.excluded.time_spent_seconds,
-                    "completed_at": func.coalesce(
-                        LessonActivity.completed_at, stmt.excluded.completed_at
+                    "completed_steps": union,
+                    "best_quiz_percent": func.greatest(
+                        LessonActivity.best_quiz_percent, stmt.excluded.best_quiz_percent
                     ),
                     "last_activity_at": clock.sql_now(),
                 },
-            ).returning(LessonActivity.time_spent_seconds, LessonActivity.completed_at)
+            ).returning(
+                LessonActivity.time_spent_seconds,
+                LessonActivity.completed_at,
+                LessonActivity.completed_steps,
+                LessonActivity.best_quiz_percent,
+            )
         )
     ).one()
     return ActivityTotals(
-        row.time_spent_seconds, row.completed_at, before is None and row.completed_at is not None
+        row.time_spent_seconds, row.completed_at, list(row.completed_steps), row.best_quiz_percent
     )
+
+
+async def complete_lesson(
+    db: AsyncSession, enrollment_id: uuid.UUID, lesson_id: uuid.UUID
+) -> datetime:
+    """Mark the lesson completed now (kept from the first time)."""
+    completed_at: datetime | None = await db.scalar(
+        update(LessonActivity)
+        .where(LessonActivity.enrollment_id == enrollment_id, LessonActivity.lesson_id == lesson_id)
+        .values(completed_at=func.coalesce(LessonActivity.completed_at, clock.sql_now()))
+        .returning(LessonActivity.completed_at)
+    )
+    assert completed_at is not None  # the row was upserted just before, under the same lock
+    return completed_at
+
+
+async def lesson_completed(
+    db: AsyncSession, enrollment_id: uuid.UUID, lesson_id: uuid.UUID
+) -> bool:
+    return bool(
+        await db.scalar(
+            select(
+                sql_exists().where(
+                    LessonActivity.enrollment_id == enrollment_id,
+                    LessonActivity.lesson_id == lesson_id,
+                    LessonActivity.completed_at.is_not(None),
+                )
+            )
+        )
+    )
+
+
+# The study clock's update, in one statement: ON CONFLICT DO UPDATE locks the learner's row
+# and sees its latest version, so concurrent updates (of any of their lessons, in any course)
+# apply one after another. `ws` is where this update's window starts: the later of the clock
+# and `now - claimed`; what is credited is the part of [ws, now + slack] the claim covers.
+_CREDIT_SQL = text(
+    """
+    INSERT INTO study_clocks AS c (user_id, credited_until, last_credit_seconds)
+    VALUES (:user_id, :first_until, :first_credit)
+    ON CONFLICT (user_id) DO UPDATE SET
+      credited_until = least(
+        greatest(c.credited_until, :ws_floor) + make_interval(secs => :claimed),
+        greatest(greatest(c.credited_until, :ws_floor), :ceiling)),
+      last_credit_seconds = floor(extract(epoch FROM least(
+        greatest(c.credited_until, :ws_floor) + make_interval(secs => :claimed),
+        greatest(greatest(c.credited_until, :ws_floor), :ceiling))
+        - greatest(c.credited_until, :ws_floor)))
+    RETURNING last_credit_seconds
+    """
+)
+
+
+async def credit_study_time(
+    db: AsyncSession,
+    user_id: uuid.UUID,
+    claimed: int,
+    *,
+    now: datetime,
+    slack: int,
+    studying_since: datetime,
+) -> int:
+    """The seconds of `claimed` the wall clock allows (models.StudyClock has the rule). A
+    learner's first credit starts no earlier than `studying_since` (their enrolment)."""
+    ws_floor = now - timedelta(seconds=claimed)
+    ceiling = now + timedelta(seconds=slack)
+    first_start = max(studying_since, ws_floor)
+    first_credit = max(0, min(claimed, int((ceiling - first_start).total_seconds())))
+    credited = await db.scalar(
+        _CREDIT_SQL,
+        {
+            "user_id": user_id,
+            "first_until": first_start + timedelta(seconds=first_credit),
+            "first_credit": first_credit,
+            "ws_floor": ws_floor,
+            "ceiling": ceiling,
+            "claimed": claimed,
+        },
+    )
+    return int(credited or 0)
 
 
 @dataclass(frozen=True)
@@ -281,3 +377,7 @@ async def activity_of_user(db: AsyncSession, user_id: uuid.UUID) -> Sequence[Les
 
 async def course_ids_of_user(db: AsyncSession, user_id: uuid.UUID) -> list[uuid.UUID]:
     return list(await db.scalars(select(Enrollment.course_id).where(Enrollment.user_id == user_id)))
+
+
+async def study_clock_of(db: AsyncSession, user_id: uuid.UUID) -> StudyClock | None:
+    return await db.get(StudyClock, user_id)

@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from oneenglish.audit import service as audit
+from oneenglish.core import clock
 from oneenglish.core.context import Actor
 from oneenglish.core.errors import Conflict, Forbidden, NotFound
 from oneenglish.core.principal import Principal
@@ -30,6 +31,7 @@ from oneenglish.events import service as events
 from oneenglish.idempotency import service as idempotency
 from oneenglish.idempotency.service import IdempotentRequest
 from oneenglish.lessons import service as lessons
+from oneenglish.progress import completion
 
 
 async def enroll(
@@ -76,6 +78,18 @@ async def require_enrollment(
 
 async def is_enrolled(db: AsyncSession, user_id: uuid.UUID, course_id: uuid.UUID) -> bool:
     return await repository.exists(db, user_id, course_id)
+
+
+async def enrollment_of(
+    db: AsyncSession, user_id: uuid.UUID, course_id: uuid.UUID
+) -> uuid.UUID | None:
+    return await repository.id_of(db, user_id, course_id)
+
+
+async def lesson_completed(
+    db: AsyncSession, enrollment_id: uuid.UUID, lesson_id: uuid.UUID
+) -> bool:
+    return await repository.lesson_completed(db, enrollment_id, lesson_id)
 
 
 async def get_for_unenrollment(
@@ -132,10 +146,26 @@ async def delete_all_of_course(db: AsyncSession, course_id: uuid.UUID) -> list[u
 @dataclass(frozen=True)
 class ActivityResult:
     enrollment_id: uuid.UUID
+    time_credited_seconds: int
     time_spent_seconds: int
     lesson_completed_at: datetime | None
     progress: Decimal
     course_completed_at: datetime | None
+    missing: completion.Missing | None  # what the rule still needs (None: not checked)
+    best_quiz_percent: Decimal | None
+
+
+@dataclass(frozen=True)
+class Activity:
+    """What one progress update or quiz attempt adds to a learner's lesson."""
+
+    seconds: int = 0
+    steps: Sequence[str] = ()
+    quiz_percent: float | None = None
+    claims_completion: bool = False
+    # The lesson's completion rule, when its content was read; None: the update can neither
+    # complete the lesson nor be checked against the rule (time only).
+    rule: completion.Rule | None = None
 
 
 async def record_activity(
@@ -144,22 +174,56 @@ async def record_activity(
     course_id: uuid.UUID,
     course_title: str,
     lesson_id: uuid.UUID,
-    seconds: int,
-    completed: bool,
+    activity: Activity,
+    *,
+    time_slack_seconds: int,
 ) -> ActivityResult:
-    """Add a learner's time and completion for a lesson and recompute the enrollment's progress.
+    """Add a learner's time, steps and quiz score for a lesson, complete it when its rule
+    holds, and recompute the enrollment's progress.
 
     The enrollment row is locked first, so concurrent updates for different lessons of one
-    learner are serialised and the progress is exact; the events of a first completion are
-    published in this same transaction."""
+    learner are serialised and the progress is exact; the time is credited within the
+    learner's study clock (models.StudyClock); a claimed completion the rule does not allow
+    is a 409 naming what is missing, and nothing of the update is kept. The events of a first
+    completion are published in this same transaction."""
     enrollment = await require_enrollment(db, user_id, course_id, for_update=True)
-    totals = await repository.add_activity(db, enrollment.id, lesson_id, seconds, completed)
+    credited = 0
+    if activity.seconds:
+        credited = await repository.credit_study_time(
+            db,
+            user_id,
+            activity.seconds,
+            now=clock.now(),
+            slack=time_slack_seconds,
+            studying_since=enrollment.created_at,
+        )
+    totals = await repository.add_activity(
+        db,
+        enrollment.id,
+        lesson_id,
+        seconds=credited,
+        steps=activity.steps,
+        quiz_percent=activity.quiz_percent,
+    )
+    completed_at = totals.completed_at
+    missing = None
+    if activity.rule is not None and completed_at is None:
+        missing = completion.missing(
+            activity.rule, totals.completed_steps, totals.best_quiz_percent
+        )
+        if activity.claims_completion and missing:
+            raise Conflict(
+                f"This lesson is not complete yet: {missing.describe()}", **missing.as_problem()
+            )
+        if completion.completes(activity.rule, missing, activity.claims_completion):
+            completed_at = await repository.complete_lesson(db, enrollment.id, lesson_id)
+    newly_completed = totals.completed_at is None and completed_at is not None
     was_completed = enrollment.completed_at is not None
     published = await lessons.published_lesson_ids(db, course_id)
     [row] = await repository.recompute_progress(
         db, course_id, published, enrollment_id=enrollment.id, touch=True
     )
-    if totals.newly_completed:
+    if newly_completed:
         events.publish(
             db,
             events.LESSON_COMPLETED,
@@ -175,10 +239,13 @@ async def record_activity(
         )
     return ActivityResult(
         enrollment.id,
+        credited,
         totals.time_spent_seconds,
-        totals.completed_at,
+        completed_at,
         row.progress,
         row.completed_at,
+        missing,
+        totals.best_quiz_percent,
     )
 
 
@@ -238,7 +305,20 @@ async def _export_lesson_activity(db: AsyncSession, user_id: uuid.UUID) -> list[
     ]
 
 
+async def _export_study_clock(db: AsyncSession, user_id: uuid.UUID) -> list[dict[str, object]]:
+    clock_row = await repository.study_clock_of(db, user_id)
+    if clock_row is None:
+        return []
+    return [
+        {
+            "credited_until": clock_row.credited_until.isoformat(),
+            "last_credit_seconds": clock_row.last_credit_seconds,
+        }
+    ]
+
+
 register_user_table(
     UserTable("enrollments", "enrollments", _export_enrollments),
+    UserTable("study_clocks", "study_clock", _export_study_clock),
     UserTable("lesson_activity", "lesson_activity", _export_lesson_activity),
 )

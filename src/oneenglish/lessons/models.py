@@ -10,6 +10,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    SmallInteger,
     String,
     UniqueConstraint,
     text,
@@ -20,6 +21,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 from oneenglish.core.models import created_at_column, updated_at_column, uuid_pk
 from oneenglish.courses.models import SLUG_PATTERN
 from oneenglish.db.postgres import Base
+
+COMPLETION_POLICIES = ("requirements", "manual")
+ANSWER_POLICIES = ("after_each_attempt", "after_passing", "never")
 
 
 class Lesson(Base):
@@ -38,6 +42,16 @@ class Lesson(Base):
     is_published: Mapped[bool] = mapped_column(
         Boolean, nullable=False, server_default=text("false")
     )
+    # How the lesson is completed (progress/completion.py): `requirements` (every step done and,
+    # with exercises, a quiz attempt at or above pass_mark) or `manual` (the learner marks it).
+    completion: Mapped[str] = mapped_column(
+        String(20), nullable=False, server_default="requirements"
+    )
+    pass_mark: Mapped[int] = mapped_column(SmallInteger, nullable=False, server_default="70")
+    # When a learner sees the correct answers and explanations of a quiz attempt.
+    show_answers: Mapped[str] = mapped_column(
+        String(20), nullable=False, server_default="after_each_attempt"
+    )
     created_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime] = updated_at_column()
 
@@ -53,6 +67,9 @@ class Lesson(Base):
         CheckConstraint('"order" > 0', name="order_positive"),
         CheckConstraint("duration_minutes > 0 AND duration_minutes <= 1440", name="duration_range"),
         CheckConstraint(f"slug ~ '{SLUG_PATTERN}'", name="slug_format"),
+        CheckConstraint(f"completion IN {COMPLETION_POLICIES}", name="completion_policy"),
+        CheckConstraint("pass_mark BETWEEN 0 AND 100", name="pass_mark_range"),
+        CheckConstraint(f"show_answers IN {ANSWER_POLICIES}", name="show_answers_policy"),
         Index("ix_lessons_course_published", "course_id", "is_published"),
     )
 
@@ -68,5 +85,8 @@ class LessonRow:
     order: int
     duration_minutes: int
     is_published: bool
+    completion: str
+    pass_mark: int
+    show_answers: str
     created_at: datetime
     updated_at: datetime

@@ -35,6 +35,16 @@ async def get_row(db: AsyncSession, lesson_id: uuid.UUID) -> LessonRow | None:
     return await postgres.fetch_row(db, LessonRow, ROW_SQL, lesson_id)
 
 
+PREVIOUS_SQL = (
+    f"SELECT {postgres.columns(LessonRow)} FROM lessons "  # noqa: S608 - our own columns
+    'WHERE course_id = $1 AND is_published AND "order" < $2 ORDER BY "order" DESC LIMIT 1'
+)
+
+
+async def previous_published(db: AsyncSession, lesson: LessonRow) -> LessonRow | None:
+    return await postgres.fetch_row(db, LessonRow, PREVIOUS_SQL, lesson.course_id, lesson.order)
+
+
 async def of_course(
     db: AsyncSession, course_id: uuid.UUID, *, published_only: bool
 ) -> Sequence[Lesson]:

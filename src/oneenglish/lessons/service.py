@@ -21,6 +21,9 @@ from oneenglish.lessons import repository
 from oneenglish.lessons.models import Lesson, LessonRow
 from oneenglish.lessons.schemas import LessonIn, LessonOut, LessonPatch
 
+# The lesson type other domains get from this service (a row read on the driver).
+VisibleLesson = LessonRow
+
 
 @dataclass(frozen=True)
 class LessonAccess:
@@ -102,6 +105,9 @@ async def create_lesson(
         "order": position,
         "duration_minutes": data.duration_minutes,
         "is_published": data.is_published,
+        "completion": data.completion,
+        "pass_mark": data.pass_mark,
+        "show_answers": data.show_answers,
     }
     if lesson_id is not None:
         values["id"] = lesson_id
@@ -198,6 +204,11 @@ async def delete_lesson_row(db: AsyncSession, lesson_id: uuid.UUID) -> LessonOut
     out = LessonOut.model_validate(lesson)
     await repository.close_gap_at(db, lesson.course_id, lesson.order)
     return out
+
+
+async def previous_published(db: AsyncSession, lesson: LessonRow) -> LessonRow | None:
+    """The published lesson before this one in its course (what opens it, if sequential)."""
+    return await repository.previous_published(db, lesson)
 
 
 async def published_lesson_ids(db: AsyncSession, course_id: uuid.UUID) -> list[uuid.UUID]:

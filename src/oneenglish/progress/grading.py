@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import re
+import string
+import unicodedata
 from collections.abc import Sequence
 from typing import Any
 
@@ -16,10 +17,37 @@ from oneenglish.progress.schemas import (
     TextAnswer,
 )
 
+# Typographic quotes and dashes as people's keyboards and phones type them, to plain ones.
+_TYPOGRAPHIC = str.maketrans(
+    {
+        "\u2018": "'",
+        "\u2019": "'",
+        "\u201a": "'",
+        "\u2032": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u201e": '"',
+        "\u2033": '"',
+        "\u2013": "-",
+        "\u2014": "-",
+    }
+)
+# Punctuation is ignored, except the apostrophe inside words ("don't" is not "dont").
+_PUNCTUATION = str.maketrans({c: " " for c in string.punctuation if c != "'"})
+
+
+def normalise(text: str, case_sensitive: bool = False) -> str:
+    """What two answers must share to be the same answer: Unicode-compatible forms, plain
+    quotes, no punctuation but in-word apostrophes, single spaces, and (unless the exercise is
+    case-sensitive) no case."""
+    text = unicodedata.normalize("NFKC", text).translate(_TYPOGRAPHIC).translate(_PUNCTUATION)
+    words = [w.strip("'") for w in text.split()]
+    collapsed = " ".join(w for w in words if w)
+    return collapsed if case_sensitive else collapsed.casefold()
+
 
 def _normalise(text: str, case_sensitive: bool) -> str:
-    collapsed = " ".join(text.split())
-    return collapsed if case_sensitive else collapsed.casefold()
+    return normalise(text, case_sensitive)
 
 
 def _reject(exercise_id: str, message: str) -> InvalidInput:
@@ -57,6 +85,21 @@ def check_answers(exercises: dict[str, dict[str, Any]], answers: Sequence[Answer
             raise _reject(answer.exercise_id, f"longer than {exercise['max_length']} characters")
 
 
+def correct_answer(exercise: dict[str, Any]) -> dict[str, Any] | None:
+    """The answer key, in the shape of an answer (what feedback shows); None if a person
+    grades the exercise."""
+    match exercise["type"]:
+        case "multiple_choice":
+            return {"option_id": exercise["correct_option_id"]}
+        case "fill_in_blank":
+            return {"blanks": [blank["accepted"] for blank in exercise["blanks"]]}
+        case "matching":
+            return {"pairs": exercise["pairs"]}
+        case "free_text" if exercise.get("accepted_answers"):
+            return {"accepted_answers": exercise["accepted_answers"]}
+    return None
+
+
 def grade_exercise(exercise: dict[str, Any], answer: Answer | None) -> ExerciseResult:
     points: int = exercise["points"]
     result = ExerciseResult(
@@ -65,8 +108,9 @@ def grade_exercise(exercise: dict[str, Any], answer: Answer | None) -> ExerciseR
         points=0,
         max_points=points,
         correct=False,
+        answer=None if answer is None else answer.model_dump(exclude={"type", "exercise_id"}),
     )
-    if exercise["type"] == "free_text" and not exercise.get("keywords"):
+    if exercise["type"] == "free_text" and not exercise.get("accepted_answers"):
         result.needs_review = True
         return result
     if answer is None:
@@ -85,14 +129,27 @@ def grade_exercise(exercise: dict[str, Any], answer: Answer | None) -> ExerciseR
         expected: dict[str, str] = exercise["pairs"]
         share = sum(answer.pairs.get(k) == v for k, v in expected.items()) / len(expected)
     elif isinstance(answer, TextAnswer):
-        text = answer.text.casefold()
-        keywords = exercise["keywords"]
-        share = sum(
-            re.search(rf"\b{re.escape(k.casefold())}\b", text) is not None for k in keywords
-        ) / len(keywords)
+        given = normalise(answer.text)
+        share = 1.0 if given in {normalise(a) for a in exercise["accepted_answers"]} else 0.0
     result.points = round(points * share, 2)
     result.correct = share == 1.0
     return result
+
+
+def with_feedback(
+    results: Sequence[ExerciseResult], exercises: Sequence[dict[str, Any]]
+) -> list[ExerciseResult]:
+    """The results with each exercise's correct answer and explanation."""
+    by_id = {e["id"]: e for e in exercises}
+    return [
+        r.model_copy(
+            update={
+                "correct_answer": correct_answer(by_id[r.exercise_id]),
+                "explanation": by_id[r.exercise_id].get("explanation"),
+            }
+        )
+        for r in results
+    ]
 
 
 def grade(

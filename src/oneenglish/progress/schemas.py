@@ -34,18 +34,40 @@ class ProgressIn(StrictIn):
         default_factory=list, description="Step or exercise ids, added to those already done"
     )
     time_spent_seconds: Annotated[int, Field(ge=0, le=MAX_SECONDS_PER_UPDATE)] = Field(
-        0, description="Added to the time already spent on this lesson"
+        0,
+        description="Time studied since your previous update, added to the lesson's total "
+        "within the wall clock: all your updates together (any lesson, any course, in "
+        "parallel or not) are credited at most the real time that passed since your first "
+        "one, plus a small slack; `time_credited_seconds` says what was counted",
     )
     notes: Annotated[str, StringConstraints(max_length=10_000)] | None = None
-    completed: bool = Field(False, description="Mark the lesson completed (once; cannot be undone)")
+    completed: bool = Field(
+        False,
+        description="Claim the lesson done (once; cannot be undone). A `manual` lesson is "
+        "completed by this; any other only when its rule holds (every step done and, with "
+        "exercises, a quiz attempt at or above the pass mark), else 409 naming what is "
+        "missing. A lesson whose rule holds completes by itself, without this.",
+    )
+
+
+class CompletionMissing(BaseModel):
+    """What a lesson's completion rule still needs."""
+
+    missing_steps: list[str]
+    pass_mark: int | None = Field(description="Set when a quiz attempt at this % is still needed")
+    best_quiz_percent: float | None
 
 
 class ProgressOut(BaseModel):
     lesson_id: uuid.UUID
     course_id: uuid.UUID
     enrollment_id: uuid.UUID
-    time_spent_seconds: int
+    time_spent_seconds: int = Field(description="The lesson's total, as credited")
+    time_credited_seconds: int = Field(description="What this update added (the wall-clock rule)")
     completed_at: datetime | None
+    missing: CompletionMissing | None = Field(
+        None, description="While the lesson is not completed: what its rule still needs"
+    )
     course_progress: Decimal
     course_completed_at: datetime | None
     synced: bool = Field(
@@ -119,6 +141,16 @@ class ExerciseResult(BaseModel):
     max_points: int
     correct: bool
     needs_review: bool = False
+    answer: dict[str, Any] | None = Field(None, description="Your answer (null: not answered)")
+    correct_answer: dict[str, Any] | None = Field(
+        None,
+        description="The answer key in an answer's shape (a blank's or a free text's accepted "
+        "answers as lists), when the lesson's `show_answers` allows it",
+    )
+    explanation: str | None = Field(None, description="The teacher's, with the correct answer")
+
+
+ShowAnswers = Literal["after_each_attempt", "after_passing", "never"]
 
 
 class QuizResultOut(BaseModel):
@@ -127,6 +159,16 @@ class QuizResultOut(BaseModel):
     max_score: int
     percent: float
     perfect: bool
+    pass_mark: int
+    passed: bool = Field(description="This attempt reached the lesson's pass mark")
+    answers_shown: bool = Field(
+        description="Whether `correct_answer` and `explanation` are filled (the lesson's "
+        "`show_answers`: after each attempt, after passing, or never)"
+    )
+    lesson_completed_at: datetime | None = None
+    missing: CompletionMissing | None = Field(
+        None, description="While the lesson is not completed: what its rule still needs"
+    )
     results: list[ExerciseResult]
     recorded: bool = Field(description="False while MongoDB is unavailable (applied later)")
 

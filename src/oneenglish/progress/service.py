@@ -58,6 +58,12 @@ def grade_attempt(
     return grading.grade(exercises, answers)
 
 
+def with_feedback(
+    results: Sequence[ExerciseResult], exercises: Sequence[dict[str, Any]]
+) -> list[ExerciseResult]:
+    return grading.with_feedback(results, exercises)
+
+
 async def lesson_detail(
     mongo: Database, user_id: uuid.UUID, lesson_id: uuid.UUID
 ) -> LessonProgressOut | None:

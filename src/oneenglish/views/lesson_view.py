@@ -1,6 +1,7 @@
 """A lesson as its reader sees it: the row and course (PostgreSQL) and the content and the
 reader's own detail (MongoDB), read concurrently. Content is for enrolled learners and the
-course's managers; answer keys only for managers; anyone else gets `locked: true`. MongoDB
+course's managers; answer keys only for managers; anyone else gets `locked: true` (as does a
+learner of a sequential course whose previous lesson is not completed yet). MongoDB
 down: 200 without content, `degraded: ["mongodb"]`.
 
 Also the access check the learning workflows start from (enrolled_access): the lesson, the
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Callable
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -40,10 +42,17 @@ async def view_lesson(
 ) -> LessonView:
     async def access_and_enrollment() -> tuple[lessons.LessonAccess, bool]:
         access = await lessons.get_accessible(db, principal, lesson_id)
-        allowed = access.manages or principal.can("courses", "read")
-        if not allowed:
-            allowed = await enrollments.is_enrolled(db, principal.id, access.course.id)
-        return access, allowed
+        if access.manages or principal.can("courses", "read"):
+            return access, True
+        enrollment = await enrollments.enrollment_of(db, principal.id, access.course.id)
+        if enrollment is None:
+            return access, False
+        if access.course.sequential:
+            try:
+                await _ensure_open(db, enrollment, access.lesson)
+            except Forbidden:
+                return access, False
+        return access, True
 
     (access, allowed), ((document, detail), degraded) = await asyncio.gather(
         access_and_enrollment(),
@@ -78,13 +87,30 @@ async def enrolled_access(
     principal: Principal,
     lesson_id: uuid.UUID,
     *,
-    needs_content: bool = True,
+    needs_content: bool | Callable[[lessons.VisibleLesson], bool] = True,
 ) -> tuple[lessons.LessonAccess, MongoDocument | None]:
+    """The lesson, if the caller is enrolled in its course and it is open to them (in a
+    sequential course, once the previous published lesson is completed: 403 naming it), with
+    its content when asked (`needs_content` may decide from the lesson)."""
     access = await lessons.get_accessible(db, principal, lesson_id)
-    enrolled, document = await asyncio.gather(
-        enrollments.is_enrolled(db, principal.id, access.course.id),
-        content.find_content(mongo, lesson_id) if needs_content else _no_content(),
+    wanted = needs_content(access.lesson) if callable(needs_content) else needs_content
+    enrollment, document = await asyncio.gather(
+        enrollments.enrollment_of(db, principal.id, access.course.id),
+        content.find_content(mongo, lesson_id) if wanted else _no_content(),
     )
-    if not enrolled:
+    if enrollment is None:
         raise Forbidden("Enrol in the course first")
+    if access.course.sequential and not access.manages:
+        await _ensure_open(db, enrollment, access.lesson)
     return access, document
+
+
+async def _ensure_open(
+    db: AsyncSession, enrollment: uuid.UUID, lesson: lessons.VisibleLesson
+) -> None:
+    previous = await lessons.previous_published(db, lesson)
+    if previous is not None and not await enrollments.lesson_completed(db, enrollment, previous.id):
+        raise Forbidden(
+            f'This course is sequential: complete "{previous.title}" first',
+            opens_after={"lesson_id": str(previous.id), "title": previous.title},
+        )

@@ -23,8 +23,9 @@ from oneenglish.enrollments import service as enrollments
 from oneenglish.events import service as events
 from oneenglish.idempotency import service as idempotency
 from oneenglish.idempotency.service import IdempotentRequest
+from oneenglish.progress import completion
 from oneenglish.progress import service as progress
-from oneenglish.progress.schemas import QuizAttemptRecord, QuizIn, QuizResultOut
+from oneenglish.progress.schemas import CompletionMissing, QuizAttemptRecord, QuizIn, QuizResultOut
 from oneenglish.sagas.log import enqueue
 from oneenglish.sagas.runner import SagaRunner
 from oneenglish.sagas.workflow import OnFailure, SagaKind, Step, StepContext, Workflow, register
@@ -40,25 +41,36 @@ async def _store_attempt(context: StepContext[QuizAttemptRecord]) -> None:
 WORKFLOW = register(Workflow(KIND, (Step("attempt", _store_attempt),), on_failure=OnFailure.RETRY))
 
 
-def _camel(model: BaseModel) -> dict[str, Any]:
+def _camel(model: BaseModel, exclude: set[str] | None = None) -> dict[str, Any]:
     return {
         "".join(w.capitalize() if i else w for i, w in enumerate(k.split("_"))): v
-        for k, v in model.model_dump(mode="json").items()
+        for k, v in model.model_dump(mode="json", exclude=exclude).items()
     }
 
 
-def _graded(exercises: list[dict[str, Any]], body: QuizIn) -> QuizResultOut:
-    """The attempt graded against the keys (not yet recorded)."""
+def _graded(exercises: list[dict[str, Any]], body: QuizIn, pass_mark: int) -> QuizResultOut:
+    """The attempt graded against the keys (not yet recorded), without feedback."""
     results, score, max_score = progress.grade_attempt(exercises, body.answers)
+    percent = round(100 * score / max_score, 2) if max_score else 0.0
     return QuizResultOut(
         attempt_id=uuid.uuid4(),
         score=score,
         max_score=max_score,
-        percent=round(100 * score / max_score, 2) if max_score else 0.0,
+        percent=percent,
         perfect=max_score > 0 and score == max_score,
+        pass_mark=pass_mark,
+        passed=percent >= pass_mark,
+        answers_shown=False,
         results=results,
         recorded=False,
     )
+
+
+def _shows_answers(policy: str, best_percent: float | None, pass_mark: int) -> bool:
+    """after_each_attempt: always; after_passing: once any attempt reached the pass mark."""
+    if policy == "after_each_attempt":
+        return True
+    return policy == "after_passing" and best_percent is not None and best_percent >= pass_mark
 
 
 def _stored_attempt(result: QuizResultOut, body: QuizIn) -> dict[str, Any]:
@@ -69,7 +81,8 @@ def _stored_attempt(result: QuizResultOut, body: QuizIn) -> dict[str, Any]:
         "score": result.score,
         "maxScore": result.max_score,
         "percent": result.percent,
-        "results": [_camel(r) for r in result.results],
+        # The keys and explanations are the lesson's, not the attempt's.
+        "results": [_camel(r, {"correct_answer", "explanation"}) for r in result.results],
         "answers": [_camel(a) for a in body.answers],
     }
 
@@ -89,10 +102,34 @@ async def submit_quiz(
     exercises = (document or {}).get("exercises", [])
     if not exercises:
         raise InvalidInput("This lesson has no exercises to answer")
-    result = _graded(exercises, body)
+    lesson = access.lesson
+    result = _graded(exercises, body, lesson.pass_mark)
     course = access.course
     activity = await enrollments.record_activity(
-        db, principal.id, course.id, course.title, lesson_id, 0, False
+        db,
+        principal.id,
+        course.id,
+        course.title,
+        lesson_id,
+        enrollments.Activity(
+            quiz_percent=result.percent,
+            rule=completion.rule_for(lesson.completion, lesson.pass_mark, document),
+        ),
+        time_slack_seconds=runner.settings.study_time_slack_seconds,
+    )
+    best = None if activity.best_quiz_percent is None else float(activity.best_quiz_percent)
+    shown = _shows_answers(lesson.show_answers, best, lesson.pass_mark)
+    result = result.model_copy(
+        update={
+            "answers_shown": shown,
+            "lesson_completed_at": activity.lesson_completed_at,
+            "missing": CompletionMissing(**activity.missing.as_problem())
+            if activity.missing
+            else None,
+            "results": progress.with_feedback(result.results, exercises)
+            if shown
+            else result.results,
+        }
     )
     data = {"courseId": str(course.id), "lessonId": str(lesson_id), "percent": result.percent}
     events.publish(db, events.QUIZ_SUBMITTED, principal.id, data)
