@@ -1,7 +1,8 @@
 """Learning that means something: each lesson's completion rule and quiz-answer policy, a
 course's sequential flag, the facts a completion rule is checked against (the steps done and
 the best quiz score, kept with the lesson's totals so the check is exact under the enrollment
-lock), and each learner's study clock (the wall-clock bound on the time they can be credited).
+lock), each learner's study clock (the wall-clock bound on the time they can be credited), and
+the name and avatar a user shows others.
 
 Existing progress keeps its state: lessons completed before this migration stay completed
 (their completion is not re-checked); their steps done so far are in MongoDB's lesson_progress
@@ -29,6 +30,9 @@ OWN_CLOCK = "app_is_system() OR user_id = app_user_id()"
 
 
 def upgrade() -> None:
+    # The name and picture other people see (a user's public card); null: the default name.
+    op.add_column("users", sa.Column("display_name", sa.String(length=60), nullable=True))
+    op.add_column("users", sa.Column("avatar_url", sa.String(length=500), nullable=True))
     op.add_column(
         "lessons",
         sa.Column(
@@ -101,6 +105,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_column("users", "avatar_url")
+    op.drop_column("users", "display_name")
     op.drop_table("study_clocks")
     op.drop_constraint("ck_lesson_activity_best_quiz_percent_range", "lesson_activity")
     op.drop_column("lesson_activity", "best_quiz_percent")

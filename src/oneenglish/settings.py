@@ -141,6 +141,8 @@ class Settings(BaseSettings):
 
     # Rate limits on actions that cost others something (429 with Retry-After past them).
     signups_per_ip_per_hour: int = Field(20, ge=1, le=1_000_000)
+    # The public catalogue without a token (a marketing site, an app before sign-in).
+    anonymous_reads_per_ip_per_minute: int = Field(300, ge=1, le=1_000_000)
     messages_per_sender_per_minute: int = Field(30, ge=1, le=100_000)
     messages_per_recipient_per_minute: int = Field(60, ge=1, le=100_000)
 

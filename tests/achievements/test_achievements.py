@@ -53,7 +53,9 @@ async def test_learning_earns_first_lesson_course_and_perfect_quiz(
         json={"answers": PERFECT_ANSWERS},
     )
     await client.put(
-        f"/api/lessons/{lesson['id']}/progress", headers=alice.headers, json={"completed": True}
+        f"/api/lessons/{lesson['id']}/progress",
+        headers=alice.headers,
+        json={"completed_steps": ["intro", "practice"], "completed": True},
     )
 
     async def earned() -> bool:

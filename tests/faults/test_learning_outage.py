@@ -8,7 +8,7 @@ from fastapi import FastAPI
 
 from oneenglish.stack.manager import Stack
 from tests.factories import SAMPLE_CONTENT, TestUser, enroll, logged_in, make_course, make_lesson
-from tests.helpers import eventually, pg_scalar
+from tests.helpers import eventually, later, pg_scalar
 
 pytestmark = pytest.mark.faults
 
@@ -55,14 +55,19 @@ async def test_progress_made_while_mongodb_is_down_is_accepted_and_applied_later
 ) -> None:
     course = await make_course(fault_client, teacher)
     lesson = await make_lesson(fault_client, teacher, course["id"], content=SAMPLE_CONTENT)
+    # A manual lesson: its completion needs no content (a rule's steps are in MongoDB).
+    await fault_client.patch(
+        f"/api/lessons/{lesson['id']}", headers=teacher.headers, json={"completion": "manual"}
+    )
     await enroll(fault_client, learner, course["id"])
     fault_stack.ferretdb.kill()
 
-    response = await fault_client.put(
-        f"/api/lessons/{lesson['id']}/progress",
-        headers=learner.headers,
-        json={"time_spent_seconds": 90, "completed": True},
-    )
+    with later(minutes=2):
+        response = await fault_client.put(
+            f"/api/lessons/{lesson['id']}/progress",
+            headers=learner.headers,
+            json={"time_spent_seconds": 90, "completed": True},
+        )
     assert response.status_code == 202
     body = response.json()
     assert body["synced"] is False
@@ -83,3 +88,29 @@ async def test_progress_made_while_mongodb_is_down_is_accepted_and_applied_later
     assert await eventually(applied, attempts=600)
     document = await progress.find_one({"userId": str(learner.id)})
     assert document["completedAt"] is not None
+
+
+async def test_a_completion_its_rule_must_check_is_a_503_while_mongodb_is_down(
+    fault_app: FastAPI,
+    fault_client: httpx.AsyncClient,
+    fault_stack: Stack,
+    teacher: TestUser,
+    learner: TestUser,
+) -> None:
+    """The rule's steps are in the lesson's content: without MongoDB the claim cannot be
+    checked, so it is refused as unavailable and nothing is recorded."""
+    course = await make_course(fault_client, teacher)
+    lesson = await make_lesson(fault_client, teacher, course["id"], content=SAMPLE_CONTENT)
+    await enroll(fault_client, learner, course["id"])
+    fault_stack.ferretdb.kill()
+    try:
+        response = await fault_client.put(
+            f"/api/lessons/{lesson['id']}/progress",
+            headers=learner.headers,
+            json={"time_spent_seconds": 90, "completed": True},
+        )
+    finally:
+        fault_stack.ferretdb.start()
+    assert response.status_code == 503
+    assert "retry-after" in response.headers
+    assert await pg_scalar(fault_app, "SELECT count(*) FROM lesson_activity") == 0

@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import Depends, Query
 
 from oneenglish.achievements import service
-from oneenglish.achievements.schemas import AchievementPage, Leaderboard
+from oneenglish.achievements.schemas import AchievementPage, Leaderboard, StreakOut
 from oneenglish.auth.dependencies import CurrentUser
 from oneenglish.core.cursors import CursorCodec, CursorParam, LimitParam, codec_for
 from oneenglish.core.dependencies import AppSettings
@@ -34,6 +34,17 @@ async def my_achievements(
     limit: LimitParam = 50,
 ) -> AchievementPage:
     return await service.of_user(mongo, codec, principal.id, cursor, limit)
+
+
+@router.get(
+    "/api/me/streak",
+    summary="My study streak: current, longest, and whether today counts yet",
+    description="A study day is a day with a completed lesson or a quiz attempt, counted in "
+    "the time zone of your `timezone` setting (UTC if unset), as the streak achievements "
+    "count them.",
+)
+async def my_streak(mongo: MongoDb, principal: CurrentUser) -> StreakOut:
+    return await service.streak_of(mongo, principal.id)
 
 
 @router.get(

@@ -60,6 +60,23 @@ def streak_length(days: set[str], today: date) -> int:
     return length
 
 
+def current_streak(days: set[str], today: date) -> int:
+    """The streak still alive: ending today, or yesterday while today is not studied yet."""
+    if today.isoformat() in days:
+        return streak_length(days, today)
+    return streak_length(days, today - timedelta(days=1))
+
+
+def longest_streak(days: set[str]) -> int:
+    longest = run = 0
+    previous: date | None = None
+    for day in sorted(date.fromisoformat(d) for d in days):
+        run = run + 1 if previous is not None and day - previous == timedelta(days=1) else 1
+        longest = max(longest, run)
+        previous = day
+    return longest
+
+
 def streak_awards(length: int) -> list[Award]:
     return [
         Award(f"streak:{n}", "study_streak", f"{n}-day study streak", n * 5, None, {"days": n})

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
-from datetime import UTC, timedelta
+from datetime import timedelta
 
 from oneenglish.achievements import repository, rules
-from oneenglish.achievements.schemas import AchievementOut, AchievementPage
+from oneenglish.achievements.schemas import AchievementOut, AchievementPage, StreakOut
+from oneenglish.core import clock
 from oneenglish.core.cursors import CursorCodec, older_than
 from oneenglish.db.mongo import Database, MongoDocument
 from oneenglish.events import service as events
+from oneenglish.user_settings import service as user_settings
 
 
 async def award(
@@ -42,7 +45,9 @@ async def evaluate(mongo: Database, event: events.DomainEvent) -> list[MongoDocu
     user_id = event.user_id
     candidates = rules.awards_for(event)
     if rules.counts_as_study(event):
-        day = event.occurred_at.astimezone(UTC).date()
+        # The learner's day, in their time zone: a lesson at 23:30 in Madrid is that day's.
+        zone = await user_settings.time_zone_of(mongo, user_id)
+        day = event.occurred_at.astimezone(zone).date()
         await repository.add_study_day(mongo, user_id, day.isoformat(), event.occurred_at)
         window_start = (day - timedelta(days=max(rules.STREAKS) - 1)).isoformat()
         days = await repository.study_days_since(mongo, user_id, window_start)
@@ -55,6 +60,25 @@ async def evaluate(mongo: Database, event: events.DomainEvent) -> list[MongoDocu
             if document is not None:
                 earned.append(document)
     return earned
+
+
+async def streak_of(mongo: Database, user_id: uuid.UUID) -> StreakOut:
+    """Days studied (a completed lesson or a quiz attempt), counted in the learner's time zone
+    as the achievements count them."""
+    zone, days = await asyncio.gather(
+        user_settings.time_zone_of(mongo, str(user_id)),
+        repository.study_days_since(mongo, str(user_id), ""),
+    )
+    today = clock.now().astimezone(zone).date()
+    return StreakOut(
+        current=rules.current_streak(days, today),
+        longest=rules.longest_streak(days),
+        today_done=today.isoformat() in days,
+        today=today,
+        time_zone=zone.key,
+        last_study_day=max(days) if days else None,
+        days_studied=len(days),
+    )
 
 
 async def of_user(

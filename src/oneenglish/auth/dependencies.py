@@ -11,8 +11,9 @@ from oneenglish.auth import service
 from oneenglish.core.context import PRINCIPAL_ID, Actor
 from oneenglish.core.dependencies import AppSettings, ClientIp, RequestId
 from oneenglish.core.errors import Forbidden, Unauthorized
-from oneenglish.core.principal import Principal
+from oneenglish.core.principal import ANONYMOUS, Principal
 from oneenglish.db.postgres import DbSession
+from oneenglish.limits import service as limits
 
 # auto_error=False: a missing token becomes our own 401 problem, not FastAPI's plain JSON.
 _bearer = OAuth2PasswordBearer(tokenUrl="/api/auth/token", auto_error=False)
@@ -33,6 +34,26 @@ async def current_principal(
 
 
 CurrentUser = Annotated[Principal, Depends(current_principal)]
+
+
+async def catalogue_reader(
+    request: Request,
+    db: DbSession,
+    settings: AppSettings,
+    ip: ClientIp,
+    token: Annotated[str | None, Depends(_bearer)],
+) -> Principal:
+    """The caller of a public catalogue route: the authenticated user when a token is sent
+    (a bad one is still a 401), else ANONYMOUS, within the anonymous read limit per address."""
+    if token:
+        return await current_principal(request, db, settings, token)
+    reads = limits.Limit("anonymous catalogue read", settings.anonymous_reads_per_ip_per_minute, 60)
+    await limits.consume(db, reads, ip or "unknown")
+    return ANONYMOUS
+
+
+# The public catalogue's caller: a user, or ANONYMOUS (no token).
+CatalogueReader = Annotated[Principal, Depends(catalogue_reader)]
 
 
 async def _actor(principal: CurrentUser, ip: ClientIp, request_id: RequestId) -> Actor:

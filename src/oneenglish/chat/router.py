@@ -57,13 +57,14 @@ async def send_direct(
 @router.get("/direct/{user_id}/messages", summary="My conversation with a user, newest first")
 async def direct_messages(
     user_id: uuid.UUID,
+    db: DbSession,
     mongo: MongoDb,
     principal: CurrentUser,
     codec: Codec,
     cursor: CursorParam = None,
     limit: LimitParam = 50,
 ) -> MessagePage:
-    return await service.direct_page(mongo, codec, principal.id, user_id, cursor, limit)
+    return await chat_views.direct_page(db, mongo, codec, principal, user_id, cursor, limit)
 
 
 @router.post(

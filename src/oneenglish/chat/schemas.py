@@ -6,6 +6,8 @@ from typing import Annotated, Literal
 
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from oneenglish.users.schemas import UserCard
+
 MAX_MESSAGE = 4000
 MessageType = Literal["text", "image", "file", "audio"]
 MessageText = Annotated[str, StringConstraints(max_length=MAX_MESSAGE)]
@@ -62,6 +64,7 @@ class MessageOut(BaseModel):
     id: str
     conversation_id: str
     sender_id: uuid.UUID
+    sender: UserCard | None = Field(None, description="The sender's public card")
     receiver_id: uuid.UUID | None
     room_id: uuid.UUID | None
     message: str
@@ -81,6 +84,7 @@ class ConversationOut(BaseModel):
     conversation_id: str
     kind: Literal["direct", "room"]
     peer_id: uuid.UUID | None = None
+    peer: UserCard | None = Field(None, description="The other person's public card")
     course_id: uuid.UUID | None = None
     last_message_at: datetime | None
     unread: int

@@ -21,6 +21,18 @@ class Principal:
         return f"{resource}:{action}" in self.permissions
 
 
+# A caller without a token, on the routes that serve one (the public catalogue): no roles, no
+# permissions, an id that names nobody.
+ANONYMOUS = Principal(
+    id=uuid.UUID(int=0),
+    email="",
+    username="",
+    session_id=uuid.UUID(int=0),
+    roles=frozenset(),
+    permissions=frozenset(),
+)
+
+
 def ensure_self_or_permitted(
     principal: Principal,
     owner_id: uuid.UUID,

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import Query, status
 from pydantic import ConfigDict
 
-from oneenglish.auth.dependencies import CurrentActor, CurrentUser
+from oneenglish.auth.dependencies import CatalogueReader, CurrentActor, CurrentUser
 from oneenglish.content.schemas import EXAMPLE_CONTENT, ContentIn
 from oneenglish.core.pagination import Page, Pagination
 from oneenglish.core.routing import ApiRouter
@@ -22,7 +22,7 @@ from oneenglish.courses.schemas import (
 )
 from oneenglish.db.postgres import DbSession
 from oneenglish.enrollments import service as enrollments
-from oneenglish.enrollments.schemas import EnrollmentOut
+from oneenglish.enrollments.schemas import EnrollmentOut, RosterEntry
 from oneenglish.idempotency.dependencies import IdempotencyKey
 from oneenglish.lessons import service as lessons
 from oneenglish.lessons.schemas import LessonIn, LessonOrderIn, LessonOut
@@ -49,10 +49,15 @@ class LessonWithContentIn(LessonIn):
     content: ContentIn | None = None
 
 
-@router.get("", summary="The catalogue: filter, search, sort and page")
+@router.get(
+    "",
+    summary="The catalogue: filter, search, sort and page (no token needed)",
+    description="Public: without a token, published courses only (within "
+    "ANONYMOUS_READS_PER_IP_PER_MINUTE per address); with one, also the drafts you may see.",
+)
 async def list_courses(
     db: DbSession,
-    principal: CurrentUser,
+    principal: CatalogueReader,
     page: Pagination,
     level: Level | None = None,
     published: Annotated[
@@ -85,8 +90,8 @@ async def create_course(
     return course
 
 
-@router.get("/{course_id}", summary="A course")
-async def get_course(course_id: uuid.UUID, db: DbSession, principal: CurrentUser) -> CourseOut:
+@router.get("/{course_id}", summary="A course (no token needed for a published one)")
+async def get_course(course_id: uuid.UUID, db: DbSession, principal: CatalogueReader) -> CourseOut:
     return await service.read_course(db, principal, course_id)
 
 
@@ -137,9 +142,12 @@ async def remove_course(
     await delete_course(db, sagas, principal, actor, course_id, force=force)
 
 
-@router.get("/{course_id}/lessons", summary="The course's lessons in order")
+@router.get(
+    "/{course_id}/lessons",
+    summary="The course's lessons in order: titles, not content (no token needed)",
+)
 async def list_lessons(
-    course_id: uuid.UUID, db: DbSession, principal: CurrentUser
+    course_id: uuid.UUID, db: DbSession, principal: CatalogueReader
 ) -> list[LessonOut]:
     return await lessons.list_lessons(db, principal, course_id)
 
@@ -200,7 +208,7 @@ async def enroll(
 )
 async def course_enrollments(
     course_id: uuid.UUID, db: DbSession, principal: CurrentUser, page: Pagination
-) -> Page[EnrollmentOut]:
+) -> Page[RosterEntry]:
     items, total = await enrollments.list_of_course(
         db, principal, course_id, page.page_size, page.offset
     )

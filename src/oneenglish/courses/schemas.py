@@ -7,6 +7,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_serializer
 
+from oneenglish.users.schemas import UserCard
+
 Level = Literal["A1", "A2", "B1", "B2", "C1", "C2"]
 Title = Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=200)]
@@ -71,6 +73,9 @@ class CourseOut(BaseModel):
     created_by: uuid.UUID | None
     created_at: datetime
     updated_at: datetime
+    teacher: UserCard | None = Field(
+        None, description="Its teacher's public card (on reads of the catalogue)"
+    )
 
     @field_serializer("price")
     def _money(self, price: Decimal) -> str:

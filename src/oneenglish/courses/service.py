@@ -11,14 +11,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from oneenglish.audit import service as audit
 from oneenglish.core.context import Actor
-from oneenglish.core.errors import Conflict, Forbidden, NotFound
+from oneenglish.core.errors import Conflict, Forbidden, NotFound, Unauthorized
 from oneenglish.core.patching import apply_patch
-from oneenglish.core.principal import Principal
+from oneenglish.core.principal import ANONYMOUS, Principal
 from oneenglish.core.slugs import first_free, slugify
 from oneenglish.courses import repository
 from oneenglish.courses.models import Course, CourseRow
 from oneenglish.courses.schemas import CourseFilters, CourseIn, CourseOut, CoursePatch
 from oneenglish.db.postgres import UserTable, register_user_table
+from oneenglish.users import service as users
 
 SLUG_ATTEMPTS = 5
 
@@ -61,21 +62,29 @@ async def get_managed(
 
 
 async def read_course(db: AsyncSession, principal: Principal, course_id: uuid.UUID) -> CourseOut:
-    return CourseOut.model_validate(await get_visible(db, principal, course_id))
+    course = CourseOut.model_validate(await get_visible(db, principal, course_id))
+    return course.model_copy(update={"teacher": await users.card(db, course.created_by)})
 
 
 async def list_courses(
     db: AsyncSession, principal: Principal, filters: CourseFilters, limit: int, offset: int
 ) -> tuple[list[CourseOut], int]:
+    if filters.mine and principal is ANONYMOUS:
+        raise Unauthorized("`mine` needs a bearer token")
     rows, total = await repository.list_page(
         db,
         filters,
-        visible_to=principal.id,
+        visible_to=None if principal is ANONYMOUS else principal.id,
         see_all=principal.can("courses", "read"),
         limit=limit,
         offset=offset,
     )
-    return [CourseOut.model_validate(dict(row)) for row in rows], total
+    courses = [CourseOut.model_validate(dict(row)) for row in rows]
+    teachers = await users.cards(db, (c.created_by for c in courses))
+    return [
+        c.model_copy(update={"teacher": teachers.get(c.created_by)}) if c.created_by else c
+        for c in courses
+    ], total
 
 
 async def create_course(

@@ -42,6 +42,8 @@ TABLES: dict[str, TablePrivileges] = {
             "username",
             "first_name",
             "last_name",
+            "display_name",
+            "avatar_url",
             "is_active",
             "erased_at",
             "created_at",

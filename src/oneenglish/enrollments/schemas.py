@@ -4,7 +4,9 @@ import uuid
 from datetime import datetime
 from decimal import Decimal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
+
+from oneenglish.users.schemas import UserCard
 
 
 class EnrollmentOut(BaseModel):
@@ -18,6 +20,10 @@ class EnrollmentOut(BaseModel):
     last_activity_at: datetime | None
     created_at: datetime
     updated_at: datetime
+
+
+class RosterEntry(EnrollmentOut):
+    learner: UserCard | None = Field(description="The learner's public card")
 
 
 class CourseSummary(BaseModel):

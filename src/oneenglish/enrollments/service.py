@@ -26,12 +26,14 @@ from oneenglish.enrollments.schemas import (
     CourseSummary,
     EnrollmentOut,
     MyEnrollmentOut,
+    RosterEntry,
 )
 from oneenglish.events import service as events
 from oneenglish.idempotency import service as idempotency
 from oneenglish.idempotency.service import IdempotentRequest
 from oneenglish.lessons import service as lessons
 from oneenglish.progress import completion
+from oneenglish.users import service as users
 
 
 async def enroll(
@@ -126,13 +128,17 @@ async def list_mine(
 
 async def list_of_course(
     db: AsyncSession, principal: Principal, course_id: uuid.UUID, limit: int, offset: int
-) -> tuple[list[EnrollmentOut], int]:
+) -> tuple[list[RosterEntry], int]:
     course = await courses.get_visible(db, principal, course_id)
     if not (principal.can("enrollments", "read") or courses.can_manage(principal, course)):
         raise Forbidden("Only the course's teacher or an administrator sees its learners")
     await rls.elevate(db)  # allowed just above: every learner of this course
     rows, total = await repository.page(db, repository.of_course(course_id), limit, offset)
-    return [EnrollmentOut.model_validate(e) for e in rows], total
+    learners = await users.cards(db, (e.user_id for e in rows))
+    return [
+        RosterEntry(**EnrollmentOut.model_validate(e).model_dump(), learner=learners.get(e.user_id))
+        for e in rows
+    ], total
 
 
 async def count_for_course(db: AsyncSession, course_id: uuid.UUID) -> int:

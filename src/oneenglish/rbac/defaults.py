@@ -42,3 +42,4 @@ DEFAULT_ROLES: dict[str, tuple[str, tuple[str, ...]]] = {
 
 SELF_SIGN_UP_ROLE = "student"
 ADMIN_ROLE = "admin"
+TEACHER_ROLE = "teacher"

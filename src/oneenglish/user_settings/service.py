@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from oneenglish.audit import service as audit
 from oneenglish.core.context import Actor
@@ -13,7 +14,12 @@ from oneenglish.core.errors import Conflict, InvalidInput, NotFound
 from oneenglish.core.principal import Principal, ensure_self_or_permitted
 from oneenglish.db.mongo import ConcurrentUpdate, Database, MongoDocument
 from oneenglish.user_settings import repository
-from oneenglish.user_settings.schemas import SettingsOut, SettingsPatch
+from oneenglish.user_settings.schemas import (
+    TIMEZONE_KEY,
+    SettingsOut,
+    SettingsPatch,
+    is_time_zone,
+)
 
 
 async def create_default_settings(mongo: Database, user_id: str, defaults: dict[str, Any]) -> None:
@@ -93,6 +99,13 @@ def _check_bounds(settings: dict[str, Any]) -> None:
             "Remove some (set them to null) first.",
             limit_bytes=MAX_SETTINGS_BYTES,
         )
+
+
+async def time_zone_of(mongo: Database, user_id: str) -> ZoneInfo:
+    """The learner's time zone (their `timezone` setting), UTC if unset or no longer known."""
+    document = await repository.get(mongo, user_id)
+    zone = (document or {}).get("settings", {}).get(TIMEZONE_KEY)
+    return ZoneInfo(zone) if is_time_zone(zone) else ZoneInfo("UTC")
 
 
 async def users_with_settings(mongo: Database, user_ids: Sequence[str]) -> set[str]:

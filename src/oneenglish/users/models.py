@@ -22,6 +22,9 @@ class User(Base):
     username: Mapped[str] = mapped_column(String(32), nullable=False)
     first_name: Mapped[str] = mapped_column(String(100), nullable=False, server_default="")
     last_name: Mapped[str] = mapped_column(String(100), nullable=False, server_default="")
+    # What other people see of the user (users/service.py:cards): null means the default name.
+    display_name: Mapped[str | None] = mapped_column(String(60))
+    avatar_url: Mapped[str | None] = mapped_column(String(500))
     password_hash: Mapped[str] = mapped_column(String(255), nullable=False)
     is_active: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("true"))
     # Set when the erasure starts (the row goes when it ends): from then on nothing may write

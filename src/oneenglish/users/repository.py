@@ -38,7 +38,8 @@ async def get(db: AsyncSession, user_id: uuid.UUID) -> User | None:
 
 # An account is read on every profile view, so on the driver (see db.postgres.fetch).
 ACCOUNT_SQL = """
-SELECT u.id, u.email, u.username, u.first_name, u.last_name, u.is_active,
+SELECT u.id, u.email, u.username, u.first_name, u.last_name, u.display_name, u.avatar_url,
+       u.is_active,
        u.created_at, u.updated_at, {roles} AS roles
 FROM users u WHERE u.id = $1
 """
@@ -168,6 +169,21 @@ async def iterate_ids(db: AsyncSession, batch_size: int) -> AsyncIterator[list[u
             return
         yield batch
         last = batch[-1]
+
+
+async def card_rows(db: AsyncSession, user_ids: Sequence[uuid.UUID]) -> Sequence[Any]:
+    """What a card shows, of live (not erased) users."""
+    rows = await db.execute(
+        select(
+            User.id,
+            User.username,
+            User.first_name,
+            User.last_name,
+            User.display_name,
+            User.avatar_url,
+        ).where(User.id.in_(list(user_ids)), User.erased_at.is_(None))
+    )
+    return rows.all()
 
 
 async def usernames(db: AsyncSession, user_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, str]:

@@ -17,12 +17,13 @@ from oneenglish.idempotency.dependencies import IdempotencyKey
 from oneenglish.rbac.schemas import PermissionNames, RoleNames
 from oneenglish.sagas.dependencies import Sagas
 from oneenglish.users import service
-from oneenglish.users.schemas import UserCreateIn, UserFilters, UserOut, UserPatch
+from oneenglish.users.schemas import UserCard, UserCreateIn, UserFilters, UserOut, UserPatch
 from oneenglish.views.account import (
     UserAccountOut,
     export_user_data,
     get_user_account,
 )
+from oneenglish.views.cards import card_for
 from oneenglish.workflows.erase_user import erase_user
 from oneenglish.workflows.register_user import register_user
 
@@ -149,6 +150,18 @@ async def set_user_roles(
 ) -> RoleNames:
     roles = await service.set_roles(db, actor, user_id, body.roles)
     return RoleNames(roles=roles)
+
+
+@router.get(
+    "/{user_id}/card",
+    summary="A user's public card: display name, avatar, role badge (never an email)",
+    description="For yourself, staff (users:read), and anyone who shares a course or a "
+    "conversation with the user; to anyone else a 404, as for an id that names nobody.",
+)
+async def user_card(
+    user_id: uuid.UUID, db: DbSession, mongo: MongoDb, principal: CurrentUser
+) -> UserCard:
+    return await card_for(db, mongo, principal, user_id)
 
 
 @router.get("/{user_id}/permissions", summary="A user's direct grants (permissions:read)")

@@ -2,9 +2,18 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    AnyHttpUrl,
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    StringConstraints,
+    UrlConstraints,
+)
 
 from oneenglish.users.models import USERNAME_PATTERN
 
@@ -14,6 +23,9 @@ PersonName = Annotated[str, StringConstraints(max_length=100, strip_whitespace=T
 # Length only here; the policy (with its message) is checked by the service.
 Password = Annotated[str, Field(min_length=1, max_length=256)]
 RoleName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{1,48}$")]
+DisplayName = Annotated[str, StringConstraints(max_length=60, strip_whitespace=True)]
+AvatarUrl = Annotated[AnyHttpUrl, UrlConstraints(max_length=500, allowed_schemes=["https"])]
+Badge = Literal["admin", "teacher", "learner"]
 
 
 class StrictIn(BaseModel):
@@ -66,9 +78,24 @@ class UserCreateIn(RegisterIn):
 
 
 class UserPatch(StrictIn):
-    model_config = ConfigDict(json_schema_extra={"examples": [{"first_name": "Ana María"}]})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "first_name": "Ana María",
+                    "display_name": "Ana S.",
+                    "avatar_url": "https://media.oneenglish.dev/avatars/ana.png",
+                }
+            ]
+        }
+    )
     first_name: PersonName | None = None
     last_name: PersonName | None = None
+    display_name: DisplayName | None = Field(
+        None, description="The name others see; an empty string goes back to the default"
+    )
+    avatar_url: AvatarUrl | None = Field(None, description="An https image URL others see")
+    clear_avatar: bool = Field(False, description="Remove the avatar")
     is_active: bool | None = Field(None, description="Requires users:update")
 
 
@@ -78,6 +105,8 @@ class UserOut(BaseModel):
     username: str
     first_name: str
     last_name: str
+    display_name: str | None = Field(description="Chosen; null: the default name is shown")
+    avatar_url: str | None
     is_active: bool
     roles: list[str]
     created_at: datetime
@@ -88,3 +117,14 @@ class UserFilters(BaseModel):
     role: RoleName | None = None
     is_active: bool | None = None
     search: str | None = None
+
+
+class UserCard(BaseModel):
+    """What anyone who meets a user sees of them: never an email or anything private."""
+
+    id: uuid.UUID
+    display_name: str = Field(
+        description="Their chosen name, else first name and last initial, else the username"
+    )
+    avatar_url: str | None
+    badge: Badge = Field(description="admin, teacher or learner: the highest of their roles")

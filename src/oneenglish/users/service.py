@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import func
@@ -18,10 +18,17 @@ from oneenglish.core.security import hash_password, password_problems
 from oneenglish.db import rls
 from oneenglish.db.postgres import UserTable, register_user_table, release_connection
 from oneenglish.rbac import service as rbac
-from oneenglish.rbac.defaults import ADMIN_ROLE
+from oneenglish.rbac.defaults import ADMIN_ROLE, TEACHER_ROLE
 from oneenglish.users import repository
 from oneenglish.users.models import User
-from oneenglish.users.schemas import RegisterIn, UserFilters, UserOut, UserPatch
+from oneenglish.users.schemas import (
+    Badge,
+    RegisterIn,
+    UserCard,
+    UserFilters,
+    UserOut,
+    UserPatch,
+)
 
 
 @dataclass(frozen=True)
@@ -134,16 +141,26 @@ async def update_user(
         if not patch.is_active:
             await _ensure_an_active_admin_remains(db, losing=user_id)
         user.is_active = patch.is_active
-    if patch.first_name is not None:
-        user.first_name = patch.first_name
-    if patch.last_name is not None:
-        user.last_name = patch.last_name
+    _apply_names(user, patch)
     await db.flush()
     await db.refresh(user)
     after = _out(user, roles[user.id])
     if after != before:
         audit.record(db, actor, "user.updated", "user", user.id, before=before, after=after)
     return after
+
+
+def _apply_names(user: User, patch: UserPatch) -> None:
+    if patch.first_name is not None:
+        user.first_name = patch.first_name
+    if patch.last_name is not None:
+        user.last_name = patch.last_name
+    if patch.display_name is not None:
+        user.display_name = patch.display_name or None
+    if patch.clear_avatar:
+        user.avatar_url = None
+    elif patch.avatar_url is not None:
+        user.avatar_url = str(patch.avatar_url)
 
 
 async def deactivate_user(
@@ -273,11 +290,51 @@ def _out(user: User, roles: list[str]) -> UserOut:
         username=user.username,
         first_name=user.first_name,
         last_name=user.last_name,
+        display_name=user.display_name,
+        avatar_url=user.avatar_url,
         is_active=user.is_active,
         roles=roles,
         created_at=user.created_at,
         updated_at=user.updated_at,
     )
+
+
+def default_display_name(first_name: str, last_name: str, username: str) -> str:
+    """First name and last initial ("Ana S."), the first name alone, else the username."""
+    if first_name and last_name:
+        return f"{first_name} {last_name[0]}."
+    return first_name or username
+
+
+def _badge(roles: Sequence[str]) -> Badge:
+    if ADMIN_ROLE in roles:
+        return "admin"
+    return "teacher" if TEACHER_ROLE in roles else "learner"
+
+
+async def cards(
+    db: AsyncSession, user_ids: Iterable[uuid.UUID | None]
+) -> dict[uuid.UUID, UserCard]:
+    """The public cards of these users (the erased and unknown are left out): two queries
+    whatever their number."""
+    ids = sorted({i for i in user_ids if i is not None})
+    if not ids:
+        return {}
+    rows, roles = await repository.card_rows(db, ids), await rbac.role_names_of_users(db, ids)
+    return {
+        row.id: UserCard(
+            id=row.id,
+            display_name=row.display_name
+            or default_display_name(row.first_name, row.last_name, row.username),
+            avatar_url=row.avatar_url,
+            badge=_badge(roles.get(row.id, [])),
+        )
+        for row in rows
+    }
+
+
+async def card(db: AsyncSession, user_id: uuid.UUID | None) -> UserCard | None:
+    return None if user_id is None else (await cards(db, [user_id])).get(user_id)
 
 
 async def usernames(db: AsyncSession, user_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, str]:

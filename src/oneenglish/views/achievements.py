@@ -51,13 +51,20 @@ async def leaderboard(
     if course_id is not None:
         await courses.get_visible(db, principal, course_id)
     top = await achievements.top_learners(mongo, course_id, limit)
-    names = await users.usernames(db, [uuid.UUID(user) for user, _ in top])
+    ids = [uuid.UUID(user) for user, _ in top]
+    names, cards = await users.usernames(db, ids), await users.cards(db, ids)
     entries: list[LeaderboardEntry] = []
     for position, (user, points) in enumerate(top, start=1):
         # Standard competition ranking: equal points share a rank (1, 2, 2, 4).
         rank = entries[-1].rank if entries and entries[-1].points == points else position
         user_id = uuid.UUID(user)
         entries.append(
-            LeaderboardEntry(rank=rank, user_id=user_id, username=names.get(user_id), points=points)
+            LeaderboardEntry(
+                rank=rank,
+                user_id=user_id,
+                username=names.get(user_id),
+                user=cards.get(user_id),
+                points=points,
+            )
         )
     return Leaderboard(course_id=course_id, entries=entries)

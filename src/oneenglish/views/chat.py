@@ -64,7 +64,27 @@ async def room_page(
     limit: int,
 ) -> MessagePage:
     await ensure_room_member(db, principal, course_id)
-    return await chat.room_page(mongo, codec, course_id, cursor, limit)
+    return await with_senders(db, await chat.room_page(mongo, codec, course_id, cursor, limit))
+
+
+async def direct_page(
+    db: AsyncSession,
+    mongo: Database,
+    codec: CursorCodec,
+    principal: Principal,
+    peer_id: uuid.UUID,
+    cursor: str | None,
+    limit: int,
+) -> MessagePage:
+    page = await chat.direct_page(mongo, codec, principal.id, peer_id, cursor, limit)
+    return await with_senders(db, page)
+
+
+async def with_senders(db: AsyncSession, page: MessagePage) -> MessagePage:
+    """Each message with its sender's public card (one query for the page)."""
+    senders = await users.cards(db, (m.sender_id for m in page.items))
+    items = [m.model_copy(update={"sender": senders.get(m.sender_id)}) for m in page.items]
+    return page.model_copy(update={"items": items})
 
 
 async def my_conversations(
@@ -73,4 +93,6 @@ async def my_conversations(
     enrolled = await enrollments.course_ids_of(db, principal.id)
     teaching = await courses.ids_created_by(db, principal.id)
     rooms = list(dict.fromkeys([*enrolled, *teaching]))
-    return await chat.conversations(mongo, principal.id, rooms)
+    found = await chat.conversations(mongo, principal.id, rooms)
+    peers = await users.cards(db, (c.peer_id for c in found))
+    return [c.model_copy(update={"peer": peers.get(c.peer_id)}) if c.peer_id else c for c in found]
