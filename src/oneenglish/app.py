@@ -39,6 +39,7 @@ from oneenglish.lessons.router import router as lessons_router
 from oneenglish.notifications.router import router as notifications_router
 from oneenglish.profiles.router import router as profiles_router
 from oneenglish.rbac.router import permissions_router, roles_router
+from oneenglish.reports.router import router as reports_router
 from oneenglish.resources import open_resources
 from oneenglish.settings import Settings, get_settings
 from oneenglish.user_settings.router import router as user_settings_router
@@ -68,6 +69,7 @@ ROUTERS = (
     activity_router,
     audit_router,
     error_logs_router,
+    reports_router,
 )
 
 

@@ -381,3 +381,80 @@ async def course_ids_of_user(db: AsyncSession, user_id: uuid.UUID) -> list[uuid.
 
 async def study_clock_of(db: AsyncSession, user_id: uuid.UUID) -> StudyClock | None:
     return await db.get(StudyClock, user_id)
+
+
+# -- reports (reports/service.py): one aggregate each, bounded by a date range --------------
+
+
+async def enrolments_per_bucket(
+    db: AsyncSession, course_id: uuid.UUID, start: datetime, end: datetime, bucket: str
+) -> list[tuple[datetime, int]]:
+    """Enrolments per day or week (ix_enrollments_course_created serves the range)."""
+    period = func.date_trunc(bucket, Enrollment.created_at, "UTC")
+    rows = await db.execute(
+        select(period, func.count())
+        .where(
+            Enrollment.course_id == course_id,
+            Enrollment.created_at >= start,
+            Enrollment.created_at < end,
+        )
+        .group_by(period)
+        .order_by(period)
+    )
+    return [(r[0], int(r[1])) for r in rows]
+
+
+async def completions_per_lesson(
+    db: AsyncSession, course_id: uuid.UUID, start: datetime, end: datetime
+) -> dict[uuid.UUID, tuple[int, int]]:
+    """lesson -> (learners who started it, learners who completed it) among the course's
+    enrolments, by activity in the range (ix_lesson_activity_lesson_id, per lesson)."""
+    completed = func.count().filter(
+        LessonActivity.completed_at >= start, LessonActivity.completed_at < end
+    )
+    rows = await db.execute(
+        select(LessonActivity.lesson_id, func.count(), completed)
+        .join(Enrollment, Enrollment.id == LessonActivity.enrollment_id)
+        .where(
+            Enrollment.course_id == course_id,
+            LessonActivity.last_activity_at >= start,
+        )
+        .group_by(LessonActivity.lesson_id)
+    )
+    return {r[0]: (int(r[1]), int(r[2])) for r in rows}
+
+
+async def time_spent_histogram(
+    db: AsyncSession, course_id: uuid.UUID, start: datetime, edges: Sequence[int]
+) -> list[int]:
+    """How many of the course's learners active since `start` spent in total (seconds) less
+    than edges[0], between each pair of edges, and at least the last: one scan of their
+    activity, bucketed by width_bucket."""
+    totals = (
+        select(func.sum(LessonActivity.time_spent_seconds).label("seconds"))
+        .join(Enrollment, Enrollment.id == LessonActivity.enrollment_id)
+        .where(Enrollment.course_id == course_id, LessonActivity.last_activity_at >= start)
+        .group_by(LessonActivity.enrollment_id)
+        .subquery()
+    )
+    bucket = func.width_bucket(totals.c.seconds, text(f"ARRAY{list(edges)}::bigint[]"))
+    rows = await db.execute(select(bucket, func.count()).group_by(bucket))
+    counts = [0] * (len(edges) + 1)
+    for index, count in rows:
+        counts[int(index)] = int(count)
+    return counts
+
+
+async def top_courses(
+    db: AsyncSession, start: datetime, end: datetime, limit: int
+) -> list[tuple[uuid.UUID, int, int]]:
+    """(course, enrolments in the range, of them completed), most enrolled first."""
+    completed = func.count(Enrollment.completed_at)
+    rows = await db.execute(
+        select(Enrollment.course_id, func.count(), completed)
+        .where(Enrollment.created_at >= start, Enrollment.created_at < end)
+        .group_by(Enrollment.course_id)
+        .order_by(func.count().desc(), Enrollment.course_id)
+        .limit(limit)
+    )
+    return [(r[0], int(r[1]), int(r[2])) for r in rows]

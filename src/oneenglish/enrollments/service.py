@@ -328,3 +328,31 @@ register_user_table(
     UserTable("study_clocks", "study_clock", _export_study_clock),
     UserTable("lesson_activity", "lesson_activity", _export_lesson_activity),
 )
+
+
+async def enrolments_over_time(
+    db: AsyncSession, course_id: uuid.UUID, start: datetime, end: datetime, bucket: str
+) -> list[tuple[datetime, int]]:
+    async with rls.elevated(db):  # every learner's row; the caller was authorised for the course
+        return await repository.enrolments_per_bucket(db, course_id, start, end, bucket)
+
+
+async def completions_per_lesson(
+    db: AsyncSession, course_id: uuid.UUID, start: datetime, end: datetime
+) -> dict[uuid.UUID, tuple[int, int]]:
+    async with rls.elevated(db):
+        return await repository.completions_per_lesson(db, course_id, start, end)
+
+
+async def time_spent_histogram(
+    db: AsyncSession, course_id: uuid.UUID, start: datetime, edges: Sequence[int]
+) -> list[int]:
+    async with rls.elevated(db):
+        return await repository.time_spent_histogram(db, course_id, start, edges)
+
+
+async def top_courses(
+    db: AsyncSession, start: datetime, end: datetime, limit: int
+) -> list[tuple[uuid.UUID, int, int]]:
+    async with rls.elevated(db):
+        return await repository.top_courses(db, start, end, limit)

@@ -211,6 +211,11 @@ async def previous_published(db: AsyncSession, lesson: LessonRow) -> LessonRow |
     return await repository.previous_published(db, lesson)
 
 
+async def published_of_course(db: AsyncSession, course_id: uuid.UUID) -> list[LessonOut]:
+    rows = await repository.of_course(db, course_id, published_only=True)
+    return [LessonOut.model_validate(lesson) for lesson in rows]
+
+
 async def published_lesson_ids(db: AsyncSession, course_id: uuid.UUID) -> list[uuid.UUID]:
     return await repository.published_ids(db, course_id)
 

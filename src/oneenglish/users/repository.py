@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator, Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -191,3 +192,17 @@ async def usernames(db: AsyncSession, user_ids: Sequence[uuid.UUID]) -> dict[uui
         return {}
     rows = await db.execute(select(User.id, User.username).where(User.id.in_(list(user_ids))))
     return {row[0]: row[1] for row in rows}
+
+
+async def signups_per_bucket(
+    db: AsyncSession, start: datetime, end: datetime, bucket: str
+) -> list[tuple[datetime, int]]:
+    """Accounts created per day or week (ix_users_created_at_id serves the range)."""
+    period = func.date_trunc(bucket, User.created_at, "UTC")
+    rows = await db.execute(
+        select(period, func.count())
+        .where(User.created_at >= start, User.created_at < end)
+        .group_by(period)
+        .order_by(period)
+    )
+    return [(r[0], int(r[1])) for r in rows]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
@@ -361,3 +362,9 @@ async def require_active_user(db: AsyncSession, user_id: uuid.UUID) -> User:
     if user is None or not user.is_active:
         raise NotFound(f"No users record {user_id}")
     return user
+
+
+async def signups_over_time(
+    db: AsyncSession, start: datetime, end: datetime, bucket: str
+) -> list[tuple[datetime, int]]:
+    return await repository.signups_per_bucket(db, start, end, bucket)

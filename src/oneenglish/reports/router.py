@@ -1,0 +1,141 @@
+"""/api/reports: JSON by default, CSV with `format=csv` (one row per point, bucket or lesson)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import uuid
+from collections.abc import Iterable, Sequence
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from fastapi import Query
+from pydantic import BaseModel
+from starlette.responses import Response
+
+from oneenglish.auth.dependencies import CurrentUser
+from oneenglish.core.routing import ApiRouter
+from oneenglish.db.postgres import DbSession
+from oneenglish.reports import service
+from oneenglish.reports.schemas import (
+    Bucket,
+    FunnelReport,
+    SeriesReport,
+    TimeSpentReport,
+    TopCoursesReport,
+)
+
+router = ApiRouter(prefix="/api/reports", tags=["reports"])
+
+From = Annotated[
+    date | None, Query(alias="from", description="First day (UTC), default 89 days ago")
+]
+To = Annotated[date | None, Query(alias="to", description="Last day (UTC), default today")]
+Format = Annotated[Literal["json", "csv"], Query(description="csv: a download, one row each")]
+CSV: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"text/csv": {}}, "description": "The report (JSON, or CSV)"}
+}
+
+
+def _csv(name: str, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Response:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(header)
+    writer.writerows(rows)
+    return Response(
+        buffer.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+    )
+
+
+def _shaped(report: BaseModel, fmt: str, name: str, header: Sequence[str], rows: Any) -> Any:
+    return _csv(name, header, rows) if fmt == "csv" else report
+
+
+@router.get("/courses/{course_id}/enrolments", summary="Enrolments over time", responses=CSV)
+async def course_enrolments(
+    course_id: uuid.UUID,
+    db: DbSession,
+    principal: CurrentUser,
+    start: From = None,
+    end: To = None,
+    bucket: Bucket = "week",
+    format: Format = "json",
+) -> SeriesReport:
+    report = await service.enrolments(
+        db, principal, course_id, service.date_range(start, end), bucket
+    )
+    rows = ((p.period_start.date().isoformat(), p.count) for p in report.points)
+    return _shaped(report, format, "enrolments", ("period_start", "enrolments"), rows)  # type: ignore[no-any-return]
+
+
+@router.get(
+    "/courses/{course_id}/funnel",
+    summary="Completion funnel: learners who started and completed each lesson",
+    responses=CSV,
+)
+async def course_funnel(
+    course_id: uuid.UUID,
+    db: DbSession,
+    principal: CurrentUser,
+    start: From = None,
+    end: To = None,
+    format: Format = "json",
+) -> FunnelReport:
+    report = await service.funnel(db, principal, course_id, service.date_range(start, end))
+    rows = ((s.order, s.title, s.started, s.completed, s.completion_rate) for s in report.lessons)
+    header = ("order", "title", "started", "completed", "completion_rate")
+    return _shaped(report, format, "funnel", header, rows)  # type: ignore[no-any-return]
+
+
+@router.get(
+    "/courses/{course_id}/time-spent",
+    summary="Learners active in the range by their total time in the course",
+    responses=CSV,
+)
+async def course_time_spent(
+    course_id: uuid.UUID,
+    db: DbSession,
+    principal: CurrentUser,
+    start: From = None,
+    end: To = None,
+    format: Format = "json",
+) -> TimeSpentReport:
+    report = await service.time_spent(db, principal, course_id, service.date_range(start, end))
+    rows = ((b.from_minutes, b.to_minutes, b.learners) for b in report.buckets)
+    header = ("from_minutes", "to_minutes", "learners")
+    return _shaped(report, format, "time-spent", header, rows)  # type: ignore[no-any-return]
+
+
+@router.get("/platform/signups", summary="Sign-ups over time (users:read)", responses=CSV)
+async def platform_signups(
+    db: DbSession,
+    principal: CurrentUser,
+    start: From = None,
+    end: To = None,
+    bucket: Bucket = "day",
+    format: Format = "json",
+) -> SeriesReport:
+    report = await service.signups(db, principal, service.date_range(start, end), bucket)
+    rows = ((p.period_start.date().isoformat(), p.count) for p in report.points)
+    return _shaped(report, format, "signups", ("period_start", "signups"), rows)  # type: ignore[no-any-return]
+
+
+@router.get(
+    "/platform/top-courses",
+    summary="The most enrolled courses in the range (users:read)",
+    responses=CSV,
+)
+async def platform_top_courses(
+    db: DbSession,
+    principal: CurrentUser,
+    start: From = None,
+    end: To = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 10,
+    format: Format = "json",
+) -> TopCoursesReport:
+    report = await service.top_courses(db, principal, service.date_range(start, end), limit)
+    rows = ((c.course_id, c.title, c.enrolments, c.completed) for c in report.courses)
+    header = ("course_id", "title", "enrolments", "completed")
+    return _shaped(report, format, "top-courses", header, rows)  # type: ignore[no-any-return]

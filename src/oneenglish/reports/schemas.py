@@ -1,0 +1,75 @@
+"""Reports for teachers and administrators ("Analytics y métricas"): each a bounded table of
+rows, also served as CSV."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+Bucket = Literal["day", "week"]
+MAX_RANGE_DAYS = 366
+DEFAULT_RANGE_DAYS = 90
+
+
+class DateRange(BaseModel):
+    """Inclusive dates (UTC)."""
+
+    start: date = Field(alias="from")
+    end: date = Field(alias="to")
+
+    model_config = {"populate_by_name": True}
+
+
+class CountPoint(BaseModel):
+    period_start: datetime
+    count: int
+
+
+class SeriesReport(BaseModel):
+    range: DateRange
+    bucket: Bucket
+    points: list[CountPoint] = Field(description="Periods with at least one, oldest first")
+    total: int
+
+
+class FunnelStep(BaseModel):
+    lesson_id: uuid.UUID
+    order: int
+    title: str
+    started: int = Field(description="Learners active on the lesson in the range")
+    completed: int = Field(description="Learners who completed it in the range")
+    completion_rate: float = Field(description="completed / enrolled learners, %")
+
+
+class FunnelReport(BaseModel):
+    range: DateRange
+    enrolled: int
+    lessons: list[FunnelStep] = Field(description="Published lessons, in course order")
+
+
+class TimeBucket(BaseModel):
+    from_minutes: int
+    to_minutes: int | None = Field(description="Exclusive; null: and more")
+    learners: int
+
+
+class TimeSpentReport(BaseModel):
+    range: DateRange
+    buckets: list[TimeBucket] = Field(
+        description="Learners active in the range by their total time in the course"
+    )
+
+
+class TopCourse(BaseModel):
+    course_id: uuid.UUID
+    title: str | None
+    enrolments: int
+    completed: int
+
+
+class TopCoursesReport(BaseModel):
+    range: DateRange
+    courses: list[TopCourse]
