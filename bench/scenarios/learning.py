@@ -15,7 +15,7 @@ import json
 import random
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from bench.api_server import Route
 from bench.data.courses import STEP_IDS, STEPS_IN_EVERY_LESSON
@@ -42,9 +42,10 @@ from oneenglish.courses import repository as courses_repository
 from oneenglish.courses.models import LEVELS
 from oneenglish.courses.repository import page_sql
 from oneenglish.courses.schemas import CourseFilters
-from oneenglish.enrollments.repository import _RECOMPUTE_SQL, ENROLLED_SQL
+from oneenglish.enrollments.repository import _CREDIT_SQL, _RECOMPUTE_SQL, ENROLLED_SQL
 from oneenglish.events.service import DISPATCH_EVENT as DISPATCH_EVENT_KIND
 from oneenglish.lessons import repository as lessons_repository
+from oneenglish.progress import completion
 from oneenglish.progress import service as progress
 from oneenglish.progress.models import COLLECTION as PROGRESS
 from oneenglish.progress.models import progress_key
@@ -146,21 +147,33 @@ LESSON = Scenario(
 TIME_SPENT_SECONDS = 30
 # enrollments/service.py::record_activity, through enrollments/repository.py and lessons'.
 LOCK_ENROLLMENT_SQL = "SELECT * FROM enrollments WHERE user_id = $1 AND course_id = $2 FOR UPDATE"
-ACTIVITY_COMPLETED_SQL = (
-    "SELECT completed_at FROM lesson_activity WHERE enrollment_id = $1 AND lesson_id = $2"
-)
+# enrollments/repository.py::add_activity (built by SQLAlchemy there, written out here): time,
+# steps as a set union and the best quiz score, with what the completion rule is checked on.
 ADD_ACTIVITY_SQL = """
 INSERT INTO lesson_activity
-    (enrollment_id, lesson_id, time_spent_seconds, completed_at, last_activity_at)
-VALUES ($1, $2, $3, NULL, now())
+    (enrollment_id, lesson_id, time_spent_seconds, completed_steps, best_quiz_percent,
+     last_activity_at)
+VALUES ($1, $2, $3, $4, NULL, now())
 ON CONFLICT (enrollment_id, lesson_id) DO UPDATE SET
     time_spent_seconds = lesson_activity.time_spent_seconds + excluded.time_spent_seconds,
-    completed_at = coalesce(lesson_activity.completed_at, excluded.completed_at),
+    completed_steps = ARRAY(SELECT DISTINCT s FROM unnest(lesson_activity.completed_steps
+        || excluded.completed_steps) AS s ORDER BY s),
+    best_quiz_percent = greatest(lesson_activity.best_quiz_percent,
+        excluded.best_quiz_percent),
     last_activity_at = now()
-RETURNING time_spent_seconds, completed_at
+RETURNING time_spent_seconds, completed_at, completed_steps, best_quiz_percent
 """
+# The study clock (enrollments/repository.py::credit_study_time, the application's statement).
+CREDIT_PARAMETERS = (
+    "user_id",
+    "first_until",
+    "first_credit",
+    "ws_floor",
+    "ceiling",
+    "claimed",
+)
 PUBLISHED_IDS_SQL = "SELECT id FROM lessons WHERE course_id = $1 AND is_published IS true"
-RECOMPUTE_PARAMETERS = ("course_id", "published", "enrollment_id", "touch")
+RECOMPUTE_PARAMETERS = ("course_id", "published", "enrollment_id", "touch", "now")
 
 
 def progress_body(step: str) -> str:
@@ -194,6 +207,8 @@ async def progress_floor(ctx: RunContext, db: Databases) -> FloorOp:
     API's relay, in both measurements."""
     targets = await learner_lessons(ctx, db)
     recompute = asyncpg_sql(_RECOMPUTE_SQL, RECOMPUTE_PARAMETERS)
+    credit = asyncpg_sql(_CREDIT_SQL, CREDIT_PARAMETERS)
+    slack = db.settings.study_time_slack_seconds
     lease = db.settings.saga_recovery_window_seconds
     contents = db.mongo[CONTENTS]
     steps = STEP_IDS[:STEPS_IN_EVERY_LESSON]
@@ -218,13 +233,31 @@ async def progress_floor(ctx: RunContext, db: Databases) -> FloorOp:
                 raise LookupError(f"lesson {lesson_id}: not enrolled, or no step {step}")
             locked = await conn.fetchrow(LOCK_ENROLLMENT_SQL, learner.user_id, course["id"])
             assert locked is not None
-            await conn.fetchval(ACTIVITY_COMPLETED_SQL, locked["id"], lesson_id)
+            now = datetime.now(UTC)
+            window_start = now - timedelta(seconds=TIME_SPENT_SECONDS)
+            first_start = max(locked["created_at"], window_start)
+            first_credit = max(
+                0, min(TIME_SPENT_SECONDS, int((now - first_start).total_seconds()) + slack)
+            )
+            credited = await conn.fetchval(
+                credit,
+                learner.user_id,
+                first_start + timedelta(seconds=first_credit),
+                first_credit,
+                window_start,
+                now + timedelta(seconds=slack),
+                TIME_SPENT_SECONDS,
+            )
             totals = await conn.fetchrow(
-                ADD_ACTIVITY_SQL, locked["id"], lesson_id, TIME_SPENT_SECONDS
+                ADD_ACTIVITY_SQL, locked["id"], lesson_id, credited, [step]
             )
             assert totals is not None
+            # The completion rule is checked only when an update can meet it; this one names a
+            # step, so the lesson's rule (from its content) is evaluated, as the API does.
+            rule = completion.rule_for("requirements", 70, content)
+            completion.missing(rule, totals["completed_steps"], totals["best_quiz_percent"])
             published = [r["id"] for r in await conn.fetch(PUBLISHED_IDS_SQL, course["id"])]
-            row = await conn.fetchrow(recompute, course["id"], published, locked["id"], True)
+            row = await conn.fetchrow(recompute, course["id"], published, locked["id"], True, None)
             assert row is not None
             payload = {
                 "user_id": str(learner.user_id),
@@ -247,6 +280,7 @@ async def progress_floor(ctx: RunContext, db: Databases) -> FloorOp:
                     "after": {
                         "completed_steps": [step],
                         "time_spent_seconds": TIME_SPENT_SECONDS,
+                        "time_credited_seconds": credited,
                         "completed": False,
                         "notes_updated": False,
                         "course_progress": float(row["progress"]),
@@ -295,6 +329,7 @@ async def undo_progress(db: Databases) -> None:
             DELIVER_AUDIT,
         )
         await conn.execute("DELETE FROM lesson_activity")
+        await conn.execute("DELETE FROM study_clocks")
         await conn.execute("ALTER TABLE enrollments DISABLE TRIGGER enrollments_set_updated_at")
         await conn.execute(
             "UPDATE enrollments SET progress = 0, completed_at = NULL, "
