@@ -256,12 +256,18 @@ def _notes(outcomes: list[results.ScenarioOutcome], load: Load) -> list[str]:
         if o.floor is not None:
             counts["floor"] = o.floor.operations
         for side, count in counts.items():
-            if count is not None and count < FEW_PER_CONNECTION * load.concurrency:
+            connections = o.facts.get("connections", load.concurrency)
+            if count is not None and count < FEW_PER_CONNECTION * connections:
                 notes.append(
                     f"warning: {o.label}'s {side} measurement completed only {count} requests "
-                    f"over {load.concurrency} connections: too few for its latency; measure "
+                    f"over {connections} connections: too few for its latency; measure "
                     "longer (--duration)"
                 )
+        if "connections" in o.facts:
+            notes.append(
+                f"note: {o.label} ran at {o.facts['connections']} connections, not "
+                f"{load.concurrency}: {o.facts['why_connections']}"
+            )
         a2 = o.facts.get("argon2")
         if a2:
             notes.append(

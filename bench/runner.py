@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 import secrets
 import uuid
@@ -151,6 +152,8 @@ async def measure(
     scenario: Scenario, ctx: RunContext, db: Databases, api: ApiServer, load: Load
 ) -> ScenarioOutcome:
     assert scenario.wrk is not None
+    if scenario.concurrency is not None:
+        load = dataclasses.replace(load, concurrency=scenario.concurrency)
     say = _progress(scenario)
     if scenario.cleanup:
         await scenario.cleanup(db)  # leftovers of an interrupted run

@@ -51,11 +51,18 @@ class LoadOutcome:
 
 
 def _registry() -> dict[str, DataSet]:
-    from bench.data import chat, courses, enrollments, users
+    from bench.data import chat, courses, enrollments, reports, users
 
     # In load order: a data set comes after those it needs.
     return {
-        ds.name: ds for ds in (users.DATASET, courses.DATASET, enrollments.DATASET, chat.DATASET)
+        ds.name: ds
+        for ds in (
+            users.DATASET,
+            courses.DATASET,
+            enrollments.DATASET,
+            chat.DATASET,
+            reports.DATASET,
+        )
     }
 
 

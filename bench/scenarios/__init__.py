@@ -3,7 +3,7 @@ package and listing it here (bench/README.md, "Adding a scenario")."""
 
 from __future__ import annotations
 
-from bench.scenarios import auth, chat, learning, users
+from bench.scenarios import auth, chat, learning, reports, users
 from bench.scenarios.base import Scenario
 
 SCENARIOS: dict[str, Scenario] = {
@@ -16,6 +16,7 @@ SCENARIOS: dict[str, Scenario] = {
         learning.COURSE_LIST,
         chat.CONVERSATION_PAGE,
         auth.LOGIN,
+        reports.REPORTS_SCENARIO,
     )
 }
 

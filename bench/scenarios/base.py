@@ -65,6 +65,9 @@ class Scenario:
     pending: str = ""
     # Its requests are made by learners (RunContext.learners) rather than the administrator.
     learners: bool = False
+    # Connections for this scenario instead of the run's (--concurrency): a route a few people
+    # use at once, whose latency means little at saturation.
+    concurrency: int | None = None
 
     @property
     def implemented(self) -> bool:
@@ -161,8 +164,19 @@ def learner_plan(
     one picked at random per request (bench/lua/learner_requests.lua)."""
     if not ctx.learners:
         raise RuntimeError("no learners are logged in")
-    tokens = ctx.env.run_dir / "learner-tokens.txt"
-    tokens.write_text("".join(f"{c.token}\n" for c in ctx.learners))
+    return callers_plan(ctx, name, method, ctx.learners, requests)
+
+
+def callers_plan(
+    ctx: RunContext,
+    name: str,
+    method: str,
+    callers: Sequence[Caller],
+    requests: Iterable[tuple[int, str, str]],
+) -> WrkPlan:
+    """The same for requests made by other callers: (caller's index, path, body or "")."""
+    tokens = ctx.env.run_dir / f"{name}-tokens.txt"
+    tokens.write_text("".join(f"{c.token}\n" for c in callers))
     lines = ctx.env.run_dir / f"{name}-requests.tsv"
     lines.write_text("".join(f"{n + 1}\t{path}\t{body}\n" for n, path, body in requests))
     return WrkPlan("learner_requests.lua", (str(tokens), str(lines), method))

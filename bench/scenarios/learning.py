@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 
 from bench.api_server import Route
 from bench.data.courses import STEP_IDS, STEPS_IN_EVERY_LESSON
+from bench.data.reports import SLUG as REPORTS_SLUG
 from bench.databases import Databases
 from bench.floor import FloorOp
 from bench.scenarios.base import (
@@ -148,8 +149,12 @@ TIME_SPENT_SECONDS = 30
 # enrollments/service.py::record_activity, through enrollments/repository.py and lessons'.
 LOCK_ENROLLMENT_SQL = "SELECT * FROM enrollments WHERE user_id = $1 AND course_id = $2 FOR UPDATE"
 # enrollments/repository.py::add_activity (built by SQLAlchemy there, written out here): time,
-# steps as a set union and the best quiz score, with what the completion rule is checked on.
+# steps as a set union and the best quiz score, with what the completion rule is checked on;
+# today becomes one of the learner's study days in the course, in the same statement.
 ADD_ACTIVITY_SQL = """
+WITH study_day AS (
+    INSERT INTO study_days (course_id, day, user_id) VALUES ($5, $6, $7) ON CONFLICT DO NOTHING
+)
 INSERT INTO lesson_activity
     (enrollment_id, lesson_id, time_spent_seconds, completed_steps, best_quiz_percent,
      last_activity_at)
@@ -249,7 +254,14 @@ async def progress_floor(ctx: RunContext, db: Databases) -> FloorOp:
                 TIME_SPENT_SECONDS,
             )
             totals = await conn.fetchrow(
-                ADD_ACTIVITY_SQL, locked["id"], lesson_id, credited, [step]
+                ADD_ACTIVITY_SQL,
+                locked["id"],
+                lesson_id,
+                credited,
+                [step],
+                course["id"],
+                now.date(),
+                learner.user_id,
             )
             assert totals is not None
             # The completion rule is checked only when an update can meet it; this one names a
@@ -328,13 +340,25 @@ async def undo_progress(db: Databases) -> None:
             RECORD_PROGRESS,
             DELIVER_AUDIT,
         )
-        await conn.execute("DELETE FROM lesson_activity")
+        # The reports data set's history stays (its course is no learner's of (c)–(f)).
+        await conn.execute(
+            "DELETE FROM lesson_activity WHERE enrollment_id IN (SELECT id FROM enrollments "
+            "WHERE course_id IS DISTINCT FROM (SELECT id FROM courses WHERE slug = $1))",
+            REPORTS_SLUG,
+        )
+        await conn.execute(
+            "DELETE FROM study_days "
+            "WHERE course_id IS DISTINCT FROM (SELECT id FROM courses WHERE slug = $1)",
+            REPORTS_SLUG,
+        )
         await conn.execute("DELETE FROM study_clocks")
         await conn.execute("ALTER TABLE enrollments DISABLE TRIGGER enrollments_set_updated_at")
         await conn.execute(
             "UPDATE enrollments SET progress = 0, completed_at = NULL, "
             "last_activity_at = NULL, updated_at = created_at "
-            "WHERE last_activity_at IS NOT NULL OR progress <> 0 OR completed_at IS NOT NULL"
+            "WHERE (last_activity_at IS NOT NULL OR progress <> 0 OR completed_at IS NOT NULL) "
+            "AND course_id IS DISTINCT FROM (SELECT id FROM courses WHERE slug = $1)",
+            REPORTS_SLUG,
         )
         await conn.execute("ALTER TABLE enrollments ENABLE TRIGGER enrollments_set_updated_at")
 

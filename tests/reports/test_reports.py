@@ -121,6 +121,8 @@ async def test_every_report_downloads_as_csv(
         f"{base}/enrolments": "period_start,enrolments",
         f"{base}/funnel": "order,title,started,completed,completion_rate",
         f"{base}/time-spent": "from_minutes,to_minutes,learners",
+        f"{base}/active-learners": "period_start,learners",
+        "/api/reports/platform/active-users": "period_start,active_users",
         "/api/reports/platform/signups": "period_start,signups",
         "/api/reports/platform/top-courses": "course_id,title,enrolments,completed",
     }
@@ -187,6 +189,24 @@ async def test_a_year_is_the_longest_range(client: httpx.AsyncClient, admin: Tes
             "ON e.id = a.enrollment_id "
             "WHERE e.course_id = '00000000-0000-4000-8000-000000000000'::uuid GROUP BY 1",
             "ix_enrollments_course_created",
+        ),
+        (
+            "SELECT date_trunc('week', day), count(DISTINCT user_id) FROM study_days "
+            "WHERE course_id = '00000000-0000-4000-8000-000000000000'::uuid "
+            "AND day >= current_date - 90 AND day <= current_date GROUP BY 1",
+            "pk_study_days",
+        ),
+        (
+            "SELECT date_trunc('day', day), count(DISTINCT user_id) FROM study_days "
+            "WHERE day >= current_date - 90 AND day <= current_date GROUP BY 1",
+            "ix_study_days_day_user",
+        ),
+        (
+            "SELECT lesson_id, exercise_id, sum(points) FROM quiz_answers "
+            "WHERE course_id = '00000000-0000-4000-8000-000000000000'::uuid "
+            "AND submitted_at >= now() - interval '90 days' AND submitted_at < now() "
+            "GROUP BY 1, 2",
+            "ix_quiz_answers_course_submitted",
         ),
     ],
 )

@@ -33,6 +33,14 @@ async def get(mongo: Database, lesson_id: str) -> MongoDocument | None:
     return await mongo[COLLECTION].find_one({"_id": lesson_id})
 
 
+async def exercises_of(mongo: Database, lesson_ids: Sequence[str]) -> list[MongoDocument]:
+    """The exercises of several lessons, one query (each by its indexed _id)."""
+    if not lesson_ids:
+        return []
+    cursor = mongo[COLLECTION].find({"_id": {"$in": list(lesson_ids)}}, {"exercises": 1})
+    return [document async for document in cursor]
+
+
 async def delete(mongo: Database, lesson_id: str) -> None:
     await mongo[COLLECTION].delete_one({"_id": lesson_id})
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from oneenglish.content import repository
@@ -24,6 +25,18 @@ async def store_content(
 async def find_content(mongo: Database, lesson_id: uuid.UUID) -> MongoDocument | None:
     document = await repository.get(mongo, str(lesson_id))
     return None if document is None else _upgraded(document)
+
+
+async def exercise_prompts(
+    mongo: Database, lesson_ids: Sequence[uuid.UUID]
+) -> dict[tuple[uuid.UUID, str], str]:
+    """(lesson, exercise id) -> the exercise's prompt, for the lessons given."""
+    documents = await repository.exercises_of(mongo, [str(i) for i in set(lesson_ids)])
+    return {
+        (uuid.UUID(d["_id"]), e["id"]): e.get("prompt", "")
+        for d in documents
+        for e in d.get("exercises", [])
+    }
 
 
 def _upgraded(document: MongoDocument) -> MongoDocument:

@@ -67,6 +67,10 @@ TABLES: dict[str, TablePrivileges] = {
     "lesson_activity": TablePrivileges(("SELECT", "INSERT", "UPDATE")),
     # Upserted on each credited update; goes with its user (ON DELETE CASCADE).
     "study_clocks": TablePrivileges(("SELECT", "INSERT", "UPDATE")),
+    # History for the reports: inserted once (ON CONFLICT DO NOTHING), never changed; rows go
+    # with their user or enrollment (ON DELETE CASCADE).
+    "study_days": TablePrivileges(("SELECT", "INSERT")),
+    "quiz_answers": TablePrivileges(("SELECT", "INSERT")),
     "user_blocks": TablePrivileges(ALL_DML),
     "rate_limits": TablePrivileges(ALL_DML, (), "operational counters"),
     "idempotency_keys": TablePrivileges(ALL_DML, (), "stored responses may hold personal data"),

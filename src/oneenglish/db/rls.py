@@ -39,6 +39,8 @@ PROTECTED_TABLES = (
     "enrollments",
     "lesson_activity",
     "study_clocks",  # migration 0011
+    "study_days",  # migration 0012
+    "quiz_answers",  # migration 0012
     "auth_sessions",
     "refresh_tokens",
     "user_permissions",

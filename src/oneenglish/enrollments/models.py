@@ -1,11 +1,13 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import (
+    Boolean,
     CheckConstraint,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -101,3 +103,52 @@ class StudyClock(Base):
     last_credit_seconds: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
 
     __table_args__ = (CheckConstraint("last_credit_seconds >= 0", name="credit"),)
+
+
+class StudyDay(Base):
+    """A day (UTC) on which a learner did something in a course: the history behind the
+    active-learner reports (per course, and daily/weekly active users). Written with the
+    lesson's totals, in the same statement (repository.add_activity)."""
+
+    __tablename__ = "study_days"
+
+    course_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("courses.id", ondelete="CASCADE"), primary_key=True
+    )
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+
+    __table_args__ = (Index("ix_study_days_day_user", "day", "user_id"),)
+
+
+class QuizAnswer(Base):
+    """One exercise of one graded quiz attempt: what the per-exercise report averages. The
+    attempt's full detail (the answers given) stays in MongoDB's lesson_progress."""
+
+    __tablename__ = "quiz_answers"
+
+    attempt_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    exercise_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    enrollment_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("enrollments.id", ondelete="CASCADE"), nullable=False
+    )
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("users.id", ondelete="CASCADE"), nullable=False
+    )
+    course_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
+    lesson_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("lessons.id", ondelete="CASCADE"), nullable=False
+    )
+    type: Mapped[str] = mapped_column(String(32), nullable=False)
+    points: Mapped[Decimal] = mapped_column(Numeric(8, 2), nullable=False)
+    max_points: Mapped[int] = mapped_column(Integer, nullable=False)
+    correct: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    submitted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+
+    __table_args__ = (
+        CheckConstraint("points >= 0 AND points <= max_points", name="points"),
+        Index("ix_quiz_answers_course_submitted", "course_id", "submitted_at"),
+        Index("ix_quiz_answers_enrollment_id", "enrollment_id"),
+    )

@@ -5,11 +5,23 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, delete, func, or_, select, text, update
+from sqlalchemy import (
+    ColumnElement,
+    Numeric,
+    Select,
+    and_,
+    cast,
+    delete,
+    func,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy import exists as sql_exists
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,7 +29,13 @@ from sqlalchemy.orm import aliased
 
 from oneenglish.core import clock
 from oneenglish.db import postgres
-from oneenglish.enrollments.models import Enrollment, LessonActivity, StudyClock
+from oneenglish.enrollments.models import (
+    Enrollment,
+    LessonActivity,
+    QuizAnswer,
+    StudyClock,
+    StudyDay,
+)
 
 
 async def insert(db: AsyncSession, user_id: uuid.UUID, course_id: uuid.UUID) -> Enrollment:
@@ -106,7 +124,7 @@ class ActivityTotals:
 
 async def add_activity(
     db: AsyncSession,
-    enrollment_id: uuid.UUID,
+    enrollment: Enrollment,
     lesson_id: uuid.UUID,
     *,
     seconds: int,
@@ -114,7 +132,19 @@ async def add_activity(
     quiz_percent: float | None,
 ) -> ActivityTotals:
     """Add time, steps (a set union) and a quiz score (the best is kept): atomically in the
-    row, so concurrent calls never lose one. Completion is complete_lesson's."""
+    row, so concurrent calls never lose one. Completion is complete_lesson's. Today (UTC)
+    becomes one of the learner's study days in the course, in the same statement."""
+    day = (
+        pg_insert(StudyDay)
+        .values(
+            course_id=enrollment.course_id,
+            day=clock.now().astimezone(UTC).date(),
+            user_id=enrollment.user_id,
+        )
+        .on_conflict_do_nothing()
+        .cte("study_day")
+    )
+    enrollment_id = enrollment.id
     stmt = pg_insert(LessonActivity).values(
         enrollment_id=enrollment_id,
         lesson_id=lesson_id,
@@ -129,7 +159,8 @@ async def add_activity(
     )
     row = (
         await db.execute(
-            stmt.on_conflict_do_update(
+            stmt.add_cte(day)
+            .on_conflict_do_update(
                 index_elements=[LessonActivity.enrollment_id, LessonActivity.lesson_id],
                 set_={
                     "time_spent_seconds": LessonActivity.time_spent_seconds
@@ -140,7 +171,8 @@ async def add_activity(
                     ),
                     "last_activity_at": clock.sql_now(),
                 },
-            ).returning(
+            )
+            .returning(
                 LessonActivity.time_spent_seconds,
                 LessonActivity.completed_at,
                 LessonActivity.completed_steps,
@@ -150,6 +182,48 @@ async def add_activity(
     ).one()
     return ActivityTotals(
         row.time_spent_seconds, row.completed_at, list(row.completed_steps), row.best_quiz_percent
+    )
+
+
+@dataclass(frozen=True)
+class AnsweredExercise:
+    exercise_id: str
+    type: str
+    points: float
+    max_points: int
+    correct: bool
+
+
+async def add_quiz_answers(
+    db: AsyncSession,
+    enrollment: Enrollment,
+    lesson_id: uuid.UUID,
+    attempt_id: uuid.UUID,
+    answers: Sequence[AnsweredExercise],
+) -> None:
+    """Each graded exercise of an attempt, in one statement."""
+    if not answers:
+        return
+    at = clock.now()
+    await db.execute(
+        pg_insert(QuizAnswer).values(
+            [
+                {
+                    "attempt_id": attempt_id,
+                    "exercise_id": a.exercise_id,
+                    "enrollment_id": enrollment.id,
+                    "user_id": enrollment.user_id,
+                    "course_id": enrollment.course_id,
+                    "lesson_id": lesson_id,
+                    "type": a.type,
+                    "points": a.points,
+                    "max_points": a.max_points,
+                    "correct": a.correct,
+                    "submitted_at": at,
+                }
+                for a in answers
+            ]
+        )
     )
 
 
@@ -375,6 +449,22 @@ async def activity_of_user(db: AsyncSession, user_id: uuid.UUID) -> Sequence[Les
     return rows.all()
 
 
+async def study_days_of_user(db: AsyncSession, user_id: uuid.UUID) -> Sequence[StudyDay]:
+    rows = await db.scalars(
+        select(StudyDay).where(StudyDay.user_id == user_id).order_by(StudyDay.day)
+    )
+    return rows.all()
+
+
+async def quiz_answers_of_user(db: AsyncSession, user_id: uuid.UUID) -> Sequence[QuizAnswer]:
+    rows = await db.scalars(
+        select(QuizAnswer)
+        .where(QuizAnswer.user_id == user_id)
+        .order_by(QuizAnswer.submitted_at, QuizAnswer.exercise_id)
+    )
+    return rows.all()
+
+
 async def course_ids_of_user(db: AsyncSession, user_id: uuid.UUID) -> list[uuid.UUID]:
     return list(await db.scalars(select(Enrollment.course_id).where(Enrollment.user_id == user_id)))
 
@@ -384,14 +474,16 @@ async def study_clock_of(db: AsyncSession, user_id: uuid.UUID) -> StudyClock | N
 
 
 # -- reports (reports/service.py): one aggregate each, bounded by a date range --------------
+# Each is a query builder (the benchmark's floor runs the same statements on the driver) and
+# the function that runs it.
+
+Report = Select[*tuple[Any, ...]]
 
 
-async def enrolments_per_bucket(
-    db: AsyncSession, course_id: uuid.UUID, start: datetime, end: datetime, bucket: str
-) -> list[tuple[datetime, int]]:
+def enrolments_query(course_id: uuid.UUID, start: datetime, end: datetime, bucket: str) -> Report:
     """Enrolments per day or week (ix_enrollments_course_created serves the range)."""
     period = func.date_trunc(bucket, Enrollment.created_at, "UTC")
-    rows = await db.execute(
+    return (
         select(period, func.count())
         .where(
             Enrollment.course_id == course_id,
@@ -401,18 +493,22 @@ async def enrolments_per_bucket(
         .group_by(period)
         .order_by(period)
     )
+
+
+async def enrolments_per_bucket(
+    db: AsyncSession, course_id: uuid.UUID, start: datetime, end: datetime, bucket: str
+) -> list[tuple[datetime, int]]:
+    rows = await db.execute(enrolments_query(course_id, start, end, bucket))
     return [(r[0], int(r[1])) for r in rows]
 
 
-async def completions_per_lesson(
-    db: AsyncSession, course_id: uuid.UUID, start: datetime, end: datetime
-) -> dict[uuid.UUID, tuple[int, int]]:
+def completions_query(course_id: uuid.UUID, start: datetime, end: datetime) -> Report:
     """lesson -> (learners who started it, learners who completed it) among the course's
-    enrolments, by activity in the range (ix_lesson_activity_lesson_id, per lesson)."""
+    enrolments, by activity in the range (ix_enrollments_course_created finds them)."""
     completed = func.count().filter(
         LessonActivity.completed_at >= start, LessonActivity.completed_at < end
     )
-    rows = await db.execute(
+    return (
         select(LessonActivity.lesson_id, func.count(), completed)
         .join(Enrollment, Enrollment.id == LessonActivity.enrollment_id)
         .where(
@@ -421,12 +517,16 @@ async def completions_per_lesson(
         )
         .group_by(LessonActivity.lesson_id)
     )
+
+
+async def completions_per_lesson(
+    db: AsyncSession, course_id: uuid.UUID, start: datetime, end: datetime
+) -> dict[uuid.UUID, tuple[int, int]]:
+    rows = await db.execute(completions_query(course_id, start, end))
     return {r[0]: (int(r[1]), int(r[2])) for r in rows}
 
 
-async def time_spent_histogram(
-    db: AsyncSession, course_id: uuid.UUID, start: datetime, edges: Sequence[int]
-) -> list[int]:
+def time_spent_query(course_id: uuid.UUID, start: datetime, edges: Sequence[int]) -> Report:
     """How many of the course's learners active since `start` spent in total (seconds) less
     than edges[0], between each pair of edges, and at least the last: one scan of their
     activity, bucketed by width_bucket."""
@@ -437,24 +537,109 @@ async def time_spent_histogram(
         .group_by(LessonActivity.enrollment_id)
         .subquery()
     )
-    bucket = func.width_bucket(totals.c.seconds, text(f"ARRAY{list(edges)}::bigint[]"))
-    rows = await db.execute(select(bucket, func.count()).group_by(bucket))
+    bucket = func.width_bucket(totals.c.seconds, text(f"ARRAY{[int(e) for e in edges]}::bigint[]"))
+    return select(bucket, func.count()).group_by(bucket)
+
+
+async def time_spent_histogram(
+    db: AsyncSession, course_id: uuid.UUID, start: datetime, edges: Sequence[int]
+) -> list[int]:
     counts = [0] * (len(edges) + 1)
-    for index, count in rows:
+    for index, count in await db.execute(time_spent_query(course_id, start, edges)):
         counts[int(index)] = int(count)
     return counts
 
 
-async def top_courses(
-    db: AsyncSession, start: datetime, end: datetime, limit: int
-) -> list[tuple[uuid.UUID, int, int]]:
+def top_courses_query(start: datetime, end: datetime, limit: int) -> Report:
     """(course, enrolments in the range, of them completed), most enrolled first."""
     completed = func.count(Enrollment.completed_at)
-    rows = await db.execute(
+    return (
         select(Enrollment.course_id, func.count(), completed)
         .where(Enrollment.created_at >= start, Enrollment.created_at < end)
         .group_by(Enrollment.course_id)
         .order_by(func.count().desc(), Enrollment.course_id)
         .limit(limit)
     )
+
+
+async def top_courses(
+    db: AsyncSession, start: datetime, end: datetime, limit: int
+) -> list[tuple[uuid.UUID, int, int]]:
+    rows = await db.execute(top_courses_query(start, end, limit))
     return [(r[0], int(r[1]), int(r[2])) for r in rows]
+
+
+def active_learners_query(
+    course_id: uuid.UUID | None, start: date, end: date, bucket: str
+) -> Report:
+    """Distinct learners with a study day in each day or week of [start, end] (inclusive):
+    of one course (its primary key serves the range) or of the platform (ix_study_days_day_user)."""
+    period = func.date_trunc(bucket, StudyDay.day)
+    query = (
+        select(period, func.count(StudyDay.user_id.distinct()))
+        .where(StudyDay.day >= start, StudyDay.day <= end)
+        .group_by(period)
+        .order_by(period)
+    )
+    return query if course_id is None else query.where(StudyDay.course_id == course_id)
+
+
+async def active_learners_per_bucket(
+    db: AsyncSession, course_id: uuid.UUID | None, start: date, end: date, bucket: str
+) -> list[tuple[datetime, int]]:
+    rows = await db.execute(active_learners_query(course_id, start, end, bucket))
+    return [(r[0].replace(tzinfo=UTC), int(r[1])) for r in rows]
+
+
+@dataclass(frozen=True)
+class ExerciseScore:
+    lesson_id: uuid.UUID
+    exercise_id: str
+    type: str
+    attempts: int
+    learners: int
+    average_percent: float
+    correct_rate: float
+
+
+def exercise_scores_query(
+    course_id: uuid.UUID, start: datetime, end: datetime, limit: int
+) -> Report:
+    """Per exercise of the course's attempts in the range: the average score (points over
+    the maximum, across attempts) and how often it was right, lowest average first
+    (ix_quiz_answers_course_submitted serves the range)."""
+    average = func.round(
+        100 * func.sum(QuizAnswer.points) / func.nullif(func.sum(QuizAnswer.max_points), 0), 2
+    )
+    correct = func.round(
+        cast(100 * func.count().filter(QuizAnswer.correct), Numeric) / func.count(), 2
+    )
+    return (
+        select(
+            QuizAnswer.lesson_id,
+            QuizAnswer.exercise_id,
+            func.min(QuizAnswer.type),
+            func.count(),
+            func.count(QuizAnswer.user_id.distinct()),
+            average,
+            correct,
+        )
+        .where(
+            QuizAnswer.course_id == course_id,
+            QuizAnswer.submitted_at >= start,
+            QuizAnswer.submitted_at < end,
+        )
+        .group_by(QuizAnswer.lesson_id, QuizAnswer.exercise_id)
+        .order_by(average.asc().nulls_last(), QuizAnswer.lesson_id, QuizAnswer.exercise_id)
+        .limit(limit)
+    )
+
+
+async def exercise_scores(
+    db: AsyncSession, course_id: uuid.UUID, start: datetime, end: datetime, limit: int
+) -> list[ExerciseScore]:
+    rows = await db.execute(exercise_scores_query(course_id, start, end, limit))
+    return [
+        ExerciseScore(r[0], r[1], r[2], int(r[3]), int(r[4]), float(r[5] or 0), float(r[6]))
+        for r in rows
+    ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy.exc import IntegrityError
@@ -172,6 +172,12 @@ class Activity:
     # The lesson's completion rule, when its content was read; None: the update can neither
     # complete the lesson nor be checked against the rule (time only).
     rule: completion.Rule | None = None
+    # A quiz attempt's graded exercises (those a human need not review), kept for the reports.
+    attempt_id: uuid.UUID | None = None
+    answers: Sequence[AnsweredExercise] = ()
+
+
+AnsweredExercise = repository.AnsweredExercise
 
 
 async def record_activity(
@@ -205,12 +211,16 @@ async def record_activity(
         )
     totals = await repository.add_activity(
         db,
-        enrollment.id,
+        enrollment,
         lesson_id,
         seconds=credited,
         steps=activity.steps,
         quiz_percent=activity.quiz_percent,
     )
+    if activity.attempt_id is not None:
+        await repository.add_quiz_answers(
+            db, enrollment, lesson_id, activity.attempt_id, activity.answers
+        )
     completed_at = totals.completed_at
     missing = None
     if activity.rule is not None and completed_at is None:
@@ -323,7 +333,33 @@ async def _export_study_clock(db: AsyncSession, user_id: uuid.UUID) -> list[dict
     ]
 
 
+async def _export_study_days(db: AsyncSession, user_id: uuid.UUID) -> list[dict[str, object]]:
+    return [
+        {"course_id": str(d.course_id), "day": d.day.isoformat()}
+        for d in await repository.study_days_of_user(db, user_id)
+    ]
+
+
+async def _export_quiz_answers(db: AsyncSession, user_id: uuid.UUID) -> list[dict[str, object]]:
+    return [
+        {
+            "attempt_id": str(a.attempt_id),
+            "course_id": str(a.course_id),
+            "lesson_id": str(a.lesson_id),
+            "exercise_id": a.exercise_id,
+            "type": a.type,
+            "points": float(a.points),
+            "max_points": a.max_points,
+            "correct": a.correct,
+            "submitted_at": a.submitted_at.isoformat(),
+        }
+        for a in await repository.quiz_answers_of_user(db, user_id)
+    ]
+
+
 register_user_table(
+    UserTable("study_days", "study_days", _export_study_days),
+    UserTable("quiz_answers", "quiz_answers", _export_quiz_answers),
     UserTable("enrollments", "enrollments", _export_enrollments),
     UserTable("study_clocks", "study_clock", _export_study_clock),
     UserTable("lesson_activity", "lesson_activity", _export_lesson_activity),
@@ -356,3 +392,21 @@ async def top_courses(
 ) -> list[tuple[uuid.UUID, int, int]]:
     async with rls.elevated(db):
         return await repository.top_courses(db, start, end, limit)
+
+
+async def active_learners(
+    db: AsyncSession, course_id: uuid.UUID | None, start: date, end: date, bucket: str
+) -> list[tuple[datetime, int]]:
+    """Of one course (its reports' caller was authorised for it) or of the platform."""
+    async with rls.elevated(db):
+        return await repository.active_learners_per_bucket(db, course_id, start, end, bucket)
+
+
+ExerciseScore = repository.ExerciseScore
+
+
+async def exercise_scores(
+    db: AsyncSession, course_id: uuid.UUID, start: datetime, end: datetime, limit: int
+) -> list[ExerciseScore]:
+    async with rls.elevated(db):
+        return await repository.exercise_scores(db, course_id, start, end, limit)

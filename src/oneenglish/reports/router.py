@@ -15,15 +15,18 @@ from starlette.responses import Response
 
 from oneenglish.auth.dependencies import CurrentUser
 from oneenglish.core.routing import ApiRouter
+from oneenglish.db.mongo import MongoDb
 from oneenglish.db.postgres import DbSession
 from oneenglish.reports import service
 from oneenglish.reports.schemas import (
     Bucket,
+    ExerciseReport,
     FunnelReport,
     SeriesReport,
     TimeSpentReport,
     TopCoursesReport,
 )
+from oneenglish.views.exercise_report import exercise_report
 
 router = ApiRouter(prefix="/api/reports", tags=["reports"])
 
@@ -68,6 +71,73 @@ async def course_enrolments(
     )
     rows = ((p.period_start.date().isoformat(), p.count) for p in report.points)
     return _shaped(report, format, "enrolments", ("period_start", "enrolments"), rows)  # type: ignore[no-any-return]
+
+
+@router.get(
+    "/courses/{course_id}/active-learners",
+    summary="Learners who studied in the course, per week or day",
+    responses=CSV,
+)
+async def course_active_learners(
+    course_id: uuid.UUID,
+    db: DbSession,
+    principal: CurrentUser,
+    start: From = None,
+    end: To = None,
+    bucket: Bucket = "week",
+    format: Format = "json",
+) -> SeriesReport:
+    report = await service.active_learners(
+        db, principal, course_id, service.date_range(start, end), bucket
+    )
+    rows = ((p.period_start.date().isoformat(), p.count) for p in report.points)
+    return _shaped(report, format, "active-learners", ("period_start", "learners"), rows)  # type: ignore[no-any-return]
+
+
+@router.get(
+    "/courses/{course_id}/exercises",
+    summary="Average quiz score per exercise, the hardest first",
+    responses=CSV,
+)
+async def course_exercises(
+    course_id: uuid.UUID,
+    db: DbSession,
+    mongo: MongoDb,
+    principal: CurrentUser,
+    start: From = None,
+    end: To = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    format: Format = "json",
+) -> ExerciseReport:
+    report = await exercise_report(
+        db, mongo, principal, course_id, service.date_range(start, end), limit
+    )
+    rows = (
+        (
+            e.lesson_order,
+            e.lesson_title,
+            e.exercise_id,
+            e.type,
+            e.prompt,
+            e.attempts,
+            e.learners,
+            e.average_percent,
+            e.correct_rate,
+        )
+        for e in report.exercises
+    )
+    header = (
+        "lesson_order",
+        "lesson_title",
+        "exercise_id",
+        "type",
+        "prompt",
+        "attempts",
+        "learners",
+        "average_percent",
+        "correct_rate",
+    )
+    return _shaped(report, format, "exercises", header, rows)  # type: ignore[no-any-return]
 
 
 @router.get(
@@ -120,6 +190,24 @@ async def platform_signups(
     report = await service.signups(db, principal, service.date_range(start, end), bucket)
     rows = ((p.period_start.date().isoformat(), p.count) for p in report.points)
     return _shaped(report, format, "signups", ("period_start", "signups"), rows)  # type: ignore[no-any-return]
+
+
+@router.get(
+    "/platform/active-users",
+    summary="Daily (bucket=day) or weekly (bucket=week) active users (users:read)",
+    responses=CSV,
+)
+async def platform_active_users(
+    db: DbSession,
+    principal: CurrentUser,
+    start: From = None,
+    end: To = None,
+    bucket: Bucket = "day",
+    format: Format = "json",
+) -> SeriesReport:
+    report = await service.active_users(db, principal, service.date_range(start, end), bucket)
+    rows = ((p.period_start.date().isoformat(), p.count) for p in report.points)
+    return _shaped(report, format, "active-users", ("period_start", "active_users"), rows)  # type: ignore[no-any-return]
 
 
 @router.get(

@@ -32,7 +32,9 @@ class SeriesReport(BaseModel):
     range: DateRange
     bucket: Bucket
     points: list[CountPoint] = Field(description="Periods with at least one, oldest first")
-    total: int
+    total: int | None = Field(
+        description="The sum of the points (null for active people, who count once a period)"
+    )
 
 
 class FunnelStep(BaseModel):
@@ -73,3 +75,21 @@ class TopCourse(BaseModel):
 class TopCoursesReport(BaseModel):
     range: DateRange
     courses: list[TopCourse]
+
+
+class ExerciseStat(BaseModel):
+    lesson_id: uuid.UUID
+    lesson_order: int | None = Field(description="null: the lesson is no longer published")
+    lesson_title: str | None
+    exercise_id: str
+    type: str
+    prompt: str | None = Field(description="null: the exercise is no longer in the lesson")
+    attempts: int
+    learners: int
+    average_percent: float = Field(description="Points scored over points possible, %")
+    correct_rate: float = Field(description="Attempts that got it fully right, %")
+
+
+class ExerciseReport(BaseModel):
+    range: DateRange
+    exercises: list[ExerciseStat] = Field(description="Lowest average first (the hardest)")

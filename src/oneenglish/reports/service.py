@@ -23,6 +23,8 @@ from oneenglish.reports.schemas import (
     MAX_RANGE_DAYS,
     CountPoint,
     DateRange,
+    ExerciseReport,
+    ExerciseStat,
     FunnelReport,
     FunnelStep,
     SeriesReport,
@@ -80,6 +82,52 @@ async def enrolments(
     return _series(period, bucket, rows)
 
 
+async def active_learners(
+    db: AsyncSession, principal: Principal, course_id: uuid.UUID, period: DateRange, bucket: str
+) -> SeriesReport:
+    """Learners who studied in the course in each day or week (a learner counts once a
+    period, whatever they did)."""
+    await _reported_course(db, principal, course_id)
+    rows = await enrollments.active_learners(db, course_id, period.start, period.end, bucket)
+    return _series(period, bucket, rows, total=False)
+
+
+async def active_users(
+    db: AsyncSession, principal: Principal, period: DateRange, bucket: str
+) -> SeriesReport:
+    """Daily (bucket=day) or weekly (bucket=week) active users: learners who studied."""
+    _ensure_platform(principal)
+    rows = await enrollments.active_learners(db, None, period.start, period.end, bucket)
+    return _series(period, bucket, rows, total=False)
+
+
+async def exercises(
+    db: AsyncSession, principal: Principal, course_id: uuid.UUID, period: DateRange, limit: int
+) -> ExerciseReport:
+    """Without the prompts, which are lesson content (views/exercise_report.py adds them)."""
+    await _reported_course(db, principal, course_id)
+    scores = await enrollments.exercise_scores(db, course_id, *_bounds(period), limit)
+    published = {lesson.id: lesson for lesson in await lessons.published_of_course(db, course_id)}
+    rows = []
+    for score in scores:
+        lesson = published.get(score.lesson_id)
+        rows.append(
+            ExerciseStat(
+                lesson_id=score.lesson_id,
+                lesson_order=lesson.order if lesson else None,
+                lesson_title=lesson.title if lesson else None,
+                exercise_id=score.exercise_id,
+                type=score.type,
+                prompt=None,
+                attempts=score.attempts,
+                learners=score.learners,
+                average_percent=score.average_percent,
+                correct_rate=score.correct_rate,
+            )
+        )
+    return ExerciseReport(range=period, exercises=rows)
+
+
 async def signups(
     db: AsyncSession, principal: Principal, period: DateRange, bucket: str
 ) -> SeriesReport:
@@ -87,12 +135,15 @@ async def signups(
     return _series(period, bucket, await users.signups_over_time(db, *_bounds(period), bucket))
 
 
-def _series(period: DateRange, bucket: str, rows: list[tuple[datetime, int]]) -> SeriesReport:
+def _series(
+    period: DateRange, bucket: str, rows: list[tuple[datetime, int]], *, total: bool = True
+) -> SeriesReport:
+    """`total`: the sum of the points; None where one person counts in several periods."""
     return SeriesReport(
         range=period,
         bucket=bucket,
         points=[CountPoint(period_start=at, count=n) for at, n in rows],
-        total=sum(n for _, n in rows),
+        total=sum(n for _, n in rows) if total else None,
     )
 
 

@@ -114,6 +114,14 @@ async def submit_quiz(
         enrollments.Activity(
             quiz_percent=result.percent,
             rule=completion.rule_for(lesson.completion, lesson.pass_mark, document),
+            attempt_id=result.attempt_id,
+            answers=[
+                enrollments.AnsweredExercise(
+                    r.exercise_id, r.type, r.points, r.max_points, r.correct
+                )
+                for r in result.results
+                if not r.needs_review
+            ],
         ),
         time_slack_seconds=runner.settings.study_time_slack_seconds,
     )
