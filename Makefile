@@ -25,7 +25,8 @@ $(UV):
 	ln -sf uv $(UV)
 
 $(SYNCED): pyproject.toml uv.lock | $(UV)
-	$(UV) sync --frozen --python $(PYTHON)
+	$(UV) sync --frozen --compile-bytecode --python $(PYTHON)
+	$(BIN)/python -m compileall -q src
 	@touch $@
 
 deps: $(SYNCED) ## Create .venv with the locked dependencies

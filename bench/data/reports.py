@@ -132,6 +132,7 @@ async def load(db: Databases, scale: Scale) -> None:
                             Decimal(scored),
                             points,
                             correct,
+                            attempt == 0,
                             at,
                         )
                     )
@@ -218,6 +219,7 @@ async def load(db: Databases, scale: Scale) -> None:
                 "points",
                 "max_points",
                 "correct",
+                "first_attempt",
                 "submitted_at",
             ],
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import random
 import uuid
 from collections.abc import Callable
@@ -97,9 +98,11 @@ async def reports_floor(ctx: RunContext, db: Databases) -> FloorOp:
         if not rows:
             raise LookupError(f"the {name} report is empty")
         if name == "exercises":
-            lessons = list({str(r[0]) for r in rows})
-            cursor = db.mongo[CONTENTS].find({"_id": {"$in": lessons}}, {"exercises": 1})
-            await cursor.to_list()
+            # As content/repository.py::exercises_of: a point read by _id per lesson named.
+            lessons = {str(r[0]) for r in rows}
+            await asyncio.gather(
+                *(db.mongo[CONTENTS].find_one({"_id": i}, {"exercises": 1}) for i in lessons)
+            )
 
     return read_report
 

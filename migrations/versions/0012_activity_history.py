@@ -57,6 +57,7 @@ def upgrade() -> None:
         sa.Column("points", sa.Numeric(8, 2), nullable=False),
         sa.Column("max_points", sa.Integer(), nullable=False),
         sa.Column("correct", sa.Boolean(), nullable=False),
+        sa.Column("first_attempt", sa.Boolean(), nullable=False),
         sa.Column("submitted_at", sa.DateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
             "points >= 0 AND points <= max_points", name=op.f("ck_quiz_answers_points")

@@ -382,6 +382,9 @@ async def _with_resources(settings: Settings, action: Callable[[Resources], Awai
             return await action(resources)
 
 
+WORKER_HEALTHCHECK_SECONDS = 60
+
+
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Bind address (default: HOST)")] = None,
@@ -405,6 +408,12 @@ def serve(
         # X-Forwarded-* are honoured inside the app, from FORWARDED_ALLOW_IPS only (app.py).
         proxy_headers=False,
         server_header=False,
+        # uvicorn's supervisor kills a worker that does not answer its ping within this time,
+        # and a new worker answers only once it has imported the application (spawned, it
+        # re-imports the command's module before it starts its ping thread). Its default of 5 s
+        # is less than an import on a loaded 2-core machine (4–10 s, measured with bench (d)
+        # running): a replaced worker was killed again and again and the API ran on one.
+        timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
     )
 
 

@@ -148,3 +148,35 @@ async def test_the_api_still_serves_each_learner_their_own_rows(
     assert mine.status_code == 200
     assert [e["course_id"] for e in mine.json()["items"]] == [classroom["course"]["id"]]
     assert uuid.UUID(mine.json()["items"][0]["user_id"]) == alice.id
+
+
+@pytest.mark.parametrize(
+    ("query", "probe"),
+    [
+        (
+            "SELECT * FROM lesson_activity WHERE enrollment_id = "
+            "'00000000-0000-4000-8000-000000000000'::uuid",
+            "Index Cond: (id = lesson_activity.enrollment_id)",
+        ),
+        (
+            "SELECT * FROM refresh_tokens WHERE session_id = "
+            "'00000000-0000-4000-8000-000000000000'::uuid",
+            "Index Cond: (id = refresh_tokens.session_id)",
+        ),
+    ],
+)
+async def test_a_policy_through_a_parent_looks_up_one_parent_row(
+    app: FastAPI, classroom: dict[str, Any], query: str, probe: str
+) -> None:
+    """The parent's row is found by its primary key (migration 0013), not by a hashed subplan
+    that scans every enrollment or session the caller may see on each statement."""
+    learner = classroom["learners"][0]
+
+    async def plan() -> str:
+        rls._SCOPE.set(rls.RowScope(learner.id))
+        async with app.state.sessionmaker() as db, db.begin():
+            await db.execute(text("SET LOCAL enable_seqscan = off"))
+            return "\n".join((await db.execute(text(f"EXPLAIN {query}"))).scalars())
+
+    explained = await in_own_context(plan)
+    assert probe in explained

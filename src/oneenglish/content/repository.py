@@ -3,6 +3,7 @@ reconcile, which reach it through db.mongo.Reference)."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -34,11 +35,13 @@ async def get(mongo: Database, lesson_id: str) -> MongoDocument | None:
 
 
 async def exercises_of(mongo: Database, lesson_ids: Sequence[str]) -> list[MongoDocument]:
-    """The exercises of several lessons, one query (each by its indexed _id)."""
-    if not lesson_ids:
-        return []
-    cursor = mongo[COLLECTION].find({"_id": {"$in": list(lesson_ids)}}, {"exercises": 1})
-    return [document async for document in cursor]
+    """The exercises of several lessons: a point read by `_id` each, concurrently. An `$in`
+    would be one round trip on MongoDB but is a scan of every lesson's content on FerretDB
+    1.24 (6 s on the bench's 4,000 lessons), where only `_id` equality is served by an index."""
+    found = await asyncio.gather(
+        *(mongo[COLLECTION].find_one({"_id": i}, {"exercises": 1}) for i in lesson_ids)
+    )
+    return [document for document in found if document is not None]
 
 
 async def delete(mongo: Database, lesson_id: str) -> None:

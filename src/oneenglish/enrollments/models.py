@@ -145,6 +145,9 @@ class QuizAnswer(Base):
     points: Mapped[Decimal] = mapped_column(Numeric(8, 2), nullable=False)
     max_points: Mapped[int] = mapped_column(Integer, nullable=False)
     correct: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    # The learner's first attempt at the lesson: the report counts learners by these (a
+    # count(DISTINCT user_id) would sort every answer of the course).
+    first_attempt: Mapped[bool] = mapped_column(Boolean, nullable=False)
     submitted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
 
     __table_args__ = (

@@ -201,9 +201,16 @@ async def add_quiz_answers(
     attempt_id: uuid.UUID,
     answers: Sequence[AnsweredExercise],
 ) -> None:
-    """Each graded exercise of an attempt, in one statement."""
+    """Each graded exercise of an attempt, in one statement; whether it is the learner's first
+    attempt at the lesson is read in it (exact: the caller holds the enrollment's lock)."""
     if not answers:
         return
+    earlier = (
+        select(QuizAnswer.attempt_id)
+        .where(QuizAnswer.enrollment_id == enrollment.id, QuizAnswer.lesson_id == lesson_id)
+        .limit(1)
+    )
+    first = not await db.scalar(select(sql_exists(earlier)))
     at = clock.now()
     await db.execute(
         pg_insert(QuizAnswer).values(
@@ -219,6 +226,7 @@ async def add_quiz_answers(
                     "points": a.points,
                     "max_points": a.max_points,
                     "correct": a.correct,
+                    "first_attempt": first,
                     "submitted_at": at,
                 }
                 for a in answers
@@ -606,7 +614,8 @@ def exercise_scores_query(
     course_id: uuid.UUID, start: datetime, end: datetime, limit: int
 ) -> Report:
     """Per exercise of the course's attempts in the range: the average score (points over
-    the maximum, across attempts) and how often it was right, lowest average first
+    the maximum, across attempts), how often it was right and how many learners made their
+    first attempt at it, lowest average first
     (ix_quiz_answers_course_submitted serves the range)."""
     average = func.round(
         100 * func.sum(QuizAnswer.points) / func.nullif(func.sum(QuizAnswer.max_points), 0), 2
@@ -620,7 +629,7 @@ def exercise_scores_query(
             QuizAnswer.exercise_id,
             func.min(QuizAnswer.type),
             func.count(),
-            func.count(QuizAnswer.user_id.distinct()),
+            func.count().filter(QuizAnswer.first_attempt),
             average,
             correct,
         )

@@ -85,7 +85,7 @@ class ExerciseStat(BaseModel):
     type: str
     prompt: str | None = Field(description="null: the exercise is no longer in the lesson")
     attempts: int
-    learners: int
+    learners: int = Field(description="Learners whose first attempt at the lesson is in the range")
     average_percent: float = Field(description="Points scored over points possible, %")
     correct_rate: float = Field(description="Attempts that got it fully right, %")
 
