@@ -128,7 +128,8 @@ async def test_the_hardest_exercises_come_first(
         "lesson_order,lesson_title,exercise_id,type,prompt,attempts,learners,"
         "average_percent,correct_rate"
     )
-    assert len(lines) == 5 and lines[-1].startswith(f"1,{lesson['title']},mc1,")
+    assert len(lines) == 5
+    assert lines[-1].startswith(f"1,{lesson['title']},mc1,")
 
     bounded = (await client.get(url, headers=teacher.headers, params={"limit": 1})).json()
     assert len(bounded["exercises"]) == 1
