@@ -56,6 +56,12 @@ def _shaped(report: BaseModel, fmt: str, name: str, header: Sequence[str], rows:
     return _csv(name, header, rows) if fmt == "csv" else report
 
 
+def _series(report: SeriesReport, fmt: str, name: str, column: str) -> Any:
+    """A series: one row per period (its first day) with its count."""
+    rows = ((p.period_start.date().isoformat(), p.count) for p in report.points)
+    return _shaped(report, fmt, name, ("period_start", column), rows)
+
+
 @router.get("/courses/{course_id}/enrolments", summary="Enrolments over time", responses=CSV)
 async def course_enrolments(
     course_id: uuid.UUID,
@@ -69,8 +75,7 @@ async def course_enrolments(
     report = await service.enrolments(
         db, principal, course_id, service.date_range(start, end), bucket
     )
-    rows = ((p.period_start.date().isoformat(), p.count) for p in report.points)
-    return _shaped(report, format, "enrolments", ("period_start", "enrolments"), rows)  # type: ignore[no-any-return]
+    return _series(report, format, "enrolments", "enrolments")  # type: ignore[no-any-return]
 
 
 @router.get(
@@ -90,8 +95,7 @@ async def course_active_learners(
     report = await service.active_learners(
         db, principal, course_id, service.date_range(start, end), bucket
     )
-    rows = ((p.period_start.date().isoformat(), p.count) for p in report.points)
-    return _shaped(report, format, "active-learners", ("period_start", "learners"), rows)  # type: ignore[no-any-return]
+    return _series(report, format, "active-learners", "learners")  # type: ignore[no-any-return]
 
 
 @router.get(
@@ -188,8 +192,7 @@ async def platform_signups(
     format: Format = "json",
 ) -> SeriesReport:
     report = await service.signups(db, principal, service.date_range(start, end), bucket)
-    rows = ((p.period_start.date().isoformat(), p.count) for p in report.points)
-    return _shaped(report, format, "signups", ("period_start", "signups"), rows)  # type: ignore[no-any-return]
+    return _series(report, format, "signups", "signups")  # type: ignore[no-any-return]
 
 
 @router.get(
@@ -206,8 +209,7 @@ async def platform_active_users(
     format: Format = "json",
 ) -> SeriesReport:
     report = await service.active_users(db, principal, service.date_range(start, end), bucket)
-    rows = ((p.period_start.date().isoformat(), p.count) for p in report.points)
-    return _shaped(report, format, "active-users", ("period_start", "active_users"), rows)  # type: ignore[no-any-return]
+    return _series(report, format, "active-users", "active_users")  # type: ignore[no-any-return]
 
 
 @router.get(

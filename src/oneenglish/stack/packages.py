@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import subprocess
 
 from oneenglish.stack.errors import StackError
+
+INSTALL_LOCK = "/tmp/oneenglish-apt-install.lock"  # noqa: S108 (root only, a lock file)
+LOCK_TIMEOUT_SECONDS = 600
 
 
 def apt_install(package: str, what: str, otherwise: str) -> None:
@@ -20,13 +24,18 @@ def apt_install(package: str, what: str, otherwise: str) -> None:
             f"{package}) {otherwise}."
         )
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    for argv in (
-        ["apt-get", "update", "-q"],
-        ["apt-get", "install", "-y", "-q", "--no-install-recommends", package],
-    ):
-        result = subprocess.run(argv, capture_output=True, text=True, env=env, check=False)
-        if result.returncode != 0:
-            raise StackError(
-                f"{what}: `{' '.join(argv)}` failed:\n{result.stdout[-2000:]}"
-                f"{result.stderr[-2000:]}"
-            )
+    # Two test processes (or a test and the stack) may install at once: ours take turns on a
+    # file lock, and apt waits for a dpkg lock held by anyone else instead of failing at once.
+    wait = ["-o", f"DPkg::Lock::Timeout={LOCK_TIMEOUT_SECONDS}"]
+    with open(INSTALL_LOCK, "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        for argv in (
+            ["apt-get", *wait, "update", "-q"],
+            ["apt-get", *wait, "install", "-y", "-q", "--no-install-recommends", package],
+        ):
+            result = subprocess.run(argv, capture_output=True, text=True, env=env, check=False)
+            if result.returncode != 0:
+                raise StackError(
+                    f"{what}: `{' '.join(argv)}` failed:\n{result.stdout[-2000:]}"
+                    f"{result.stderr[-2000:]}"
+                )
