@@ -351,6 +351,7 @@ async def _export_quiz_answers(db: AsyncSession, user_id: uuid.UUID) -> list[dic
             "points": float(a.points),
             "max_points": a.max_points,
             "correct": a.correct,
+            "first_attempt": a.first_attempt,
             "submitted_at": a.submitted_at.isoformat(),
         }
         for a in await repository.quiz_answers_of_user(db, user_id)
