@@ -30,6 +30,8 @@ ADMIN_USERNAME = "bench_admin"
 
 POSTGRES_PORT = 25450  # below the ephemeral port range, like the test stacks
 MONGODB_PORT = 27050
+SMTP_PORT = 25455  # the bench stack's Mailpit
+MAILPIT_UI_PORT = 25456
 MONGODB_DATABASE = "oneenglish_bench"
 API_PORT = 8050
 # Long enough that the administrator's one login outlives every scenario of a run.
@@ -64,6 +66,8 @@ class BenchEnv:
             "DATA_DIR": str(self.data_dir),
             "LOCAL_POSTGRES_PORT": str(POSTGRES_PORT),
             "LOCAL_MONGODB_PORT": str(MONGODB_PORT),
+            "LOCAL_SMTP_PORT": str(SMTP_PORT),
+            "LOCAL_MAILPIT_UI_PORT": str(MAILPIT_UI_PORT),
             "MONGODB_DATABASE": MONGODB_DATABASE,
             "ENVIRONMENT": "production",
             "SECRET_KEY": self.secret_key,

@@ -93,6 +93,9 @@ def make_settings(name: str, pg_port: int, mongo_port: int, **overrides: object)
         "data_dir": REPO / ".data" / name,
         "local_postgres_port": pg_port,
         "local_mongodb_port": mongo_port,
+        # The stack's Mailpit, beside its PostgreSQL (a stack of its own, its own Mailpit).
+        "local_smtp_port": 20000 + pg_port % 5000,
+        "local_mailpit_ui_port": 21000 + pg_port % 5000,
         "mongodb_database": "oneenglish_test",
         "log_level": "WARNING",
         "health_timeout": 2.0,

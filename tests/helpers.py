@@ -59,3 +59,10 @@ def later(*, hours: float = 0, minutes: float = 0, seconds: float = 0) -> Iterat
     for what the wall clock bounds, such as the study time a learner can be credited."""
     with clock.simulated(clock.now() + timedelta(hours=hours, minutes=minutes, seconds=seconds)):
         yield
+
+
+async def pg_execute(app: FastAPI, sql: str, **params: Any) -> None:
+    """A test's change to the database, as the application's role seeing every row."""
+    with rls.system():
+        async with app.state.engine.begin() as conn:
+            await conn.execute(text(sql), params)

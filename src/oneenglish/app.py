@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
+from oneenglish.accounts.router import router as accounts_router
 from oneenglish.achievements.router import router as achievements_router
 from oneenglish.activity.middleware import ActivityMiddleware
 from oneenglish.activity.router import router as activity_router
@@ -34,6 +35,7 @@ from oneenglish.enrollments.router import router as enrollments_router
 from oneenglish.error_logs.router import router as error_logs_router
 from oneenglish.error_logs.service import ErrorLog
 from oneenglish.health.router import router as health_router
+from oneenglish.jobs.digests import send_digests_forever
 from oneenglish.jobs.retention import purge_logs_forever
 from oneenglish.lessons.router import router as lessons_router
 from oneenglish.notifications.router import router as notifications_router
@@ -54,6 +56,7 @@ BODY_LIMITS = {"/api/chat/": CHAT_MAX_BODY}
 ROUTERS = (
     health_router,
     auth_router,
+    accounts_router,
     users_router,
     profiles_router,
     user_settings_router,
@@ -133,6 +136,12 @@ def _lifespan(
             tasks.append(
                 asyncio.create_task(
                     purge_logs_forever(resources.mongo_db, settings, resources.sessionmaker),
+                    context=rls.system_context(),
+                )
+            )
+            tasks.append(
+                asyncio.create_task(
+                    send_digests_forever(resources.sessionmaker, resources.mongo_db, settings),
                     context=rls.system_context(),
                 )
             )

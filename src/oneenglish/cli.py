@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, TypeVar
 
@@ -21,6 +22,7 @@ from oneenglish.db import encryption, postgres, privileges, rls
 from oneenglish.demo import catalogue as demo_catalogue
 from oneenglish.demo import seed as demo
 from oneenglish.jobs import reconcile as reconcile_drift
+from oneenglish.jobs.digests import DigestReport, send_digests
 from oneenglish.jobs.reconcile import DriftReport
 from oneenglish.jobs.retention import PurgeReport, purge_logs
 from oneenglish.resources import Resources, open_resources
@@ -373,6 +375,29 @@ def purge_logs_command() -> None:
         f"older than {settings.error_log_retention_days} days, and "
         f"{report.transient_rows} expired rate-limit, throttle and idempotency rows"
     )
+
+
+@app.command("send-digests")
+def send_digests_command(
+    at: Annotated[
+        datetime | None,
+        typer.Option(help="Act as if it were this time (ISO 8601, UTC); default: now"),
+    ] = None,
+) -> None:
+    """Mail the daily and weekly digests that are due (each user's once per period, however
+    many processes run this at once); every API process also does this every
+    DIGEST_INTERVAL_SECONDS. The mails are then sent by the saga relay."""
+    settings = get_settings()
+    now = (at.replace(tzinfo=at.tzinfo or UTC)) if at else None
+
+    async def send(resources: Resources) -> DigestReport:
+        report = await send_digests(resources.sessionmaker, resources.mongo_db, settings, now)
+        while await resources.runner.recover_once() > 0:  # deliver them now, if it can
+            pass
+        return report
+
+    report = asyncio.run(_with_resources(settings, send))
+    typer.echo(f"{report.claimed} digests due, {report.mailed} mailed (the others had nothing)")
 
 
 async def _with_resources(settings: Settings, action: Callable[[Resources], Awaitable[T]]) -> T:

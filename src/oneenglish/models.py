@@ -8,6 +8,8 @@ MODEL_MODULES: tuple[str, ...] = (
     "oneenglish.users.models",
     "oneenglish.rbac.models",
     "oneenglish.auth.models",
+    "oneenglish.accounts.models",
+    "oneenglish.mail.models",
     "oneenglish.sagas.models",
     "oneenglish.profiles.models",
     "oneenglish.user_settings.models",

@@ -31,6 +31,8 @@ FIELD_MASTER_KEY_BYTES = 96
 # OWASP's minimum for Argon2id (Password Storage Cheat Sheet): t=2 with 19 MiB.
 MIN_PRODUCTION_HASH_TIME_COST = 2
 MIN_PRODUCTION_HASH_MEMORY_KIB = 19 * 1024
+# What REQUIRE_VERIFIED_EMAIL_FOR may name.
+GATED_ACTIONS = ("chat", "paid_enrollment")
 # A list setting from the environment: comma-separated (`a, b`), or a JSON array.
 CommaList = Annotated[list[str], NoDecode]
 
@@ -174,6 +176,41 @@ class Settings(BaseSettings):
     error_log_retention_days: int = Field(30, ge=1, le=36_500)
     log_purge_interval_seconds: float = Field(3600.0, gt=0, le=86_400)
 
+    # Mail (mail/, README "Mail"): unset SMTP_URL means the local stack's Mailpit, which
+    # catches every mail on loopback (its web UI on LOCAL_MAILPIT_UI_PORT). `smtp://` upgrades
+    # with STARTTLS when the server offers it (always, if `?starttls=required`), `smtps://` is
+    # TLS from the first byte; credentials go in the URL (`smtp://user:password@host:587`).
+    smtp_url: SecretStr | None = None
+    # The CA bundle the SMTP server's certificate is checked against (unset: the system's,
+    # or the local stack's CA for its Mailpit).
+    smtp_tls_ca_file: FilePath | None = None
+    smtp_timeout_seconds: float = Field(10.0, gt=0, le=120)
+    mail_from: str = Field("OneEnglish <no-reply@oneenglish.dev>", max_length=200)
+    platform_name: str = Field("OneEnglish", min_length=1, max_length=60)
+    # Where the links in mails point: the web app, which serves /account/… and calls the API.
+    public_base_url: str = Field(
+        "http://127.0.0.1:8000", pattern=r"^https?://[^\s/?#]+(/[^\s?#]*)?$"
+    )
+    local_smtp_port: int = Field(1025, ge=1, le=65535)
+    local_mailpit_ui_port: int = Field(8025, ge=1, le=65535)
+
+    # Accounts (accounts/, README "Accounts"): how long each link in a mail works, and what an
+    # address that was never verified may not do (`chat`, `paid_enrollment`; none by default).
+    email_verification_ttl_seconds: int = Field(48 * 3600, ge=300, le=30 * 86_400)
+    password_reset_ttl_seconds: int = Field(30 * 60, ge=60, le=86_400)
+    email_change_ttl_seconds: int = Field(24 * 3600, ge=300, le=30 * 86_400)
+    # How long the old address may undo an email change from the notice it was sent.
+    email_change_undo_seconds: int = Field(7 * 86_400, ge=3600, le=90 * 86_400)
+    require_verified_email_for: CommaList = Field(default_factory=list)
+    # Mails a person can make the platform send (429 past them): per address and per client.
+    account_mails_per_address_per_hour: int = Field(5, ge=1, le=10_000)
+    account_mails_per_ip_per_hour: int = Field(30, ge=1, le=100_000)
+
+    # Email digests of unread notifications: sent at the first maintenance pass after this
+    # hour (UTC) of each day (daily) or of each Monday (weekly), and by `send-digests`.
+    digest_hour_utc: int = Field(7, ge=0, le=23)
+    digest_interval_seconds: float = Field(300.0, gt=0, le=86_400)
+
     # Settings every new user starts with (user_settings.settings in MongoDB).
     default_user_settings: dict[str, Any] = Field(
         default_factory=lambda: {
@@ -190,7 +227,9 @@ class Settings(BaseSettings):
     admin_username: str = "admin"
     admin_password: SecretStr | None = None
 
-    @field_validator("forwarded_allow_ips", "cors_allow_origins", mode="before")
+    @field_validator(
+        "forwarded_allow_ips", "cors_allow_origins", "require_verified_email_for", mode="before"
+    )
     @classmethod
     def _split_list(cls, value: Any) -> Any:
         if isinstance(value, str):
@@ -213,7 +252,15 @@ class Settings(BaseSettings):
             raise ValueError("ADMIN_EMAIL and ADMIN_PASSWORD must be set together")
         return self
 
-    @field_validator("database_sslrootcert", "mongodb_tls_ca_file")
+    @field_validator("require_verified_email_for")
+    @classmethod
+    def _known_gated_actions(cls, value: list[str]) -> list[str]:
+        unknown = sorted(set(value) - set(GATED_ACTIONS))
+        if unknown:
+            raise ValueError(f"unknown actions {unknown}; choose from {list(GATED_ACTIONS)}")
+        return value
+
+    @field_validator("database_sslrootcert", "mongodb_tls_ca_file", "smtp_tls_ca_file")
     @classmethod
     def _a_readable_ca_bundle(cls, value: Path | None) -> Path | None:
         if value is not None:
@@ -272,6 +319,26 @@ class Settings(BaseSettings):
     @property
     def uses_local_mongodb(self) -> bool:
         return self.mongodb_url is None
+
+    @property
+    def uses_local_smtp(self) -> bool:
+        return self.smtp_url is None
+
+    @property
+    def smtp_target(self) -> str:
+        """SMTP_URL, or the local stack's Mailpit (STARTTLS required, verified by its CA)."""
+        if self.smtp_url is not None:
+            return self.smtp_url.get_secret_value()
+        return f"smtp://127.0.0.1:{self.local_smtp_port}?starttls=required"
+
+    @property
+    def smtp_ca_file(self) -> Path | None:
+        if self.smtp_tls_ca_file is not None:
+            return self.smtp_tls_ca_file
+        return self.local_tls_dir / "ca.pem" if self.uses_local_smtp else None
+
+    def requires_verified_email(self, action: str) -> bool:
+        return action in self.require_verified_email_for
 
     @property
     def field_master_key(self) -> bytes:

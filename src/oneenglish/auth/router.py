@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import Depends, status
 from fastapi.security import OAuth2PasswordRequestForm
 
+from oneenglish.accounts import service as accounts
 from oneenglish.auth import service
 from oneenglish.auth.dependencies import AnonymousActor, CurrentActor, CurrentUser
 from oneenglish.auth.schemas import ChangePasswordIn, LoginIn, MeOut, RefreshIn, TokenPair
@@ -106,8 +107,15 @@ async def me(principal: CurrentUser, db: DbSession) -> MeOut:
     "/change-password",
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Change my password; ends every session, including this one",
+    description="Also ends every password reset link, and the account's address is told by mail.",
 )
 async def change_password(
-    body: ChangePasswordIn, principal: CurrentUser, actor: CurrentActor, db: DbSession
+    body: ChangePasswordIn,
+    principal: CurrentUser,
+    actor: CurrentActor,
+    db: DbSession,
+    settings: AppSettings,
 ) -> None:
-    await service.change_password(db, principal, actor, body.current_password, body.new_password)
+    await accounts.change_password(
+        db, settings, principal, actor, body.current_password, body.new_password
+    )

@@ -1,4 +1,5 @@
-"""Logging in and out, refresh-token rotation with reuse detection, password changes."""
+"""Logging in and out, refresh-token rotation with reuse detection, ending sessions (password
+changes and resets, which end them, are in accounts/)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from oneenglish.audit import service as audit
 from oneenglish.auth import repository
 from oneenglish.auth.schemas import TokenPair
 from oneenglish.core.context import Actor
-from oneenglish.core.errors import InvalidInput, RateLimited, Unauthorized
+from oneenglish.core.errors import RateLimited, Unauthorized
 from oneenglish.core.principal import Principal
 from oneenglish.core.security import (
     InvalidToken,
@@ -205,38 +206,6 @@ async def logout_everywhere(db: AsyncSession, principal: Principal, actor: Actor
         after={"reason": "logout_all", "sessions": revoked},
     )
     return revoked
-
-
-async def change_password(
-    db: AsyncSession,
-    principal: Principal,
-    actor: Actor,
-    current_password: str,
-    new_password: str,
-) -> None:
-    user = await users.find_user(db, principal.id)
-    if user is None:
-        raise Unauthorized("The account no longer exists")
-    user_id, stored_hash, username, email = user.id, user.password_hash, user.username, user.email
-    await release_connection(db)  # no connection is held while Argon2 runs
-    if not await verify_password(stored_hash, current_password):
-        raise InvalidInput(
-            "The current password is incorrect",
-            errors=[{"loc": ["body", "current_password"], "msg": "incorrect"}],
-        )
-    users.check_password_policy(new_password, username=username, email=email)
-    new_hash = await hash_password(new_password)
-    await users.set_password_hash(db, user_id, new_hash)
-    revoked = await repository.revoke_user_sessions(db, user_id, "password_changed")
-    # Never a hash in the audit log: only that it changed, and what that ended.
-    audit.record(
-        db,
-        actor,
-        "user.password_changed",
-        "user",
-        user_id,
-        after={"sessions_revoked": revoked},
-    )
 
 
 async def revoke_all_sessions(db: AsyncSession, user_id: uuid.UUID, reason: str) -> int:

@@ -27,6 +27,13 @@ class BadRequest(DomainError):
     pass
 
 
+class InvalidLink(DomainError):
+    """A token from a mailed link that is tampered with, expired, used, or not for this."""
+
+    title = "Invalid or expired link"
+    slug = "invalid-link"
+
+
 class Unauthorized(DomainError):
     status = 401
     title = "Not authenticated"

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import hashlib
+import hmac
 import os
 import re
 import secrets
@@ -196,3 +198,35 @@ def new_refresh_token() -> tuple[str, bytes]:
 
 def hash_refresh_token(token: str) -> bytes:
     return hashlib.sha256(token.encode()).digest()
+
+
+def link_token(settings: Settings, purpose: str, token_id: uuid.UUID) -> str:
+    """The 256-bit secret of a link mailed to a user (verify an address, reset a password …).
+
+    Derived from SECRET_KEY and the token row's id (HMAC-SHA256), so nothing stores it: the
+    row keeps its SHA-256 only (hash_refresh_token), and the mail relay derives it again when
+    it writes the mail. Reading the database without the key yields no working link."""
+    message = f"link:{purpose}:{token_id}".encode()
+    digest = hmac.new(settings.signing_key.encode(), message, hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def sign_claims(settings: Settings, purpose: str, claims: dict[str, str]) -> str:
+    """A signed, non-expiring statement for a one-click link (an unsubscribe)."""
+    return jwt.encode(
+        {**claims, "typ": purpose, "iss": settings.jwt_issuer},
+        settings.signing_key,
+        algorithm=JWT_ALGORITHM,
+    )
+
+
+def verify_claims(settings: Settings, purpose: str, token: str) -> dict[str, str]:
+    try:
+        claims = jwt.decode(
+            token, settings.signing_key, algorithms=[JWT_ALGORITHM], issuer=settings.jwt_issuer
+        )
+    except (jwt.PyJWTError, ValueError, TypeError) as exc:
+        raise InvalidToken(str(exc)) from exc
+    if claims.get("typ") != purpose:
+        raise InvalidToken(f"not a {purpose} token")
+    return {k: str(v) for k, v in claims.items()}

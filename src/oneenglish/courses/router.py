@@ -9,6 +9,7 @@ from pydantic import ConfigDict
 
 from oneenglish.auth.dependencies import CatalogueReader, CurrentActor, CurrentUser
 from oneenglish.content.schemas import EXAMPLE_CONTENT, ContentIn
+from oneenglish.core.dependencies import AppSettings
 from oneenglish.core.pagination import Page, Pagination
 from oneenglish.core.routing import ApiRouter
 from oneenglish.courses import service
@@ -189,16 +190,23 @@ async def reorder_lessons(
     summary="Enrol in a published course",
     description="With an `Idempotency-Key`, a retry gets the first enrolment back (201) "
     "instead of a 409.",
-    responses={409: {"description": "Already enrolled, or the course is not published"}},
+    responses={
+        403: {
+            "description": "A paid course, and REQUIRE_VERIFIED_EMAIL_FOR names "
+            "paid_enrollment: verify your email address first"
+        },
+        409: {"description": "Already enrolled, or the course is not published"},
+    },
 )
 async def enroll(
     course_id: uuid.UUID,
     db: DbSession,
+    settings: AppSettings,
     principal: CurrentUser,
     actor: CurrentActor,
     idempotent: IdempotencyKey,
 ) -> EnrollmentOut:
-    enrollment = await enrollments.enroll(db, principal, actor, course_id, idempotent)
+    enrollment = await enrollments.enroll(db, settings, principal, actor, course_id, idempotent)
     return enrollment
 
 

@@ -44,6 +44,8 @@ PROTECTED_TABLES = (
     "auth_sessions",
     "refresh_tokens",
     "user_permissions",
+    "account_tokens",  # migration 0014
+    "mail_digests",  # migration 0014
 )
 
 _APPLY = "SELECT set_config('app.user_id', $1, false), set_config('app.scope', $2, false)"

@@ -11,6 +11,7 @@ from decimal import Decimal
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from oneenglish.accounts import service as accounts
 from oneenglish.audit import service as audit
 from oneenglish.core import clock
 from oneenglish.core.context import Actor
@@ -33,11 +34,13 @@ from oneenglish.idempotency import service as idempotency
 from oneenglish.idempotency.service import IdempotentRequest
 from oneenglish.lessons import service as lessons
 from oneenglish.progress import completion
+from oneenglish.settings import Settings
 from oneenglish.users import service as users
 
 
 async def enroll(
     db: AsyncSession,
+    settings: Settings,
     principal: Principal,
     actor: Actor,
     course_id: uuid.UUID,
@@ -47,6 +50,8 @@ async def enroll(
     course = await courses.get_visible(db, principal, course_id)
     if not course.is_published:
         raise Conflict("Only published courses accept enrollments")
+    if course.price > 0:
+        await accounts.ensure_verified(db, settings, principal.id, "paid_enrollment")
     try:
         async with db.begin_nested():
             enrollment = await repository.insert(db, principal.id, course_id)

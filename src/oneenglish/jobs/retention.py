@@ -1,7 +1,7 @@
 """Retention of the high-volume logs: activity (ACTIVITY_RETENTION_DAYS) and error logs
 (ERROR_LOG_RETENTION_DAYS). Audit logs are kept forever and never touched here. The same pass
 deletes PostgreSQL's short-lived rows: expired rate-limit windows, login throttles past their
-reset period, idempotency keys past their 24 hours.
+reset period, idempotency keys past their 24 hours, mailed links' tokens a week past expiry.
 
 FerretDB has no TTL indexes, so expiry is a `delete_many` by timestamp, run by a maintenance
 loop in every API process (every LOG_PURGE_INTERVAL_SECONDS; the deletes are idempotent, so
@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from oneenglish.accounts import service as accounts
 from oneenglish.activity import service as activity
 from oneenglish.auth import service as auth
 from oneenglish.core.logging import get_logger
@@ -63,6 +64,7 @@ async def _purge_transient_rows(
             await limits.delete_expired(pg)
             + await auth.delete_expired_throttles(pg, settings)
             + await idempotency.delete_expired(pg)
+            + await accounts.delete_expired(pg)
         )
 
 

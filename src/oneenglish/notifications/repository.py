@@ -56,3 +56,31 @@ async def mark_all_read(mongo: Database, user_id: str, at: datetime) -> int:
 
 async def count_unread(mongo: Database, user_id: str) -> int:
     return await mongo[COLLECTION].count_documents({"userId": user_id, "isRead": False})
+
+
+async def caused_by(mongo: Database, user_id: str, cause: str) -> list[MongoDocument]:
+    cursor = mongo[COLLECTION].find({"userId": user_id, "causeId": cause})
+    return await cursor.to_list()
+
+
+async def unread_between(
+    mongo: Database,
+    user_id: str,
+    types: list[str],
+    since: datetime,
+    until: datetime,
+    limit: int,
+) -> tuple[list[MongoDocument], int]:
+    """The newest `limit` unread notifications of these types in (since, until], and how many
+    there are in all."""
+    query: dict[str, Any] = {
+        "userId": user_id,
+        "isRead": False,
+        "type": {"$in": types},
+        "createdAt": {"$gt": since, "$lte": until},
+    }
+    collection = mongo[COLLECTION]
+    cursor = collection.find(query).sort([("createdAt", -1), ("_id", -1)]).limit(limit)
+    documents = await cursor.to_list()
+    total = len(documents) if len(documents) < limit else await collection.count_documents(query)
+    return documents, total

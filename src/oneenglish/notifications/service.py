@@ -30,11 +30,13 @@ async def notify(
     data: dict[str, Any],
     *,
     at: datetime | None = None,
+    cause: str | None = None,
 ) -> bool:
     """Create a notification once: `notification_id` names its cause, so a replay is a no-op.
 
     `at` is when its cause happened: a subscriber that runs late (a retried saga) files the
-    notification where it belongs in the inbox, not above what happened after it."""
+    notification where it belongs in the inbox, not above what happened after it. `cause`
+    (an event id) lets whoever mails it find every notification one event made."""
     return await repository.insert_once(
         mongo,
         {
@@ -47,8 +49,19 @@ async def notify(
             "isRead": False,
             "readAt": None,
             "createdAt": at or clock.now(),
+            **({"causeId": cause} if cause else {}),
         },
     )
+
+
+async def caused_by(mongo: Database, user_id: str, cause: str) -> list[MongoDocument]:
+    return await repository.caused_by(mongo, user_id, cause)
+
+
+async def unread_between(
+    mongo: Database, user_id: str, types: list[str], since: datetime, until: datetime, limit: int
+) -> tuple[list[MongoDocument], int]:
+    return await repository.unread_between(mongo, user_id, types, since, until, limit)
 
 
 async def inbox(

@@ -1,6 +1,7 @@
-"""The local stack: the PostgreSQL and FerretDB servers a development machine or test run needs.
+"""The local stack: the PostgreSQL, FerretDB and Mailpit servers a development machine or test
+run needs.
 
-A server is skipped when its URL (DATABASE_URL, MONGODB_URL) points elsewhere.
+A server is skipped when its URL (DATABASE_URL, MONGODB_URL, SMTP_URL) points elsewhere.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from oneenglish.settings import (
 )
 from oneenglish.stack.ferretdb import LocalFerretDB
 from oneenglish.stack.ferretdb_indexes import backing_database_settings, mirror_indexes
+from oneenglish.stack.mailpit import LocalMailpit
 from oneenglish.stack.postgres import DatabaseAccess, LocalPostgres
 from oneenglish.stack.tls import LocalTLS
 
@@ -91,6 +93,12 @@ class Stack:
             ),
             tls_only=self.settings.local_database_tls,
         )
+        self.mailpit = LocalMailpit(
+            data_dir / "mailpit",
+            self.settings.local_smtp_port,
+            self.settings.local_mailpit_ui_port,
+            tls=self.tls,
+        )
 
     @property
     def manages_postgres(self) -> bool:
@@ -104,11 +112,15 @@ class Stack:
             self.started.append("postgres")
         if self.settings.uses_local_mongodb and self.ferretdb.start():
             self.started.append("ferretdb")
+        if self.settings.uses_local_smtp and self.mailpit.start():
+            self.started.append("mailpit")
         return self.status()
 
     def down(self, only_started: bool = False) -> list[str]:
         """Stop the servers (FerretDB first); with only_started, only those this object started."""
         stopped: list[str] = []
+        if (not only_started or "mailpit" in self.started) and self.mailpit.stop():
+            stopped.append("mailpit")
         if (not only_started or "ferretdb" in self.started) and self.ferretdb.stop():
             stopped.append("ferretdb")
         if (not only_started or "postgres" in self.started) and self.postgres.stop():
@@ -156,4 +168,16 @@ class Stack:
             )
         else:
             lines.append(ServiceLine("mongodb", "external", "MONGODB_URL"))
+        if self.settings.uses_local_smtp:
+            mp = self.mailpit.status()
+            lines.append(
+                ServiceLine(
+                    "mailpit",
+                    "running" if mp.running else "stopped",
+                    f"127.0.0.1:{mp.smtp_port}",
+                    f"pid {mp.pid}, web UI {self.mailpit.url}" if mp.running else "",
+                )
+            )
+        else:
+            lines.append(ServiceLine("smtp", "external", "SMTP_URL"))
         return lines

@@ -10,6 +10,7 @@ from oneenglish.achievements import service as achievements
 from oneenglish.db.mongo import Database
 from oneenglish.events import service as events
 from oneenglish.notifications import service as notifications
+from oneenglish.user_settings import service as user_settings
 
 _MESSAGES = {
     events.ENROLLED: (
@@ -32,6 +33,9 @@ _MESSAGES = {
 
 async def notify_learner(mongo: Database, event: events.DomainEvent) -> None:
     kind, title, template = _MESSAGES[event.type]
+    channels = await user_settings.channels_of(mongo, event.user_id)
+    if channels.of(kind) == "off":
+        return
     message = template.format_map({k: str(v) for k, v in event.data.items()})
     await notifications.notify(
         mongo,
@@ -42,11 +46,17 @@ async def notify_learner(mongo: Database, event: events.DomainEvent) -> None:
         message,
         event.data,
         at=event.occurred_at,
+        cause=event.id,
     )
 
 
 async def award_achievements(mongo: Database, event: events.DomainEvent) -> None:
     earned = await achievements.evaluate(mongo, event)
+    if not earned:
+        return
+    channels = await user_settings.channels_of(mongo, event.user_id)
+    if channels.of(notifications.ACHIEVEMENT_EARNED) == "off":
+        return
     await asyncio.gather(
         *(
             notifications.notify(
@@ -58,6 +68,7 @@ async def award_achievements(mongo: Database, event: events.DomainEvent) -> None
                 f"{achievement['title']} (+{achievement['points']} points)",
                 {"achievementId": achievement["_id"], "type": achievement["type"]},
                 at=event.occurred_at,
+                cause=event.id,
             )
             for achievement in earned
         )

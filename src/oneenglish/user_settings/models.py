@@ -13,5 +13,8 @@ COLLECTION = "user_settings"
 
 register_indexes(
     IndexSpec(COLLECTION, (("userId", 1),), "uq_user_settings_userId", unique=True),
+    # Who gets a daily or weekly digest (the digest pass's query): `digests` lists the
+    # frequencies the user's notification preferences name.
+    IndexSpec(COLLECTION, (("digests", 1), ("_id", 1)), "ix_user_settings_digests"),
 )
 register_reference(Reference(COLLECTION, "userId"))

@@ -7,6 +7,8 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from pymongo import ReturnDocument
+
 from oneenglish.db.mongo import Database, MongoDocument, replace_changed
 from oneenglish.user_settings.models import COLLECTION
 
@@ -55,3 +57,28 @@ async def delete(mongo: Database, user_id: str) -> None:
 async def existing_ids(mongo: Database, user_ids: Sequence[str]) -> set[str]:
     cursor = mongo[COLLECTION].find({"_id": {"$in": list(user_ids)}}, {"_id": 1})
     return {doc["_id"] async for doc in cursor}
+
+
+async def set_preferences(
+    mongo: Database, user_id: str, preferences: dict[str, str], digests: list[str]
+) -> MongoDocument | None:
+    """Set some notification channels, and the digest frequencies all of them now name."""
+    return await mongo[COLLECTION].find_one_and_update(
+        {"_id": user_id},
+        {
+            "$set": {
+                **{f"notificationPreferences.{k}": v for k, v in preferences.items()},
+                "digests": digests,
+                "updatedAt": _now(),
+            }
+        },
+        return_document=ReturnDocument.AFTER,
+    )
+
+
+def with_digest(mongo: Database, frequency: str, after_id: str | None, limit: int) -> Any:
+    """One page of the settings of users whose preferences name a `frequency` digest."""
+    query: dict[str, Any] = {"digests": frequency}
+    if after_id is not None:
+        query["_id"] = {"$gt": after_id}
+    return mongo[COLLECTION].find(query).sort("_id", 1).limit(limit)

@@ -3,7 +3,7 @@ from __future__ import annotations
 import zoneinfo
 from datetime import datetime
 from functools import cache
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -62,3 +62,50 @@ class SettingsPatch(BaseModel):
                 "'Europe/Madrid' or 'UTC'"
             )
         return value
+
+
+# What a notification of each type does (README "Notification preferences"): shown in the
+# inbox only; also mailed at once; also gathered into a daily or weekly digest mail; or not
+# even shown.
+NotificationType = Literal[
+    "direct_message", "enrolled", "lesson_completed", "course_completed", "achievement_earned"
+]
+Channel = Literal["in_app", "email", "digest_daily", "digest_weekly", "off"]
+NOTIFICATION_TYPES: tuple[str, ...] = NotificationType.__args__  # type: ignore[attr-defined]
+DEFAULT_CHANNELS: dict[str, str] = {
+    "direct_message": "email",
+    "enrolled": "in_app",
+    "lesson_completed": "in_app",
+    "course_completed": "email",
+    "achievement_earned": "in_app",
+}
+# The master switch of the general settings: false keeps every mail channel in the inbox.
+EMAIL_SWITCH_KEY = "emailNotifications"
+
+
+class NotificationPreferencesOut(BaseModel):
+    preferences: dict[NotificationType, Channel] = Field(
+        description="Every notification type, with its channel (the default where unset)"
+    )
+    email_enabled: bool = Field(
+        description="The `emailNotifications` setting: when false, nothing is mailed "
+        "(email and digest channels act as in_app)"
+    )
+
+
+class NotificationPreferencesPatch(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"preferences": {"direct_message": "digest_daily", "achievement_earned": "off"}}
+            ]
+        },
+    )
+
+    preferences: Annotated[dict[NotificationType, Channel], Field(min_length=1)]
+
+
+class Unsubscribed(BaseModel):
+    notification_type: NotificationType
+    channel: Channel

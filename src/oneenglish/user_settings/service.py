@@ -4,20 +4,28 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from oneenglish.audit import service as audit
 from oneenglish.core.context import Actor
 from oneenglish.core.documents import encoded_size
-from oneenglish.core.errors import Conflict, InvalidInput, NotFound
+from oneenglish.core.errors import Conflict, InvalidInput, InvalidLink, NotFound
 from oneenglish.core.principal import Principal, ensure_self_or_permitted
+from oneenglish.core.security import InvalidToken, sign_claims, verify_claims
 from oneenglish.db.mongo import ConcurrentUpdate, Database, MongoDocument
+from oneenglish.settings import Settings
 from oneenglish.user_settings import repository
 from oneenglish.user_settings.schemas import (
+    DEFAULT_CHANNELS,
+    EMAIL_SWITCH_KEY,
+    NOTIFICATION_TYPES,
     TIMEZONE_KEY,
+    NotificationPreferencesOut,
     SettingsOut,
     SettingsPatch,
+    Unsubscribed,
     is_time_zone,
 )
 
@@ -118,3 +126,132 @@ def to_out(document: MongoDocument) -> SettingsOut:
         settings=document.get("settings", {}),
         updated_at=document["updatedAt"],
     )
+
+
+# -- notification preferences ----------------------------------------------------------------
+
+UNSUBSCRIBE = "unsubscribe"
+DIGEST_CHANNELS = {"digest_daily": "daily", "digest_weekly": "weekly"}
+
+
+@dataclass(frozen=True)
+class Channels:
+    """A user's notification channels as they act: the preference, or the default, with mail
+    channels kept in the inbox while the `emailNotifications` switch is off."""
+
+    chosen: dict[str, str]
+    email_enabled: bool
+
+    def of(self, notification_type: str) -> str:
+        channel = self.chosen.get(notification_type, DEFAULT_CHANNELS.get(notification_type))
+        if channel is None:
+            return "in_app"
+        if channel != "off" and channel != "in_app" and not self.email_enabled:
+            return "in_app"
+        return channel
+
+    def mailed_at_once(self) -> set[str]:
+        return {t for t in NOTIFICATION_TYPES if self.of(t) == "email"}
+
+    def in_digest(self, frequency: str) -> list[str]:
+        return [t for t in NOTIFICATION_TYPES if DIGEST_CHANNELS.get(self.of(t)) == frequency]
+
+
+def channels_in(document: MongoDocument | None) -> Channels:
+    document = document or {}
+    return Channels(
+        chosen=dict(document.get("notificationPreferences") or {}),
+        email_enabled=document.get("settings", {}).get(EMAIL_SWITCH_KEY, True) is not False,
+    )
+
+
+async def channels_of(mongo: Database, user_id: str) -> Channels:
+    return channels_in(await repository.get(mongo, user_id))
+
+
+def _preferences_out(document: MongoDocument) -> NotificationPreferencesOut:
+    chosen = channels_in(document)
+    return NotificationPreferencesOut.model_validate(
+        {
+            "preferences": {
+                t: chosen.chosen.get(t, DEFAULT_CHANNELS[t]) for t in NOTIFICATION_TYPES
+            },
+            "email_enabled": chosen.email_enabled,
+        }
+    )
+
+
+async def notification_preferences(
+    mongo: Database, user_id: uuid.UUID
+) -> NotificationPreferencesOut:
+    document = await repository.get(mongo, str(user_id))
+    if document is None:
+        raise NotFound(f"No settings for user {user_id}")
+    return _preferences_out(document)
+
+
+async def set_notification_preferences(
+    mongo: Database, actor: Actor, user_id: uuid.UUID, preferences: dict[str, str]
+) -> NotificationPreferencesOut:
+    document = await repository.get(mongo, str(user_id))
+    if document is None:
+        raise NotFound(f"No settings for user {user_id}")
+    before: dict[str, str] = {
+        str(k): str(v) for k, v in _preferences_out(document).preferences.items()
+    }
+    merged = {**before, **preferences}
+    digests = sorted({DIGEST_CHANNELS[c] for c in merged.values() if c in DIGEST_CHANNELS})
+    document = await repository.set_preferences(mongo, str(user_id), preferences, digests)
+    if document is None:
+        raise NotFound(f"No settings for user {user_id}")
+    await audit.write_now(
+        mongo,
+        actor,
+        "notification_preferences.updated",
+        "user_settings",
+        user_id,
+        before={k: before.get(k) for k in preferences},
+        after=preferences,
+    )
+    return _preferences_out(document)
+
+
+def unsubscribe_url(settings: Settings, user_id: uuid.UUID, notification_type: str) -> str:
+    """A one-click link that stops mail about one notification type (signed, no login)."""
+    token = sign_claims(settings, UNSUBSCRIBE, {"sub": str(user_id), "nt": notification_type})
+    base = settings.public_base_url.rstrip("/")
+    return f"{base}/api/notification-preferences/unsubscribe?token={token}"
+
+
+def read_unsubscribe_token(settings: Settings, token: str) -> tuple[uuid.UUID, str]:
+    try:
+        claims = verify_claims(settings, UNSUBSCRIBE, token)
+        user_id, notification_type = uuid.UUID(claims["sub"]), claims["nt"]
+    except (InvalidToken, KeyError, ValueError) as exc:
+        raise InvalidLink("This unsubscribe link is not valid") from exc
+    if notification_type not in NOTIFICATION_TYPES:
+        raise InvalidLink("This unsubscribe link is not valid")
+    return user_id, notification_type
+
+
+async def unsubscribe(
+    mongo: Database, settings: Settings, actor: Actor, token: str
+) -> Unsubscribed:
+    """The type's mail stops: its notifications stay in the inbox (in_app). Idempotent."""
+    user_id, notification_type = read_unsubscribe_token(settings, token)
+    document = await repository.get(mongo, str(user_id))
+    if document is None:
+        raise InvalidLink("This unsubscribe link is for an account that no longer exists")
+    channel = channels_in(document).chosen.get(
+        notification_type, DEFAULT_CHANNELS[notification_type]
+    )
+    if channel not in ("in_app", "off"):
+        await set_notification_preferences(mongo, actor, user_id, {notification_type: "in_app"})
+        channel = "in_app"
+    return Unsubscribed.model_validate({"notification_type": notification_type, "channel": channel})
+
+
+async def with_digest(
+    mongo: Database, frequency: str, after_id: str | None, limit: int
+) -> list[MongoDocument]:
+    return [d async for d in repository.with_digest(mongo, frequency, after_id, limit)]

@@ -27,6 +27,9 @@ class User(Base):
     avatar_url: Mapped[str | None] = mapped_column(String(500))
     password_hash: Mapped[str] = mapped_column(String(255), nullable=False)
     is_active: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("true"))
+    # When the user proved they read mail at `email` (accounts/service.py); cleared by nothing
+    # but an email change, which is itself confirmed from the new address.
+    email_verified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # Set when the erasure starts (the row goes when it ends): from then on nothing may write
     # the user's data. Every such write checks it under a share lock on this row, which the
     # erasure's first transaction takes exclusively (workflows/erase_user.py).

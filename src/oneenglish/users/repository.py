@@ -40,7 +40,7 @@ async def get(db: AsyncSession, user_id: uuid.UUID) -> User | None:
 # An account is read on every profile view, so on the driver (see db.postgres.fetch).
 ACCOUNT_SQL = """
 SELECT u.id, u.email, u.username, u.first_name, u.last_name, u.display_name, u.avatar_url,
-       u.is_active,
+       u.is_active, u.email_verified_at,
        u.created_at, u.updated_at, {roles} AS roles
 FROM users u WHERE u.id = $1
 """
@@ -206,3 +206,12 @@ async def signups_per_bucket(
         .order_by(period)
     )
     return [(r[0], int(r[1])) for r in rows]
+
+
+async def mark_email_verified(db: AsyncSession, user_id: uuid.UUID, email: str) -> bool:
+    result = await db.execute(
+        update(User)
+        .where(User.id == user_id, func.lower(User.email) == email.lower())
+        .values(email_verified_at=func.coalesce(User.email_verified_at, func.now()))
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]

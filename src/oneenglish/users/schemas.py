@@ -108,6 +108,9 @@ class UserOut(BaseModel):
     display_name: str | None = Field(description="Chosen; null: the default name is shown")
     avatar_url: str | None
     is_active: bool
+    email_verified_at: datetime | None = Field(
+        description="When the address was confirmed from a mailed link; null: not yet"
+    )
     roles: list[str]
     created_at: datetime
     updated_at: datetime

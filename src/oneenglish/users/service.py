@@ -263,6 +263,33 @@ async def direct_permissions(
     return await rbac.direct_permissions_of_user(db, user_id)
 
 
+async def mark_email_verified(db: AsyncSession, user_id: uuid.UUID, email: str) -> bool:
+    """Verified, if `email` is still the user's address (a link for an address they have
+    since changed proves nothing about the new one)."""
+    return await repository.mark_email_verified(db, user_id, email)
+
+
+async def change_email(
+    db: AsyncSession, user_id: uuid.UUID, new_email: str, *, verified: bool
+) -> str:
+    """Give the user a new address (confirmed from that address, or restored by an undo
+    from the old one); returns the previous one. 409 if another account has it."""
+    user = await repository.get_for_update(db, user_id)
+    if user is None or user.erased_at is not None:
+        raise NotFound(f"No users record {user_id}")
+    previous = user.email
+    try:
+        async with db.begin_nested():
+            user.email = new_email.lower()
+            user.email_verified_at = func.now() if verified else None
+            await db.flush()
+    except IntegrityError as exc:
+        raise Conflict(
+            "Another account uses this email address", errors=[{"loc": ["email"]}]
+        ) from exc
+    return previous
+
+
 async def set_password_hash(db: AsyncSession, user_id: uuid.UUID, password_hash: str) -> None:
     await repository.set_password_hash(db, user_id, password_hash)
 
@@ -294,10 +321,16 @@ def _out(user: User, roles: list[str]) -> UserOut:
         display_name=user.display_name,
         avatar_url=user.avatar_url,
         is_active=user.is_active,
+        email_verified_at=user.email_verified_at,
         roles=roles,
         created_at=user.created_at,
         updated_at=user.updated_at,
     )
+
+
+def display_name(user: User) -> str:
+    """The name other people see, and that a mail greets the user with."""
+    return user.display_name or default_display_name(user.first_name, user.last_name, user.username)
 
 
 def default_display_name(first_name: str, last_name: str, username: str) -> str:

@@ -11,6 +11,8 @@ import importlib
 WORKFLOW_MODULES = (
     "oneenglish.workflows.deliver_audit",
     "oneenglish.workflows.dispatch_event",
+    "oneenglish.workflows.deliver_mail",
+    "oneenglish.workflows.request_password_reset",
     "oneenglish.workflows.register_user",
     "oneenglish.workflows.erase_user",
     "oneenglish.workflows.create_lesson",

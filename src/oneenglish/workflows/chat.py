@@ -12,22 +12,26 @@ messages, read state and the new-message notification are MongoDB's.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 
 from bson import ObjectId
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from oneenglish.accounts import service as accounts
 from oneenglish.chat import service as chat
 from oneenglish.chat.schemas import MessageIn, MessageOut
 from oneenglish.core.errors import Forbidden, NotFound
 from oneenglish.core.principal import Principal
-from oneenglish.db.mongo import Database
+from oneenglish.db.mongo import Database, MongoDocument
 from oneenglish.idempotency import service as idempotency
 from oneenglish.idempotency.service import IdempotentRequest
 from oneenglish.limits import service as limits
 from oneenglish.notifications import service as notifications
 from oneenglish.settings import Settings
+from oneenglish.user_settings import service as user_settings
 from oneenglish.views.chat import ensure_may_message, ensure_room_member
 from oneenglish.workflows.live_users import live_users
+from oneenglish.workflows.notification_mail import mail_at_once
 
 PREVIEW = 120
 MINUTE = 60
@@ -43,6 +47,7 @@ async def send_direct(
     idempotent: IdempotentRequest | None = None,
 ) -> MessageOut:
     await idempotency.replay_if_known(db, idempotent)
+    await accounts.ensure_verified(db, settings, principal.id, "chat")
     await ensure_may_message(db, mongo, principal, peer_id)
     per_sender = limits.Limit("message", settings.messages_per_sender_per_minute, MINUTE)
     per_recipient = limits.Limit(
@@ -59,19 +64,34 @@ async def send_direct(
         preview = (
             body.message[:PREVIEW] if body.message_type == "text" else f"[{body.message_type}]"
         )
-        await notifications.notify(
-            mongo,
-            f"message:{message.id}",
-            str(peer_id),
-            notifications.DIRECT_MESSAGE,
-            f"New message from {principal.username}",
-            preview,
-            {"senderId": str(principal.id), "messageId": message.id},
-        )
+        channels = await user_settings.channels_of(mongo, str(peer_id))
+        if channels.of(notifications.DIRECT_MESSAGE) != "off":
+            notification = {
+                "type": notifications.DIRECT_MESSAGE,
+                "title": f"New message from {principal.username}",
+                "message": preview,
+            }
+            await notifications.notify(
+                mongo,
+                f"message:{message.id}",
+                str(peer_id),
+                notifications.DIRECT_MESSAGE,
+                notification["title"],
+                preview,
+                {"senderId": str(principal.id), "messageId": message.id},
+            )
+            await mail_at_once(db, mongo, settings, peer_id, _given([notification]), channels)
         await idempotency.remember(
             db, idempotent, status_code=201, body=message, user_id=principal.id
         )
     return message
+
+
+def _given(documents: list[MongoDocument]) -> Callable[[], Awaitable[list[MongoDocument]]]:
+    async def given() -> list[MongoDocument]:
+        return documents
+
+    return given
 
 
 def _message_id(idempotent: IdempotentRequest | None) -> ObjectId | None:
@@ -89,6 +109,7 @@ async def send_to_room(
     idempotent: IdempotentRequest | None = None,
 ) -> MessageOut:
     await idempotency.replay_if_known(db, idempotent)
+    await accounts.ensure_verified(db, settings, principal.id, "chat")
     await ensure_room_member(db, principal, course_id)
     per_sender = limits.Limit("message", settings.messages_per_sender_per_minute, MINUTE)
     await limits.consume(db, per_sender, f"sender:{principal.id}")

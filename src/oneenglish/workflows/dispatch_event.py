@@ -1,15 +1,22 @@
 """Dispatch a domain event to its subscribers (notifications, achievements, …).
 
 One step: every subscriber of the event's type, together. Each is idempotent per event id, so
-a retry after a partial failure repeats nothing that already happened."""
+a retry after a partial failure repeats nothing that already happened. Then, in the
+transaction that marks the saga completed, the notifications the event made are mailed to a
+user who has their type mailed at once (notification_mail.py)."""
 
 from __future__ import annotations
 
 import asyncio
+import uuid
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from oneenglish.events import service as events
 from oneenglish.events.service import DISPATCH_EVENT, EventPayload
+from oneenglish.notifications import service as notifications
 from oneenglish.sagas.workflow import OnFailure, Step, StepContext, Workflow, register
+from oneenglish.workflows.notification_mail import mail_at_once
 
 
 async def _dispatch(context: StepContext[EventPayload]) -> None:
@@ -19,10 +26,24 @@ async def _dispatch(context: StepContext[EventPayload]) -> None:
     )
 
 
+async def _mail(db: AsyncSession, context: StepContext[EventPayload]) -> None:
+    if context.erased:
+        return
+    user_id = context.payload.user_id
+    await mail_at_once(
+        db,
+        context.mongo,
+        context.settings,
+        uuid.UUID(user_id),
+        lambda: notifications.caused_by(context.mongo, user_id, str(context.saga_id)),
+    )
+
+
 WORKFLOW = register(
     Workflow(
         kind=DISPATCH_EVENT,
         steps=(Step("dispatch", _dispatch),),
         on_failure=OnFailure.RETRY,
+        complete=_mail,
     )
 )

@@ -4,9 +4,11 @@
    (and, for a self sign-up, its count against the client address's sign-up limit, which is
    also checked before the password is hashed, so a refused sign-up costs no Argon2).
 2. Under the saga's lock, both MongoDB documents (idempotent upserts keyed by the user id).
-3. Completed: 201. MongoDB failed: the user row is deleted in the same transaction that marks
-   the saga compensating, then the documents are deleted (now, or by the relay once MongoDB is
-   back), and the client gets a 503.
+3. Completed: in the transaction that marks it so, the verification link and its mail
+   (accounts/service.py:send_verification; the relay sends it), so no mail goes out for an
+   account that does not come to exist. 201. MongoDB failed: the user row is deleted in the
+   same transaction that marks the saga compensating, then the documents are deleted (now, or
+   by the relay once MongoDB is back), and the client gets a 503.
 A crash anywhere leaves the intent behind; recovery finishes it (or compensates it after
 repeated failures). So a user exists in both databases or in neither, and a 201 means both.
 """
@@ -19,6 +21,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from oneenglish.accounts import service as accounts
 from oneenglish.audit import service as audit
 from oneenglish.core.context import Actor
 from oneenglish.core.errors import Unavailable
@@ -71,6 +74,10 @@ async def _delete_settings(context: Context) -> None:
     await user_settings.delete_settings(context.mongo, str(context.payload.user_id))
 
 
+async def _send_verification(db: AsyncSession, context: Context) -> None:
+    await accounts.send_verification(db, context.settings, context.payload.user_id)
+
+
 async def _delete_user_row(db: AsyncSession, context: Context) -> None:
     user_id = context.payload.user_id
     if await users.delete_user_row(db, user_id):
@@ -85,6 +92,7 @@ WORKFLOW = register(
             Step("settings", _create_settings, _delete_settings),
         ),
         on_failure=OnFailure.COMPENSATE,
+        complete=_send_verification,
         undo=_delete_user_row,
     )
 )

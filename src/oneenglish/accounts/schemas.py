@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from oneenglish.users.schemas import Email, Password
+
+# A mailed link's token: 32 bytes in unpadded base64url (core/security.py:link_token).
+LinkToken = Annotated[
+    str,
+    Field(
+        min_length=43,
+        max_length=43,
+        pattern=r"^[A-Za-z0-9_-]{43}$",
+        description="The token from the link's `#token=` fragment",
+    ),
+]
+
+
+class StrictIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class TokenIn(StrictIn):
+    token: LinkToken
+
+
+class PasswordResetIn(StrictIn):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"email": "ana.silva@example.com"}]})
+    email: Email
+
+
+class PasswordResetConfirmIn(StrictIn):
+    token: LinkToken
+    new_password: Password
+
+
+class EmailChangeIn(StrictIn):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"new_email": "ana.new@example.com", "current_password": "…"}]
+        }
+    )
+    new_email: Email
+    current_password: Password
+
+
+class Accepted(BaseModel):
+    detail: str
