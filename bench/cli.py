@@ -247,8 +247,24 @@ def _title(report: dict[str, Any]) -> str:
     )
 
 
+def _reset_timing(outcomes: list[results.ScenarioOutcome]) -> list[str]:
+    """(i)'s probe: a reset request must not say, by its time, whether an address exists."""
+    notes = []
+    for o in outcomes:
+        probe = o.facts.get("timing_probe")
+        if probe:
+            known, unknown = probe["known"], probe["unknown"]
+            notes.append(
+                f"note: {o.label} probe, {probe['pairs']} known/unknown pairs alternating on one "
+                f"connection: p50 {known['p50_ms']:.2f} / {unknown['p50_ms']:.2f} ms "
+                f"({probe['p50_ratio']:.2f}), p90 {known['p90_ms']:.2f} / "
+                f"{unknown['p90_ms']:.2f} ms"
+            )
+    return notes
+
+
 def _notes(outcomes: list[results.ScenarioOutcome], load: Load) -> list[str]:
-    notes = [f"note: {FERRETDB_NOTE}"]
+    notes = [f"note: {FERRETDB_NOTE}", *_reset_timing(outcomes)]
     for o in outcomes:
         # wrk drops the requests in flight when it stops, the floor waits for its operations:
         # with only a few requests per connection, the edges of the window skew both.

@@ -106,7 +106,13 @@ async def run_scenarios(
                 print(f"{scenario.label}: skipped: {reason}")
                 outcomes.append(ScenarioOutcome(scenario.key, scenario.label, skipped=reason))
                 continue
-            outcomes.append(await measure(scenario, ctx, db, api, load))
+            outcome = await measure(scenario, ctx, db, api, load)
+            if scenario.probe is not None:
+                print(f"{scenario.label}: probe", flush=True)
+                outcome.facts.update(await scenario.probe(ctx))
+                if scenario.cleanup is not None:
+                    await scenario.cleanup(db)
+            outcomes.append(outcome)
         if learners:
             await end_sessions(db, learners)
     return outcomes

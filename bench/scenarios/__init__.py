@@ -16,6 +16,7 @@ SCENARIOS: dict[str, Scenario] = {
         learning.COURSE_LIST,
         chat.CONVERSATION_PAGE,
         auth.LOGIN,
+        auth.RESET,
         reports.REPORTS_SCENARIO,
     )
 }

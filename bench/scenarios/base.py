@@ -68,6 +68,9 @@ class Scenario:
     # Connections for this scenario instead of the run's (--concurrency): a route a few people
     # use at once, whose latency means little at saturation.
     concurrency: int | None = None
+    # Measured after the load, on an idle API: figures the table has no column for (the
+    # password reset's timing probe); they go to the scenario's facts and the notes.
+    probe: Callable[[RunContext], Awaitable[dict[str, Any]]] | None = None
 
     @property
     def implemented(self) -> bool:

@@ -380,15 +380,19 @@ def purge_logs_command() -> None:
 @app.command("send-digests")
 def send_digests_command(
     at: Annotated[
-        datetime | None,
-        typer.Option(help="Act as if it were this time (ISO 8601, UTC); default: now"),
+        str | None,
+        typer.Option(help="Act as if it were this time (ISO 8601; UTC if no offset); default: now"),
     ] = None,
 ) -> None:
     """Mail the daily and weekly digests that are due (each user's once per period, however
     many processes run this at once); every API process also does this every
     DIGEST_INTERVAL_SECONDS. The mails are then sent by the saga relay."""
     settings = get_settings()
-    now = (at.replace(tzinfo=at.tzinfo or UTC)) if at else None
+    try:
+        when = datetime.fromisoformat(at) if at else None
+    except ValueError as exc:
+        raise typer.BadParameter(f"--at: {exc}") from exc
+    now = when.replace(tzinfo=when.tzinfo or UTC) if when else None
 
     async def send(resources: Resources) -> DigestReport:
         report = await send_digests(resources.sessionmaker, resources.mongo_db, settings, now)

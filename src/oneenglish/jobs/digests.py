@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from oneenglish.core.logging import get_logger
+from oneenglish.db import rls
 from oneenglish.db.mongo import Database, MongoDocument
 from oneenglish.mail import service as mail
 from oneenglish.notifications import service as notifications
@@ -64,8 +65,18 @@ async def send_digests(
     settings: Settings,
     now: datetime | None = None,
 ) -> DigestReport:
-    """One pass: every user with a digest due at `now` (default: the current time)."""
-    now = now or datetime.now(UTC)
+    """One pass: every user with a digest due at `now` (default: the current time). It acts
+    for the platform: every row (db/rls.py)."""
+    with rls.system():
+        return await _send_digests(sessionmaker, mongo, settings, now or datetime.now(UTC))
+
+
+async def _send_digests(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    mongo: Database,
+    settings: Settings,
+    now: datetime,
+) -> DigestReport:
     report = DigestReport()
     for frequency in FREQUENCIES:
         period = due_period(frequency, now, settings.digest_hour_utc)
@@ -129,7 +140,7 @@ async def _digest_of(
                 ],
                 "more": total - len(items),
             },
-            unsubscribe=types[0] if len(types) == 1 else None,
+            unsubscribe=types,
         )
         return True
 

@@ -1,10 +1,13 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
+
+from oneenglish.mail.models import MailDigest
 
 _CLAIM = text(
     """
@@ -52,3 +55,11 @@ async def count_digest(
         ),
         {"n": n, "user_id": user_id, "frequency": frequency, "period": period},
     )
+
+
+async def digests_of(db: AsyncSession, user_id: uuid.UUID) -> Sequence[MailDigest]:
+    return (
+        await db.scalars(
+            select(MailDigest).where(MailDigest.user_id == user_id).order_by(MailDigest.created_at)
+        )
+    ).all()

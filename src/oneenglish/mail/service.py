@@ -13,7 +13,9 @@ user, and is skipped for an erased one)."""
 
 from __future__ import annotations
 
+import email.policy
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -23,16 +25,20 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from oneenglish.core import clock
+from oneenglish.db.postgres import UserTable, register_user_table
 from oneenglish.mail import repository
 from oneenglish.sagas.log import enqueue
 from oneenglish.sagas.workflow import SagaKind, SagaPayload
 from oneenglish.settings import Settings
 
 TEMPLATES = Path(__file__).parent / "templates"
+# RFC 5322's line limit, not 78: a long URL header (List-Unsubscribe) must stay one plain
+# token, which the default policy would fold into RFC 2047 encoded words no client reads.
+POLICY = email.policy.SMTP.clone(max_line_length=998)
 SUBJECTS = {
     "verify_email": "Confirm your email address for {platform}",
     "password_reset": "Reset your {platform} password",
@@ -58,8 +64,9 @@ class MailPayload(SagaPayload):
     to_name: str
     context: dict[str, Any]
     link: MailLink | None = None
-    # The notification type an unsubscribe link (and List-Unsubscribe header) stops.
-    unsubscribe: str | None = None
+    # The notification types an unsubscribe link (and the List-Unsubscribe header) stops; a
+    # mail about several (a digest) also gets a link per type.
+    unsubscribe: list[str] = Field(default_factory=list)
 
 
 DELIVER_MAIL = SagaKind("deliver_mail", MailPayload)
@@ -74,7 +81,7 @@ def send(
     to_name: str,
     context: dict[str, Any] | None = None,
     link: MailLink | None = None,
-    unsubscribe: str | None = None,
+    unsubscribe: Sequence[str] = (),
 ) -> uuid.UUID:
     """Add a mail to the caller's transaction; returns its id (its Message-ID's left part)."""
     if template not in SUBJECTS:
@@ -89,7 +96,7 @@ def send(
             to_name=to_name,
             context=context or {},
             link=link,
-            unsubscribe=unsubscribe,
+            unsubscribe=list(unsubscribe),
         ),
         user_ids=[user_id],
     )
@@ -116,10 +123,10 @@ def compose(
     settings: Settings,
     mail_id: uuid.UUID,
     payload: MailPayload,
-    links: dict[str, str],
+    links: dict[str, Any],
 ) -> EmailMessage:
-    """The message: plain text and HTML from the payload's templates, `links` (the link and
-    unsubscribe URLs, derived by the caller) added to their context."""
+    """The message: plain text and HTML from the payload's templates, `links` (the link, the
+    unsubscribe URL and the per-type ones, derived by the caller) added to their context."""
     name = one_line(payload.to_name)
     values = {
         **payload.context,
@@ -128,11 +135,12 @@ def compose(
         "name": name,
         "address": payload.to_address,
         "unsubscribe_url": links.get("unsubscribe_url"),
+        "unsubscribe_links": links.get("unsubscribe_links", {}),
     }
     environment = _environment()
     subject = one_line(SUBJECTS[payload.template].format_map(values))
     values["subject"] = subject
-    message = EmailMessage()
+    message = EmailMessage(policy=POLICY)
     message["Subject"] = subject
     sender_name, sender_address = parseaddr(settings.mail_from)
     message["From"] = Address(one_line(sender_name), addr_spec=sender_address)
@@ -173,3 +181,18 @@ async def record_digest_size(
     db: AsyncSession, user_id: uuid.UUID, frequency: str, period: str, notifications: int
 ) -> None:
     await repository.count_digest(db, user_id, frequency, period, notifications)
+
+
+async def _export_digests(db: AsyncSession, user_id: uuid.UUID) -> list[dict[str, object]]:
+    return [
+        {
+            "frequency": d.frequency,
+            "period": d.period,
+            "covered_until": d.covered_until.isoformat(),
+            "notifications": d.notifications,
+        }
+        for d in await repository.digests_of(db, user_id)
+    ]
+
+
+register_user_table(UserTable("mail_digests", "email_digests", _export_digests))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ssl
 from dataclasses import dataclass
 from email.message import EmailMessage
+from email.utils import getaddresses, parseaddr
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import aiosmtplib
@@ -55,9 +56,16 @@ class SmtpTransport:
 
     async def send(self, message: EmailMessage) -> None:
         server = self.server
+        # Flattened here, with the message's own policy: aiosmtplib's would fold a long URL
+        # header into encoded words (mail/service.py:POLICY).
+        raw = message.as_bytes(policy=message.policy.clone(linesep="\r\n"))
+        sender = parseaddr(str(message["From"]))[1]
+        recipients = [address for _, address in getaddresses([str(message["To"])])]
         try:
             await aiosmtplib.send(
-                message,
+                raw,
+                sender=sender,
+                recipients=recipients,
                 hostname=server.hostname,
                 port=server.port,
                 username=server.username,

@@ -104,6 +104,7 @@ _CONFIRM_PAGE = """<!DOCTYPE html>
     response_class=HTMLResponse,
     summary="The page a mail's unsubscribe link opens: a button that confirms it",
     description="Nothing changes on GET (mail scanners open links); the button POSTs.",
+    responses={400: {"description": "The link is not valid"}},
 )
 async def unsubscribe_page(token: UnsubscribeToken, settings: AppSettings) -> HTMLResponse:
     service.read_unsubscribe_token(settings, token)  # a bad link is a 400 here already

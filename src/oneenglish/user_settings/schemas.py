@@ -107,5 +107,8 @@ class NotificationPreferencesPatch(BaseModel):
 
 
 class Unsubscribed(BaseModel):
-    notification_type: NotificationType
-    channel: Channel
+    notification_types: list[NotificationType] = Field(
+        description="The types the link named: none of them is mailed any more (those that "
+        "were go to in_app; those that were off stay off)"
+    )
+    email: Literal[False] = False

@@ -216,39 +216,37 @@ async def set_notification_preferences(
     return _preferences_out(document)
 
 
-def unsubscribe_url(settings: Settings, user_id: uuid.UUID, notification_type: str) -> str:
-    """A one-click link that stops mail about one notification type (signed, no login)."""
-    token = sign_claims(settings, UNSUBSCRIBE, {"sub": str(user_id), "nt": notification_type})
+def unsubscribe_url(settings: Settings, user_id: uuid.UUID, types: Sequence[str]) -> str:
+    """A one-click link that stops mail about these notification types (signed, no login)."""
+    token = sign_claims(settings, UNSUBSCRIBE, {"sub": str(user_id), "nt": ",".join(types)})
     base = settings.public_base_url.rstrip("/")
     return f"{base}/api/notification-preferences/unsubscribe?token={token}"
 
 
-def read_unsubscribe_token(settings: Settings, token: str) -> tuple[uuid.UUID, str]:
+def read_unsubscribe_token(settings: Settings, token: str) -> tuple[uuid.UUID, list[str]]:
     try:
         claims = verify_claims(settings, UNSUBSCRIBE, token)
-        user_id, notification_type = uuid.UUID(claims["sub"]), claims["nt"]
+        user_id, types = uuid.UUID(claims["sub"]), claims["nt"].split(",")
     except (InvalidToken, KeyError, ValueError) as exc:
         raise InvalidLink("This unsubscribe link is not valid") from exc
-    if notification_type not in NOTIFICATION_TYPES:
+    if not types or any(t not in NOTIFICATION_TYPES for t in types):
         raise InvalidLink("This unsubscribe link is not valid")
-    return user_id, notification_type
+    return user_id, types
 
 
 async def unsubscribe(
     mongo: Database, settings: Settings, actor: Actor, token: str
 ) -> Unsubscribed:
-    """The type's mail stops: its notifications stay in the inbox (in_app). Idempotent."""
-    user_id, notification_type = read_unsubscribe_token(settings, token)
+    """The types' mail stops: their notifications stay in the inbox (in_app). Idempotent."""
+    user_id, types = read_unsubscribe_token(settings, token)
     document = await repository.get(mongo, str(user_id))
     if document is None:
         raise InvalidLink("This unsubscribe link is for an account that no longer exists")
-    channel = channels_in(document).chosen.get(
-        notification_type, DEFAULT_CHANNELS[notification_type]
-    )
-    if channel not in ("in_app", "off"):
-        await set_notification_preferences(mongo, actor, user_id, {notification_type: "in_app"})
-        channel = "in_app"
-    return Unsubscribed.model_validate({"notification_type": notification_type, "channel": channel})
+    chosen = channels_in(document).chosen
+    mailed = [t for t in types if chosen.get(t, DEFAULT_CHANNELS[t]) not in ("in_app", "off")]
+    if mailed:
+        await set_notification_preferences(mongo, actor, user_id, dict.fromkeys(mailed, "in_app"))
+    return Unsubscribed.model_validate({"notification_types": types, "email": False})
 
 
 async def with_digest(

@@ -13,6 +13,8 @@ A mail to a user who is erased meanwhile is skipped and its payload scrubbed (Fo
 
 from __future__ import annotations
 
+from typing import Any
+
 from oneenglish.accounts import service as accounts
 from oneenglish.mail import service as mail
 from oneenglish.mail.service import DELIVER_MAIL, MailPayload
@@ -34,13 +36,18 @@ def _transport(settings: Settings) -> SmtpTransport:
 
 async def _send(context: StepContext[MailPayload]) -> None:
     payload, settings = context.payload, context.settings
-    links: dict[str, str] = {}
+    links: dict[str, Any] = {}
     if payload.link is not None:
         links["link"] = accounts.link_url(settings, payload.link)
-    if payload.unsubscribe is not None:
+    if payload.unsubscribe:
         links["unsubscribe_url"] = user_settings.unsubscribe_url(
             settings, payload.user_id, payload.unsubscribe
         )
+    if len(payload.unsubscribe) > 1:
+        links["unsubscribe_links"] = {
+            kind.replace("_", " "): user_settings.unsubscribe_url(settings, payload.user_id, [kind])
+            for kind in payload.unsubscribe
+        }
     message = mail.compose(settings, context.saga_id, payload, links)
     await _transport(settings).send(message)
 

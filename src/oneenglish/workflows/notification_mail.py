@@ -50,6 +50,6 @@ async def mail_at_once(
             to_address=user.email,
             to_name=name,
             context={"title": document["title"], "message": document["message"]},
-            unsubscribe=document["type"],
+            unsubscribe=[document["type"]],
         )
     return len(documents)
