@@ -46,9 +46,10 @@ def test_a_set_url_skips_the_local_server() -> None:
         2,
         database_url="postgresql://u:p@db.example.com/app",
         mongodb_url="mongodb://mongo.example.com/",
+        smtp_url="smtp://mail.example.com:587",
     )
     states = {line.name: line.state for line in Stack(settings).status()}
-    assert states == {"postgresql": "external", "mongodb": "external"}
+    assert states == {"postgresql": "external", "mongodb": "external", "smtp": "external"}
 
 
 def test_ferretdbs_backing_database_indexes_every_declared_index(

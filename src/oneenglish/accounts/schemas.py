@@ -22,7 +22,11 @@ class StrictIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+EXAMPLE_TOKEN = "Z0GCDo9a2v1DkeR9bt260J6vAGO8z5tOuOTrW-AoFq4"  # noqa: S105 - an example
+
+
 class TokenIn(StrictIn):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"token": EXAMPLE_TOKEN}]})
     token: LinkToken
 
 
@@ -32,6 +36,11 @@ class PasswordResetIn(StrictIn):
 
 
 class PasswordResetConfirmIn(StrictIn):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"token": EXAMPLE_TOKEN, "new_password": "Correct-horse-battery-9"}]
+        }
+    )
     token: LinkToken
     new_password: Password
 

@@ -101,10 +101,12 @@ _CONFIRM_PAGE = """<!DOCTYPE html>
 
 @router.get(
     "/api/notification-preferences/unsubscribe",
-    response_class=HTMLResponse,
     summary="The page a mail's unsubscribe link opens: a button that confirms it",
     description="Nothing changes on GET (mail scanners open links); the button POSTs.",
-    responses={400: {"description": "The link is not valid"}},
+    responses={
+        200: {"description": "A page with the button", "content": {"text/html": {}}},
+        400: {"description": "The link is not valid"},
+    },
 )
 async def unsubscribe_page(token: UnsubscribeToken, settings: AppSettings) -> HTMLResponse:
     service.read_unsubscribe_token(settings, token)  # a bad link is a 400 here already
