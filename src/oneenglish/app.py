@@ -41,6 +41,8 @@ from oneenglish.lessons.router import router as lessons_router
 from oneenglish.notifications.router import router as notifications_router
 from oneenglish.profiles.router import router as profiles_router
 from oneenglish.rbac.router import permissions_router, roles_router
+from oneenglish.realtime.hub import Hub
+from oneenglish.realtime.router import router as realtime_router
 from oneenglish.reports.router import router as reports_router
 from oneenglish.resources import open_resources
 from oneenglish.settings import Settings, get_settings
@@ -73,6 +75,7 @@ ROUTERS = (
     audit_router,
     error_logs_router,
     reports_router,
+    realtime_router,
 )
 
 
@@ -118,6 +121,7 @@ def _lifespan(
             app.state.mongo_db = resources.mongo_db
             app.state.saga_runner = resources.runner
             app.state.field_cipher = resources.cipher
+            app.state.realtime_hub = hub = Hub(resources.sessionmaker, settings)
             guard = live_users.batch_guard(resources.sessionmaker)
             activity_log.start(resources.mongo_db, guard)
             error_log.start(resources.mongo_db, guard)
@@ -145,6 +149,8 @@ def _lifespan(
                     context=rls.system_context(),
                 )
             )
+            # The WebSockets' LISTEN connection, delivery and session checks (realtime/hub.py).
+            tasks.append(asyncio.create_task(hub.run(), context=rls.system_context()))
             try:
                 yield
             finally:

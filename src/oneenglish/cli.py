@@ -443,6 +443,12 @@ def serve(
         # is less than an import on a loaded 2-core machine (4–10 s, measured with bench (d)
         # running): a replaced worker was killed again and again and the API ran on one.
         timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
+        # WebSockets (realtime/): the websockets library; a frame over the request body limit
+        # is refused by uvicorn itself (1009), the chat limit below it by the app.
+        ws="websockets",
+        ws_max_size=settings.max_request_body_bytes,
+        ws_ping_interval=20.0,
+        ws_ping_timeout=20.0,
     )
 
 

@@ -10,6 +10,7 @@ MODEL_MODULES: tuple[str, ...] = (
     "oneenglish.auth.models",
     "oneenglish.accounts.models",
     "oneenglish.mail.models",
+    "oneenglish.realtime.models",
     "oneenglish.sagas.models",
     "oneenglish.profiles.models",
     "oneenglish.user_settings.models",

@@ -211,6 +211,18 @@ class Settings(BaseSettings):
     digest_hour_utc: int = Field(7, ge=0, le=23)
     digest_interval_seconds: float = Field(300.0, gt=0, le=86_400)
 
+    # Real time (realtime/, README "Real time"): what a WebSocket keeps and how it is cut off.
+    # Events waiting to be written to one socket; past it the client is too slow and is
+    # closed with 4409 (resync), so no buffer grows without bound and no sender waits.
+    realtime_queue_size: int = Field(256, ge=1, le=100_000)
+    # A reconnecting client gets at most this many missed events per stream (else: resync).
+    realtime_replay_limit: int = Field(500, ge=1, le=100_000)
+    realtime_event_retention_seconds: int = Field(86_400, ge=60, le=30 * 86_400)
+    # How often each process checks that its sockets' sessions still stand (logout, password
+    # change, deactivation, erasure close them within this).
+    realtime_session_check_seconds: float = Field(2.0, gt=0, le=300)
+    realtime_auth_timeout_seconds: float = Field(10.0, gt=0, le=300)
+
     # Settings every new user starts with (user_settings.settings in MongoDB).
     default_user_settings: dict[str, Any] = Field(
         default_factory=lambda: {

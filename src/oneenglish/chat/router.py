@@ -7,7 +7,14 @@ from fastapi import Depends, status
 
 from oneenglish.auth.dependencies import CurrentUser
 from oneenglish.chat import service
-from oneenglish.chat.schemas import Conversations, MessageEdit, MessageIn, MessageOut, MessagePage
+from oneenglish.chat.schemas import (
+    MAX_REQUEST_BYTES,
+    Conversations,
+    MessageEdit,
+    MessageIn,
+    MessageOut,
+    MessagePage,
+)
 from oneenglish.core.cursors import CursorCodec, CursorParam, LimitParam, codec_for
 from oneenglish.core.dependencies import AppSettings
 from oneenglish.core.routing import ApiRouter
@@ -22,7 +29,7 @@ router = ApiRouter(prefix="/api/chat", tags=["chat"])
 # A message is at most 4 000 characters and 10 attachments' metadata: anything bigger is not
 # a chat message (413 before it is even parsed; the limit is applied by core's
 # InputGuardMiddleware to every path under /api/chat/).
-MAX_BODY = 64 * 1024
+MAX_BODY = MAX_REQUEST_BYTES
 
 
 async def _codec(settings: AppSettings) -> CursorCodec:

@@ -13,6 +13,11 @@ MessageType = Literal["text", "image", "file", "audio"]
 MessageText = Annotated[str, StringConstraints(max_length=MAX_MESSAGE)]
 
 
+# The largest chat request body (and WebSocket frame, realtime/): a message of MAX_MESSAGE
+# characters with its attachments fits.
+MAX_REQUEST_BYTES = 64 * 1024
+
+
 class StrictIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

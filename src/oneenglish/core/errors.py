@@ -34,6 +34,12 @@ class InvalidLink(DomainError):
     slug = "invalid-link"
 
 
+class UpgradeRequired(DomainError):
+    status = 426
+    title = "Upgrade required"
+    slug = "upgrade-required"
+
+
 class Unauthorized(DomainError):
     status = 401
     title = "Not authenticated"

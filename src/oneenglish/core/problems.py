@@ -259,3 +259,13 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
     "4XX": {"model": Problem, "content": {PROBLEM_MEDIA_TYPE: {}}, "description": "Client error"},
     "5XX": {"model": Problem, "content": {PROBLEM_MEDIA_TYPE: {}}, "description": "Server error"},
 }
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """Whether `exc` is a database failing as a service (what REST answers with a 503), for
+    the code that has no HTTP response to give (the WebSocket's frames)."""
+    if isinstance(exc, DBAPIError):
+        return postgres.is_unavailable(exc)
+    if isinstance(exc, PyMongoError):
+        return mongo.is_unavailable(exc)
+    return isinstance(exc, OSError | TimeoutError)

@@ -21,8 +21,9 @@ written for this application."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
-from collections.abc import Callable, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
@@ -32,7 +33,7 @@ from fastapi.routing import APIRoute
 from fastapi.security.base import SecurityBase
 from fastapi.utils import create_model_field
 from pydantic import BaseModel
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from oneenglish.core.problems import PROBLEM_MEDIA_TYPE, Problem
 
@@ -64,6 +65,18 @@ def _committing(endpoint: Callable[..., Any]) -> Callable[..., Any]:
         return result
 
     return endpoint_then_commit
+
+
+@contextlib.asynccontextmanager
+async def unit_of_work(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> AsyncIterator[AsyncSession]:
+    """What an AppRoute does for a request, for work that is not one (a WebSocket frame): a
+    session that commits when the block ends without an error, and rolls back otherwise."""
+    async with sessionmaker() as db:
+        yield db
+        if db.in_transaction():
+            await db.commit()
 
 
 def _is_authenticated(dependant: Dependant) -> bool:

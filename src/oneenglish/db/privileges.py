@@ -61,6 +61,7 @@ TABLES: dict[str, TablePrivileges] = {
     "refresh_tokens": TablePrivileges(ALL_DML, (), "token hashes"),
     "account_tokens": TablePrivileges(ALL_DML, (), "hashes of mailed links' tokens"),
     "mail_digests": TablePrivileges(("SELECT", "INSERT", "UPDATE")),
+    "realtime_events": TablePrivileges(("SELECT", "INSERT", "DELETE"), (), "chat messages"),
     "login_throttles": TablePrivileges(ALL_DML, (), "keyed by email and address"),
     "courses": TablePrivileges(ALL_DML),
     "lessons": TablePrivileges(ALL_DML),

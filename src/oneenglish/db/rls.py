@@ -46,6 +46,7 @@ PROTECTED_TABLES = (
     "user_permissions",
     "account_tokens",  # migration 0014
     "mail_digests",  # migration 0014
+    "realtime_events",  # migration 0015
 )
 
 _APPLY = "SELECT set_config('app.user_id', $1, false), set_config('app.scope', $2, false)"

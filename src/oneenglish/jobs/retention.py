@@ -25,6 +25,7 @@ from oneenglish.db.mongo import Database
 from oneenglish.error_logs import service as error_logs
 from oneenglish.idempotency import service as idempotency
 from oneenglish.limits import service as limits
+from oneenglish.realtime import service as realtime
 from oneenglish.settings import Settings
 
 log = get_logger("oneenglish.retention")
@@ -65,6 +66,7 @@ async def _purge_transient_rows(
             + await auth.delete_expired_throttles(pg, settings)
             + await idempotency.delete_expired(pg)
             + await accounts.delete_expired(pg)
+            + await realtime.purge(pg, settings)
         )
 
 

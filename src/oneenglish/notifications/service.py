@@ -31,27 +31,26 @@ async def notify(
     *,
     at: datetime | None = None,
     cause: str | None = None,
-) -> bool:
+) -> MongoDocument | None:
     """Create a notification once: `notification_id` names its cause, so a replay is a no-op.
 
     `at` is when its cause happened: a subscriber that runs late (a retried saga) files the
     notification where it belongs in the inbox, not above what happened after it. `cause`
-    (an event id) lets whoever mails it find every notification one event made."""
-    return await repository.insert_once(
-        mongo,
-        {
-            "_id": notification_id,
-            "userId": user_id,
-            "type": kind,
-            "title": title,
-            "message": message,
-            "data": data,
-            "isRead": False,
-            "readAt": None,
-            "createdAt": at or clock.now(),
-            **({"causeId": cause} if cause else {}),
-        },
-    )
+    (an event id) lets whoever mails it find every notification one event made. Returns the
+    new document, None if it existed."""
+    document: MongoDocument = {
+        "_id": notification_id,
+        "userId": user_id,
+        "type": kind,
+        "title": title,
+        "message": message,
+        "data": data,
+        "isRead": False,
+        "readAt": None,
+        "createdAt": at or clock.now(),
+        **({"causeId": cause} if cause else {}),
+    }
+    return document if await repository.insert_once(mongo, document) else None
 
 
 async def caused_by(mongo: Database, user_id: str, cause: str) -> list[MongoDocument]:
@@ -81,14 +80,14 @@ async def inbox(
     more = len(documents) > limit
     documents = documents[:limit]
     next_cursor = codec.encode(documents[-1]["createdAt"], documents[-1]["_id"]) if more else None
-    return NotificationPage(items=[_out(d) for d in documents], next_cursor=next_cursor)
+    return NotificationPage(items=[to_out(d) for d in documents], next_cursor=next_cursor)
 
 
 async def mark_read(mongo: Database, user_id: uuid.UUID, notification_id: str) -> NotificationOut:
     document = await repository.mark_read(mongo, str(user_id), notification_id, datetime.now(UTC))
     if document is None:
         raise NotFound(f"No notification {notification_id}")
-    return _out(document)
+    return to_out(document)
 
 
 async def mark_all_read(mongo: Database, user_id: uuid.UUID) -> int:
@@ -99,7 +98,7 @@ async def unread_count(mongo: Database, user_id: uuid.UUID) -> int:
     return await repository.count_unread(mongo, str(user_id))
 
 
-def _out(document: MongoDocument) -> NotificationOut:
+def to_out(document: MongoDocument) -> NotificationOut:
     return NotificationOut(
         id=str(document["_id"]),
         type=document["type"],

@@ -12,7 +12,6 @@ messages, read state and the new-message notification are MongoDB's.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
 
 from bson import ObjectId
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,11 +26,13 @@ from oneenglish.idempotency import service as idempotency
 from oneenglish.idempotency.service import IdempotentRequest
 from oneenglish.limits import service as limits
 from oneenglish.notifications import service as notifications
+from oneenglish.realtime import service as realtime
+from oneenglish.realtime.service import Stream
 from oneenglish.settings import Settings
 from oneenglish.user_settings import service as user_settings
 from oneenglish.views.chat import ensure_may_message, ensure_room_member
 from oneenglish.workflows.live_users import live_users
-from oneenglish.workflows.notification_mail import mail_at_once
+from oneenglish.workflows.notification_mail import mail_at_once, push_notifications
 
 PREVIEW = 120
 MINUTE = 60
@@ -71,7 +72,7 @@ async def send_direct(
                 "title": f"New message from {principal.username}",
                 "message": preview,
             }
-            await notifications.notify(
+            created = await notifications.notify(
                 mongo,
                 f"message:{message.id}",
                 str(peer_id),
@@ -80,18 +81,15 @@ async def send_direct(
                 preview,
                 {"senderId": str(principal.id), "messageId": message.id},
             )
-            await mail_at_once(db, mongo, settings, peer_id, _given([notification]), channels)
+            await mail_at_once(db, mongo, settings, peer_id, [notification], channels)
+            if created:
+                await push_notifications(db, mongo, peer_id, [created])
+        for party in (principal.id, peer_id):
+            await realtime.publish(db, Stream.of_user(party), realtime.MESSAGE_CREATED, message)
         await idempotency.remember(
             db, idempotent, status_code=201, body=message, user_id=principal.id
         )
     return message
-
-
-def _given(documents: list[MongoDocument]) -> Callable[[], Awaitable[list[MongoDocument]]]:
-    async def given() -> list[MongoDocument]:
-        return documents
-
-    return given
 
 
 def _message_id(idempotent: IdempotentRequest | None) -> ObjectId | None:
@@ -117,6 +115,7 @@ async def send_to_room(
         message = await chat.send_to_room(
             mongo, principal.id, course_id, body, _message_id(idempotent)
         )
+        await realtime.publish(db, Stream.of_room(course_id), realtime.MESSAGE_CREATED, message)
         await idempotency.remember(
             db, idempotent, status_code=201, body=message, user_id=principal.id
         )
@@ -150,7 +149,10 @@ async def edit_message(
     document = await _found_message(mongo, message_id)
     if document["senderId"] != str(principal.id):
         await _refuse_change(db, principal, document)
-    return await chat.edit(mongo, principal.id, document, text)
+    edited = await chat.edit(mongo, principal.id, document, text)
+    for stream in _streams_of(document):
+        await realtime.publish(db, stream, realtime.MESSAGE_UPDATED, edited)
+    return edited
 
 
 async def delete_message(
@@ -160,6 +162,16 @@ async def delete_message(
     if document["senderId"] != str(principal.id):
         await _refuse_change(db, principal, document)
     await chat.soft_delete(mongo, principal.id, document)
+    for stream in _streams_of(document):
+        await realtime.publish(db, stream, realtime.MESSAGE_DELETED, {"id": message_id})
+
+
+def _streams_of(document: MongoDocument) -> list[Stream]:
+    """Who sees a message live: its room, or both people of its conversation."""
+    course_id = chat.room_of(document)
+    if course_id is not None:
+        return [Stream.of_room(course_id)]
+    return [Stream.of_user(uuid.UUID(str(document[field]))) for field in ("senderId", "receiverId")]
 
 
 async def mark_room_read(

@@ -2,8 +2,8 @@
 
 One step: every subscriber of the event's type, together. Each is idempotent per event id, so
 a retry after a partial failure repeats nothing that already happened. Then, in the
-transaction that marks the saga completed, the notifications the event made are mailed to a
-user who has their type mailed at once (notification_mail.py)."""
+transaction that marks the saga completed, the notifications the event made are pushed to the
+user's sockets and mailed if the user has their type mailed at once (notification_mail.py)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from oneenglish.events import service as events
 from oneenglish.events.service import DISPATCH_EVENT, EventPayload
 from oneenglish.notifications import service as notifications
 from oneenglish.sagas.workflow import OnFailure, Step, StepContext, Workflow, register
-from oneenglish.workflows.notification_mail import mail_at_once
+from oneenglish.workflows.notification_mail import mail_at_once, push_notifications
 
 
 async def _dispatch(context: StepContext[EventPayload]) -> None:
@@ -26,17 +26,13 @@ async def _dispatch(context: StepContext[EventPayload]) -> None:
     )
 
 
-async def _mail(db: AsyncSession, context: StepContext[EventPayload]) -> None:
+async def _push_and_mail(db: AsyncSession, context: StepContext[EventPayload]) -> None:
     if context.erased:
         return
     user_id = context.payload.user_id
-    await mail_at_once(
-        db,
-        context.mongo,
-        context.settings,
-        uuid.UUID(user_id),
-        lambda: notifications.caused_by(context.mongo, user_id, str(context.saga_id)),
-    )
+    made = await notifications.caused_by(context.mongo, user_id, str(context.saga_id))
+    await push_notifications(db, context.mongo, uuid.UUID(user_id), made)
+    await mail_at_once(db, context.mongo, context.settings, uuid.UUID(user_id), made)
 
 
 WORKFLOW = register(
@@ -44,6 +40,6 @@ WORKFLOW = register(
         kind=DISPATCH_EVENT,
         steps=(Step("dispatch", _dispatch),),
         on_failure=OnFailure.RETRY,
-        complete=_mail,
+        complete=_push_and_mail,
     )
 )

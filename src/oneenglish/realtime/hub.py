@@ -1,0 +1,257 @@
+"""The sockets one API process holds, and how events reach them.
+
+Every process LISTENs on realtime_events' channel with a connection of its own. A commit that
+published events notifies every process with pointers (`<id> <stream>`); a process with
+sockets on that stream reads the event once (PostgreSQL only: delivery of what is stored
+never waits for MongoDB) and queues its envelope on each socket. Notifications are handled in
+arrival order by one task, so a socket sees a stream's ids in increasing order.
+
+Each socket has a bounded queue and a writer task: a client that does not read fills it and
+is closed with 4409 (resync), and nobody else waits for it. A socket that subscribes to a
+stream with the last id it saw is replayed what it missed first; events that arrive during
+the replay are held and then given in order, each once. If the LISTEN connection drops, the
+hub reconnects and replays every socket's streams from their last ids, so nothing is lost
+across a PostgreSQL restart either.
+
+Every REALTIME_SESSION_CHECK_SECONDS the hub asks PostgreSQL which of its sockets' sessions
+still stand (one query for all of them) and closes the others (4401): a logout, a password
+change, a deactivation or an erasure ends a socket within seconds. A socket whose access
+token expires is closed at that moment unless it sent a fresh one."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import asyncpg
+import orjson
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from starlette.websockets import WebSocket
+
+from oneenglish.core.logging import get_logger
+from oneenglish.db import rls
+from oneenglish.realtime import repository, service
+from oneenglish.realtime.service import Event, Stream
+from oneenglish.settings import Settings
+
+log = get_logger("oneenglish.realtime")
+
+# Close codes (README "Real time"): 4401 the token or session no longer stands; 4403 not
+# allowed; 4408 no authentication in time; 4409 too far behind, reload through REST;
+# 1009 a frame over the size limit; 1011 the server failed.
+UNAUTHORIZED = 4401
+FORBIDDEN = 4403
+AUTH_TIMEOUT = 4408
+RESYNC = 4409
+TOO_BIG = 1009
+LISTEN_RETRY_SECONDS = 1.0
+
+
+def frame(kind: str, **fields: Any) -> str:
+    return orjson.dumps({"type": kind, **fields}, default=str).decode()
+
+
+@dataclass(eq=False)
+class Connection:
+    websocket: WebSocket
+    user_id: uuid.UUID
+    session_id: uuid.UUID
+    token: str
+    expires_at: datetime
+    queue: asyncio.Queue[str]
+    last: dict[str, int] = field(default_factory=dict)  # stream key -> last id given
+    rooms: set[uuid.UUID] = field(default_factory=set)
+    replaying: dict[str, list[Event]] = field(default_factory=dict)
+    typed: dict[uuid.UUID, float] = field(default_factory=dict)  # peer -> last typing signal
+    closing: bool = False
+
+    def push(self, text: str) -> bool:
+        """Queue a frame; False (and the socket is being closed) if the client is too slow."""
+        if self.closing:
+            return False
+        try:
+            self.queue.put_nowait(text)
+        except asyncio.QueueFull:
+            self.close_soon(RESYNC, "too far behind: reload through REST and reconnect")
+            return False
+        return True
+
+    def give(self, event: Event) -> None:
+        key = event.stream.key
+        if key in self.replaying:
+            self.replaying[key].append(event)
+            return
+        if event.id <= self.last.get(key, 0):
+            return  # given already (by the replay)
+        self.last[key] = event.id
+        self.push(event.envelope())
+
+    def close_soon(self, code: int, reason: str) -> None:
+        if self.closing:
+            return
+        self.closing = True
+        asyncio.get_running_loop().create_task(_close(self.websocket, code, reason))
+
+
+async def _close(websocket: WebSocket, code: int, reason: str) -> None:
+    with contextlib.suppress(Exception):  # it may be gone already
+        await websocket.close(code=code, reason=reason)
+
+
+class Hub:
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], settings: Settings) -> None:
+        self.sessionmaker = sessionmaker
+        self.settings = settings
+        self.connections: set[Connection] = set()
+        self.by_stream: dict[str, set[Connection]] = defaultdict(set)
+        self._inbox: asyncio.Queue[str | None] = asyncio.Queue()
+        self._listening = asyncio.Event()
+
+    # -- sockets -----------------------------------------------------------------------------
+
+    def add(self, connection: Connection) -> None:
+        self.connections.add(connection)
+
+    def remove(self, connection: Connection) -> None:
+        self.connections.discard(connection)
+        for key in list(connection.last) + list(connection.replaying):
+            self._unwatch(key, connection)
+
+    def _unwatch(self, key: str, connection: Connection) -> None:
+        watchers = self.by_stream.get(key)
+        if watchers is not None:
+            watchers.discard(connection)
+            if not watchers:
+                del self.by_stream[key]
+
+    async def follow(self, connection: Connection, stream: Stream, after_id: int | None) -> int:
+        """Give the socket `stream`'s events from now on, and first those after `after_id`
+        (None: only from now on). Returns the id it is at."""
+        key = stream.key
+        connection.replaying[key] = []
+        self.by_stream[key].add(connection)
+        try:
+            with rls.system():
+                async with self.sessionmaker() as db:
+                    if after_id is None:
+                        at = await service.last_id(db, stream)
+                        missed = service.Missed([], False, at)
+                    else:
+                        missed = await service.missed(
+                            db, stream, after_id, self.settings.realtime_replay_limit
+                        )
+        except BaseException:
+            connection.replaying.pop(key, None)
+            self._unwatch(key, connection)
+            raise
+        held = connection.replaying.pop(key)
+        if missed.resync:
+            connection.push(frame("resync", stream=stream.name, last_event_id=missed.last_id))
+        connection.last[key] = max(connection.last.get(key, 0), after_id or 0)
+        for event in missed.events:
+            connection.give(event)
+        connection.last[key] = max(connection.last[key], missed.last_id)
+        for event in held:
+            connection.give(event)
+        return connection.last[key]
+
+    def unfollow(self, connection: Connection, stream: Stream) -> None:
+        connection.last.pop(stream.key, None)
+        self._unwatch(stream.key, connection)
+
+    # -- the process's loops -----------------------------------------------------------------
+
+    async def run(self) -> None:
+        """LISTEN, deliver and check sessions until cancelled."""
+        await asyncio.gather(self._listen_forever(), self._deliver_forever(), self._check_forever())
+
+    async def _listen_forever(self) -> None:
+        first = True
+        while True:
+            lost = asyncio.Event()
+            connection: asyncpg.Connection | None = None
+            try:
+                connection = await repository.listen(
+                    self.settings, self._inbox.put_nowait, lost.set
+                )
+                if not first:  # what was committed while nobody listened
+                    await self._catch_up()
+                first = False
+                self._listening.set()
+                await lost.wait()
+                log.warning("realtime: the LISTEN connection was lost; reconnecting")
+            except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
+                log.warning("realtime: cannot LISTEN", error=str(exc))
+            finally:
+                self._listening.clear()
+                if connection is not None:
+                    with contextlib.suppress(Exception):
+                        await connection.close(timeout=1)
+            first = False
+            await asyncio.sleep(LISTEN_RETRY_SECONDS)
+
+    async def _catch_up(self) -> None:
+        for connection in list(self.connections):
+            for key, at in list(connection.last.items()):
+                with contextlib.suppress(Exception):
+                    await self.follow(connection, Stream.parse(key), at)
+
+    async def _deliver_forever(self) -> None:
+        while True:
+            payload = await self._inbox.get()
+            if payload is None:
+                return
+            try:
+                await self._deliver(payload)
+            except Exception as exc:  # one bad event must not stop delivery of the others
+                log.warning("realtime: an event was not delivered", error=str(exc))
+
+    async def _deliver(self, payload: str) -> None:
+        if payload.startswith("t "):
+            _, sender, recipient = payload.split(" ")
+            text = frame(service.TYPING, stream="user", data={"user_id": sender})
+            for connection in list(self.by_stream.get(f"u:{recipient}", ())):
+                connection.push(text)
+            return
+        event_id, key = payload.split(" ", 1)
+        if not self.by_stream.get(key):
+            return  # no socket here follows that stream
+        with rls.system():
+            async with self.sessionmaker() as db:
+                event = await service.find(db, int(event_id))
+        if event is None:
+            return  # purged, or its user erased meanwhile
+        for connection in list(self.by_stream.get(key, ())):
+            connection.give(event)
+
+    async def _check_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self.settings.realtime_session_check_seconds)
+            try:
+                await self.check_sessions()
+            except Exception as exc:  # PostgreSQL down: try again at the next interval
+                log.warning("realtime: session check failed", error=str(exc))
+
+    async def check_sessions(self) -> None:
+        now = datetime.now(UTC)
+        for connection in list(self.connections):
+            if connection.expires_at <= now:
+                connection.close_soon(UNAUTHORIZED, "the access token expired")
+        open_ = [c for c in self.connections if not c.closing]
+        if not open_:
+            return
+        with rls.system():
+            async with self.sessionmaker() as db:
+                live = await service.live_sessions(db, list({c.session_id for c in open_}))
+        for connection in open_:
+            if connection.session_id not in live:
+                connection.close_soon(UNAUTHORIZED, "the session has ended")
+
+    @property
+    def listening(self) -> bool:
+        return self._listening.is_set()

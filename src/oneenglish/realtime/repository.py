@@ -1,0 +1,135 @@
+"""The only code that touches realtime_events, and the LISTEN connection of each process."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Sequence
+from datetime import timedelta
+from typing import Any
+
+import asyncpg
+from sqlalchemy import Row, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from oneenglish.db.postgres import connect_args
+from oneenglish.realtime.models import CHANNEL
+from oneenglish.settings import Settings
+
+# One statement: wait for this stream's turn (a transaction-level advisory lock, so publishers
+# of one stream commit in id order), add the event, and notify at commit with a pointer.
+_PUBLISH = text(
+    """
+    WITH turn AS (SELECT pg_advisory_xact_lock(hashtextextended(:stream, 0))),
+    added AS (
+        INSERT INTO realtime_events (user_id, course_id, type, data)
+        SELECT :user_id, :course_id, :type, CAST(:data AS jsonb) FROM turn
+        RETURNING id
+    )
+    SELECT id, pg_notify(:channel, id || ' ' || :stream) FROM added
+    """
+)
+_COLUMNS = "id, user_id, course_id, type, data, created_at"
+
+
+async def publish(
+    db: AsyncSession,
+    stream: str,
+    user_id: uuid.UUID | None,
+    course_id: uuid.UUID | None,
+    kind: str,
+    data: str,
+) -> int:
+    row = (
+        await db.execute(
+            _PUBLISH,
+            {
+                "stream": stream,
+                "user_id": user_id,
+                "course_id": course_id,
+                "type": kind,
+                "data": data,
+                "channel": CHANNEL,
+            },
+        )
+    ).one()
+    return int(row.id)
+
+
+async def notify(db: AsyncSession, payload: str) -> None:
+    """A signal that is not stored (a typing indicator), sent at commit."""
+    await db.execute(
+        text("SELECT pg_notify(:channel, :payload)"), {"channel": CHANNEL, "payload": payload}
+    )
+
+
+async def get(db: AsyncSession, event_id: int) -> Row[Any] | None:
+    return (
+        await db.execute(
+            text(f"SELECT {_COLUMNS} FROM realtime_events WHERE id = :id"),  # noqa: S608
+            {"id": event_id},
+        )
+    ).first()
+
+
+async def since(
+    db: AsyncSession, column: str, target: uuid.UUID, after_id: int, limit: int
+) -> Sequence[Row[Any]]:
+    if column not in ("user_id", "course_id"):
+        raise ValueError(column)
+    return (
+        await db.execute(
+            text(
+                f"SELECT {_COLUMNS} FROM realtime_events "  # noqa: S608 - a checked column
+                f"WHERE {column} = :target AND id > :after ORDER BY id LIMIT :limit"
+            ),
+            {"target": target, "after": after_id, "limit": limit},
+        )
+    ).all()
+
+
+async def last_id(db: AsyncSession, column: str, target: uuid.UUID) -> int:
+    if column not in ("user_id", "course_id"):
+        raise ValueError(column)
+    found = await db.scalar(
+        text(f"SELECT max(id) FROM realtime_events WHERE {column} = :target"),  # noqa: S608
+        {"target": target},
+    )
+    return int(found or 0)
+
+
+async def oldest_id(db: AsyncSession) -> int | None:
+    found = await db.scalar(text("SELECT min(id) FROM realtime_events"))
+    return int(found) if found is not None else None
+
+
+async def live_sessions(db: AsyncSession, session_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
+    """Which of these sessions still stand: not revoked, their user active and not erased."""
+    rows = await db.scalars(
+        text(
+            "SELECT s.id FROM auth_sessions s JOIN users u ON u.id = s.user_id "
+            "WHERE s.id = ANY(:ids) AND s.revoked_at IS NULL AND u.is_active "
+            "AND u.erased_at IS NULL"
+        ),
+        {"ids": list(session_ids)},
+    )
+    return set(rows)
+
+
+async def delete_older_than(db: AsyncSession, age: timedelta) -> int:
+    result = await db.execute(
+        text("DELETE FROM realtime_events WHERE created_at < now() - :age"), {"age": age}
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def listen(
+    settings: Settings, on_payload: Callable[[str], None], on_lost: Callable[[], None]
+) -> asyncpg.Connection:
+    """A connection of its own that LISTENs on CHANNEL (outside the pool: it is held for the
+    process's lifetime). `on_lost` is called if it drops."""
+    url = settings.postgres_url.replace("postgresql+asyncpg://", "postgresql://", 1)
+    args = connect_args(settings, application_name="oneenglish-realtime")
+    connection: asyncpg.Connection = await asyncpg.connect(url, **args)
+    await connection.add_listener(CHANNEL, lambda *a: on_payload(str(a[-1])))
+    connection.add_termination_listener(lambda _c: on_lost())
+    return connection

@@ -1,0 +1,155 @@
+"""Events pushed over WebSockets (README "Real time"): published in the transaction of the
+change they report, stored in PostgreSQL for replay, and announced to every API process at
+commit (LISTEN/NOTIFY, a pointer only: NOTIFY carries at most 8000 bytes)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import orjson
+from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from oneenglish.db import rls
+from oneenglish.realtime import repository
+from oneenglish.settings import Settings
+
+MESSAGE_CREATED = "message.created"
+MESSAGE_UPDATED = "message.updated"
+MESSAGE_DELETED = "message.deleted"
+NOTIFICATION_CREATED = "notification.created"
+ACHIEVEMENT_AWARDED = "achievement.awarded"
+TYPING = "typing"
+
+
+@dataclass(frozen=True)
+class Stream:
+    """A user's own events, or a course chat room's."""
+
+    room: bool
+    id: uuid.UUID
+
+    @property
+    def key(self) -> str:  # in NOTIFY payloads and the advisory lock
+        return f"{'r' if self.room else 'u'}:{self.id}"
+
+    @property
+    def name(self) -> str:  # in envelopes
+        return f"room:{self.id}" if self.room else "user"
+
+    @property
+    def column(self) -> str:
+        return "course_id" if self.room else "user_id"
+
+    @classmethod
+    def of_user(cls, user_id: uuid.UUID) -> Stream:
+        return cls(False, user_id)
+
+    @classmethod
+    def of_room(cls, course_id: uuid.UUID) -> Stream:
+        return cls(True, course_id)
+
+    @classmethod
+    def parse(cls, key: str) -> Stream:
+        kind, _, value = key.partition(":")
+        return cls(kind == "r", uuid.UUID(value))
+
+
+@dataclass(frozen=True)
+class Event:
+    id: int
+    stream: Stream
+    type: str
+    data: dict[str, Any]
+    at: datetime
+
+    def envelope(self) -> str:
+        return orjson.dumps(
+            {
+                "type": self.type,
+                "id": self.id,
+                "stream": self.stream.name,
+                "at": self.at,
+                "data": self.data,
+            }
+        ).decode()
+
+
+def _json(data: BaseModel | dict[str, Any]) -> str:
+    if isinstance(data, BaseModel):
+        return data.model_dump_json()
+    return orjson.dumps(data).decode()
+
+
+async def publish(
+    db: AsyncSession, stream: Stream, kind: str, data: BaseModel | dict[str, Any]
+) -> int:
+    """Add an event to the caller's transaction: it is pushed exactly if the change commits.
+    Written for the system: the caller has authorized what the event reports to whom."""
+    async with rls.elevated(db):
+        return await repository.publish(
+            db,
+            stream.key,
+            None if stream.room else stream.id,
+            stream.id if stream.room else None,
+            kind,
+            _json(data),
+        )
+
+
+async def signal_typing(db: AsyncSession, sender: uuid.UUID, recipient: uuid.UUID) -> None:
+    """Not stored: a typing indicator is worth nothing a second later."""
+    await repository.notify(db, f"t {sender} {recipient}")
+
+
+def _event(row: Any) -> Event:
+    stream = Stream.of_room(row.course_id) if row.course_id else Stream.of_user(row.user_id)
+    return Event(row.id, stream, row.type, row.data, row.created_at)
+
+
+async def find(db: AsyncSession, event_id: int) -> Event | None:
+    async with rls.elevated(db):
+        row = await repository.get(db, event_id)
+    return _event(row) if row is not None else None
+
+
+@dataclass(frozen=True)
+class Missed:
+    events: list[Event]
+    # The client is too far behind (more than the replay limit, or older than what is kept):
+    # it should reload through REST; `last_id` is where the live stream goes on from.
+    resync: bool
+    last_id: int
+
+
+async def missed(db: AsyncSession, stream: Stream, after_id: int, limit: int) -> Missed:
+    """The stream's events after `after_id`, if there are at most `limit` and none was purged."""
+    async with rls.elevated(db):
+        events = [
+            _event(r)
+            for r in await repository.since(db, stream.column, stream.id, after_id, limit + 1)
+        ]
+        oldest = await repository.oldest_id(db)
+        purged = oldest is not None and after_id + 1 < oldest and after_id > 0
+        if len(events) > limit or purged:
+            return Missed([], True, await repository.last_id(db, stream.column, stream.id))
+    return Missed(events, False, events[-1].id if events else after_id)
+
+
+async def last_id(db: AsyncSession, stream: Stream) -> int:
+    async with rls.elevated(db):
+        return await repository.last_id(db, stream.column, stream.id)
+
+
+async def live_sessions(db: AsyncSession, session_ids: list[uuid.UUID]) -> set[uuid.UUID]:
+    async with rls.elevated(db):
+        return await repository.live_sessions(db, session_ids)
+
+
+async def purge(db: AsyncSession, settings: Settings) -> int:
+    return await repository.delete_older_than(
+        db, timedelta(seconds=settings.realtime_event_retention_seconds)
+    )
