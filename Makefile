@@ -14,7 +14,7 @@ CODE := src tests migrations $(wildcard bench)
 export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: help deps run test lint format stack-up stack-down stack-status migrate bench admin admin-down demo clean-data
+.PHONY: help deps run test lint format stack-up stack-down stack-status migrate bench bench-ws admin admin-down demo clean-data
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -78,6 +78,10 @@ SCALE ?= small
 BENCH_ARGS ?=
 bench: deps ## Benchmarks on their own stack (SCALE=small|large, BENCH_ARGS=...; bench/README.md)
 	$(BIN)/python -m bench --scale $(SCALE) $(BENCH_ARGS)
+
+WS_ARGS ?=
+bench-ws: deps ## WebSockets under load: 1,000 sockets, delivery latency, memory (WS_ARGS=--connections N)
+	$(BIN)/python -m bench.realtime $(WS_ARGS)
 
 clean-data: ## Stop the stack and delete .data (all local databases and built binaries)
 	-$(BIN)/oneenglish stack down

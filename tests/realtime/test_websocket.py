@@ -334,3 +334,32 @@ async def test_a_slow_consumer_is_cut_off_with_resync_and_the_others_get_everyth
         api.stop()
     assert [f["data"]["n"] for f in received] == list(range(count))
     assert code == 4409
+
+
+async def test_an_event_notification_reaches_the_socket(
+    app: FastAPI, client: httpx.AsyncClient, two_apis: tuple[ApiProcess, ApiProcess]
+) -> None:
+    first, _ = two_apis
+    host = await logged_in(app, client, roles=("teacher",))
+    course = await make_course(client, host)
+    learner = await logged_in(app, client)
+    async with socket(first, learner) as ws:
+        await enroll(client, learner, course["id"])  # its notification comes from the relay
+        notification, _ = await frames_until(ws, "notification.created", timeout=20)
+    assert notification["data"]["notification"]["type"] == "enrolled"
+    assert notification["data"]["unread_count"] == 1
+
+
+async def test_an_erased_users_socket_closes(
+    app: FastAPI, client: httpx.AsyncClient, two_apis: tuple[ApiProcess, ApiProcess]
+) -> None:
+    first, _ = two_apis
+    admin = await logged_in(app, client, roles=("admin",))
+    user = await logged_in(app, client)
+    async with socket(first, user) as ws:
+        erased = await client.delete(f"/api/users/{user.id}", headers=admin.headers)
+        assert erased.status_code == 204, erased.text
+        with pytest.raises(ConnectionClosed) as closed:
+            await asyncio.wait_for(ws.recv(), 10)
+    assert closed.value.rcvd is not None
+    assert closed.value.rcvd.code == 4401

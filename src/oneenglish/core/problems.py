@@ -268,4 +268,4 @@ def database_unavailable(exc: BaseException) -> bool:
         return postgres.is_unavailable(exc)
     if isinstance(exc, PyMongoError):
         return mongo.is_unavailable(exc)
-    return isinstance(exc, OSError | TimeoutError)
+    return isinstance(exc, OSError | TimeoutError | PoolTimeout)

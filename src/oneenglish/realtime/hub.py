@@ -50,6 +50,7 @@ AUTH_TIMEOUT = 4408
 RESYNC = 4409
 TOO_BIG = 1009
 LISTEN_RETRY_SECONDS = 1.0
+DELIVERY_BATCH = 500
 
 
 def frame(kind: str, **fields: Any) -> str:
@@ -202,32 +203,42 @@ class Hub:
                     await self.follow(connection, Stream.parse(key), at)
 
     async def _deliver_forever(self) -> None:
+        """In arrival order, in batches: whatever arrived while the last batch was read is
+        read in one query (under load, one statement for hundreds of events)."""
         while True:
-            payload = await self._inbox.get()
-            if payload is None:
+            payloads = [await self._inbox.get()]
+            while len(payloads) < DELIVERY_BATCH and not self._inbox.empty():
+                payloads.append(self._inbox.get_nowait())
+            if None in payloads:
                 return
             try:
-                await self._deliver(payload)
-            except Exception as exc:  # one bad event must not stop delivery of the others
-                log.warning("realtime: an event was not delivered", error=str(exc))
+                await self._deliver([p for p in payloads if p is not None])
+            except Exception as exc:  # one bad batch must not stop delivery of the others
+                log.warning("realtime: events were not delivered", error=str(exc))
 
-    async def _deliver(self, payload: str) -> None:
-        if payload.startswith("t "):
-            _, sender, recipient = payload.split(" ")
-            text = frame(service.TYPING, stream="user", data={"user_id": sender})
-            for connection in list(self.by_stream.get(f"u:{recipient}", ())):
-                connection.push(text)
+    async def _deliver(self, payloads: list[str]) -> None:
+        wanted: list[tuple[int, str]] = []
+        for payload in payloads:
+            if payload.startswith("t "):
+                _, sender, recipient = payload.split(" ")
+                text = frame(service.TYPING, stream="user", data={"user_id": sender})
+                for connection in list(self.by_stream.get(f"u:{recipient}", ())):
+                    connection.push(text)
+                continue
+            pointer, key = payload.split(" ", 1)
+            if self.by_stream.get(key):  # else no socket here follows that stream
+                wanted.append((int(pointer), key))
+        if not wanted:
             return
-        event_id, key = payload.split(" ", 1)
-        if not self.by_stream.get(key):
-            return  # no socket here follows that stream
         with rls.system():
             async with self.sessionmaker() as db:
-                event = await service.find(db, int(event_id))
-        if event is None:
-            return  # purged, or its user erased meanwhile
-        for connection in list(self.by_stream.get(key, ())):
-            connection.give(event)
+                events = await service.find_many(db, [number for number, _ in wanted])
+        for number, key in wanted:
+            event = events.get(number)  # None: purged, or its user erased meanwhile
+            if event is None:
+                continue
+            for connection in list(self.by_stream.get(key, ())):
+                connection.give(event)
 
     async def _check_forever(self) -> None:
         while True:

@@ -62,13 +62,13 @@ async def notify(db: AsyncSession, payload: str) -> None:
     )
 
 
-async def get(db: AsyncSession, event_id: int) -> Row[Any] | None:
+async def get_many(db: AsyncSession, event_ids: Sequence[int]) -> Sequence[Row[Any]]:
     return (
         await db.execute(
-            text(f"SELECT {_COLUMNS} FROM realtime_events WHERE id = :id"),  # noqa: S608
-            {"id": event_id},
+            text(f"SELECT {_COLUMNS} FROM realtime_events WHERE id = ANY(:ids)"),  # noqa: S608
+            {"ids": list(event_ids)},
         )
-    ).first()
+    ).all()
 
 
 async def since(

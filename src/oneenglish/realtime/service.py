@@ -110,10 +110,10 @@ def _event(row: Any) -> Event:
     return Event(row.id, stream, row.type, row.data, row.created_at)
 
 
-async def find(db: AsyncSession, event_id: int) -> Event | None:
+async def find_many(db: AsyncSession, event_ids: list[int]) -> dict[int, Event]:
     async with rls.elevated(db):
-        row = await repository.get(db, event_id)
-    return _event(row) if row is not None else None
+        rows = await repository.get_many(db, event_ids)
+    return {row.id: _event(row) for row in rows}
 
 
 @dataclass(frozen=True)
