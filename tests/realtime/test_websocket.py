@@ -283,6 +283,10 @@ async def test_a_plain_get_of_the_socket_path_is_a_426_problem(client: httpx.Asy
     assert response.headers["content-type"].startswith("application/problem+json")
 
 
+async def _frames(ws: ClientConnection, count: int) -> list[dict[str, Any]]:
+    return [await next_frame(ws, timeout=30) for _ in range(count)]
+
+
 async def test_a_slow_consumer_is_cut_off_with_resync_and_the_others_get_everything(
     app: FastAPI, client: httpx.AsyncClient, migrated: Settings
 ) -> None:
@@ -290,7 +294,7 @@ async def test_a_slow_consumer_is_cut_off_with_resync_and_the_others_get_everyth
     from oneenglish.realtime import service as realtime
     from oneenglish.realtime.service import Stream
 
-    api = ApiProcess(migrated, realtime_queue_size=8)
+    api = ApiProcess(migrated, realtime_queue_size=32)
     api.start()
     try:
         await api.wait_ready()
@@ -308,6 +312,8 @@ async def test_a_slow_consumer_is_cut_off_with_resync_and_the_others_get_everyth
             socket(api, user) as fast,
         ):
             await slow.send(orjson.dumps({"type": "auth", "token": user.access_token}).decode())
+            # The fast client reads as the events come.
+            reading = asyncio.create_task(_frames(fast, count))
             with rls.system():
                 for batch in range(count // 50):
                     async with app.state.sessionmaker() as db:
@@ -319,7 +325,7 @@ async def test_a_slow_consumer_is_cut_off_with_resync_and_the_others_get_everyth
                                 {"n": batch * 50 + n, "padding": padding},
                             )
                         await db.commit()
-            received = [await next_frame(fast, timeout=30) for _ in range(count)]
+            received = await reading
             code, buffered = None, 0
             for _ in range(count + 10):  # what it buffered, then the close
                 try:

@@ -239,6 +239,7 @@ class Hub:
                 continue
             for connection in list(self.by_stream.get(key, ())):
                 connection.give(event)
+            await asyncio.sleep(0)  # the writers send while a large batch is given out
 
     async def _check_forever(self) -> None:
         while True:

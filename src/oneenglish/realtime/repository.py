@@ -15,19 +15,20 @@ from oneenglish.db.postgres import connect_args
 from oneenglish.realtime.models import CHANNEL
 from oneenglish.settings import Settings
 
-# One statement: wait for this stream's turn (a transaction-level advisory lock, so publishers
-# of one stream commit in id order), add the event, and notify at commit with a pointer.
-_PUBLISH = text(
-    """
-    WITH turn AS (SELECT pg_advisory_xact_lock(hashtextextended(:stream, 0))),
+# One statement: take this stream's turn (a transaction-level advisory lock, so publishers of
+# one stream commit in id order), add the event, and notify at commit with a pointer. `wait`
+# false: only if the turn is free at once (no row otherwise).
+_PUBLISH = """
+    WITH turn AS (SELECT {lock}(hashtextextended(:stream, 0)) AS got),
     added AS (
         INSERT INTO realtime_events (user_id, course_id, type, data)
-        SELECT :user_id, :course_id, :type, CAST(:data AS jsonb) FROM turn
+        SELECT :user_id, :course_id, :type, CAST(:data AS jsonb) FROM turn WHERE {got}
         RETURNING id
     )
     SELECT id, pg_notify(:channel, id || ' ' || :stream) FROM added
     """
-)
+_PUBLISH_WAITING = text(_PUBLISH.format(lock="pg_advisory_xact_lock", got="true"))
+_PUBLISH_IF_FREE = text(_PUBLISH.format(lock="pg_try_advisory_xact_lock", got="got"))
 _COLUMNS = "id, user_id, course_id, type, data, created_at"
 
 
@@ -38,10 +39,13 @@ async def publish(
     course_id: uuid.UUID | None,
     kind: str,
     data: str,
-) -> int:
+    *,
+    wait: bool = True,
+) -> int | None:
+    """The event's id; None if `wait` is false and another transaction has the turn."""
     row = (
         await db.execute(
-            _PUBLISH,
+            _PUBLISH_WAITING if wait else _PUBLISH_IF_FREE,
             {
                 "stream": stream,
                 "user_id": user_id,
@@ -51,8 +55,17 @@ async def publish(
                 "channel": CHANNEL,
             },
         )
-    ).one()
-    return int(row.id)
+    ).first()
+    return int(row.id) if row is not None else None
+
+
+async def take_turns(db: AsyncSession, streams: Sequence[str]) -> None:
+    """Every one of these streams' turns, in one order (sorted), so that two transactions that
+    publish to the same streams never wait for each other in a cycle."""
+    for stream in sorted(set(streams)):
+        await db.execute(
+            text("SELECT pg_advisory_xact_lock(hashtextextended(:stream, 0))"), {"stream": stream}
+        )
 
 
 async def notify(db: AsyncSession, payload: str) -> None:
@@ -117,7 +130,8 @@ async def live_sessions(db: AsyncSession, session_ids: Sequence[uuid.UUID]) -> s
 
 async def delete_older_than(db: AsyncSession, age: timedelta) -> int:
     result = await db.execute(
-        text("DELETE FROM realtime_events WHERE created_at < now() - :age"), {"age": age}
+        text("DELETE FROM realtime_events WHERE created_at < now() - CAST(:age AS interval)"),
+        {"age": age},
     )
     return int(result.rowcount)  # type: ignore[attr-defined]
 

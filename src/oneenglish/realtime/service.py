@@ -14,6 +14,7 @@ from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from oneenglish.db import rls
+from oneenglish.db.postgres import UserTable, register_user_table
 from oneenglish.realtime import repository
 from oneenglish.settings import Settings
 
@@ -84,20 +85,43 @@ def _json(data: BaseModel | dict[str, Any]) -> str:
     return orjson.dumps(data).decode()
 
 
+class StreamBusy(Exception):
+    """Another transaction has the stream's turn, and this one may not wait (the relay's)."""
+
+
+async def take_turns(db: AsyncSession, streams: list[Stream]) -> None:
+    """Before publishing to several streams in one transaction: their turns, in one order
+    (publishing one by one could wait in a cycle with a transaction that does the reverse)."""
+    await repository.take_turns(db, [s.key for s in streams])
+
+
 async def publish(
-    db: AsyncSession, stream: Stream, kind: str, data: BaseModel | dict[str, Any]
+    db: AsyncSession,
+    stream: Stream,
+    kind: str,
+    data: BaseModel | dict[str, Any],
+    *,
+    wait: bool = True,
 ) -> int:
     """Add an event to the caller's transaction: it is pushed exactly if the change commits.
-    Written for the system: the caller has authorized what the event reports to whom."""
+    Written for the system: the caller has authorized what the event reports to whom.
+
+    A transaction that publishes to more than one stream takes their turns first
+    (take_turns); one that must never wait (the saga relay's, which holds many users' rows at
+    once) passes `wait=False` and gets StreamBusy instead, to retry later."""
     async with rls.elevated(db):
-        return await repository.publish(
+        event_id = await repository.publish(
             db,
             stream.key,
             None if stream.room else stream.id,
             stream.id if stream.room else None,
             kind,
             _json(data),
+            wait=wait,
         )
+    if event_id is None:
+        raise StreamBusy(stream.key)
+    return event_id
 
 
 async def signal_typing(db: AsyncSession, sender: uuid.UUID, recipient: uuid.UUID) -> None:
@@ -153,3 +177,12 @@ async def purge(db: AsyncSession, settings: Settings) -> int:
     return await repository.delete_older_than(
         db, timedelta(seconds=settings.realtime_event_retention_seconds)
     )
+
+
+register_user_table(
+    UserTable(
+        "realtime_events",
+        excluded_because="copies, kept a day for reconnecting sockets, of chat messages and "
+        "notifications, which are exported from where they live",
+    )
+)

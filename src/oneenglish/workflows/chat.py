@@ -65,6 +65,8 @@ async def send_direct(
         preview = (
             body.message[:PREVIEW] if body.message_type == "text" else f"[{body.message_type}]"
         )
+        # Both people's streams, in one order, before publishing to either (realtime/).
+        await realtime.take_turns(db, [Stream.of_user(principal.id), Stream.of_user(peer_id)])
         channels = await user_settings.channels_of(mongo, str(peer_id))
         if channels.of(notifications.DIRECT_MESSAGE) != "off":
             notification = {
@@ -150,6 +152,7 @@ async def edit_message(
     if document["senderId"] != str(principal.id):
         await _refuse_change(db, principal, document)
     edited = await chat.edit(mongo, principal.id, document, text)
+    await realtime.take_turns(db, _streams_of(document))
     for stream in _streams_of(document):
         await realtime.publish(db, stream, realtime.MESSAGE_UPDATED, edited)
     return edited
@@ -162,6 +165,7 @@ async def delete_message(
     if document["senderId"] != str(principal.id):
         await _refuse_change(db, principal, document)
     await chat.soft_delete(mongo, principal.id, document)
+    await realtime.take_turns(db, _streams_of(document))
     for stream in _streams_of(document):
         await realtime.publish(db, stream, realtime.MESSAGE_DELETED, {"id": message_id})
 

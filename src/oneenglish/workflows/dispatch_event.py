@@ -31,7 +31,9 @@ async def _push_and_mail(db: AsyncSession, context: StepContext[EventPayload]) -
         return
     user_id = context.payload.user_id
     made = await notifications.caused_by(context.mongo, user_id, str(context.saga_id))
-    await push_notifications(db, context.mongo, uuid.UUID(user_id), made)
+    # The relay's transaction holds many sagas' locks: it never waits for a stream's turn
+    # (StreamBusy fails this saga's pass, and the relay retries it).
+    await push_notifications(db, context.mongo, uuid.UUID(user_id), made, wait=False)
     await mail_at_once(db, context.mongo, context.settings, uuid.UUID(user_id), made)
 
 

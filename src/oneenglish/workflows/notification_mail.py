@@ -58,10 +58,15 @@ async def mail_at_once(
 
 
 async def push_notifications(
-    db: AsyncSession, mongo: Database, user_id: uuid.UUID, documents: list[MongoDocument]
+    db: AsyncSession,
+    mongo: Database,
+    user_id: uuid.UUID,
+    documents: list[MongoDocument],
+    *,
+    wait: bool = True,
 ) -> None:
     """Each new notification to the user's sockets, with the unread count it makes; an
-    achievement's also as an award."""
+    achievement's also as an award. `wait`: see realtime/service.py:publish."""
     if not documents:
         return
     unread = await notifications.unread_count(mongo, user_id)
@@ -69,6 +74,6 @@ async def push_notifications(
     for document in documents:
         out = notifications.to_out(document)
         data = {"notification": out.model_dump(mode="json"), "unread_count": unread}
-        await realtime.publish(db, stream, realtime.NOTIFICATION_CREATED, data)
+        await realtime.publish(db, stream, realtime.NOTIFICATION_CREATED, data, wait=wait)
         if out.type == notifications.ACHIEVEMENT_EARNED:
-            await realtime.publish(db, stream, realtime.ACHIEVEMENT_AWARDED, data)
+            await realtime.publish(db, stream, realtime.ACHIEVEMENT_AWARDED, data, wait=wait)
