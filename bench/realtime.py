@@ -114,18 +114,21 @@ async def _open(url: str, token: str) -> ClientConnection:
     return ws
 
 
-async def _receive(ws: ClientConnection, tally: Tally, until: float) -> None:
+async def _listen(ws: ClientConnection, tally: Tally, until: float, *, partner: bool) -> None:
+    """Read a socket until the run ends: a partner times the messages it receives; a sender
+    gets its acks and its own messages back. Both count error frames."""
     while time.monotonic() < until + 5:
         try:
             raw = await asyncio.wait_for(ws.recv(), max(0.1, until + 5 - time.monotonic()))
         except TimeoutError:
             return
         frame = orjson.loads(raw)
-        if frame["type"] == "message.created":
+        if partner and frame["type"] == "message.created":
             sent_at = orjson.loads(frame["data"]["message"])["t"]
             tally.latencies_ms.append((time.time() - sent_at) * 1000)
         elif frame["type"] == "error":
             tally.errors += 1
+            tally.first_error = tally.first_error or frame
 
 
 async def _send(
@@ -173,8 +176,8 @@ async def measure(
     # Partners only receive (each gets its sender's messages); senders discard their echoes.
     await asyncio.gather(
         *(_send(sockets[a], b, interval, until, tally) for a, b in pairs),
-        *(_receive(sockets[b], tally, until) for _, b in pairs),
-        *(_drain(sockets[a], until, tally) for a, _ in pairs),
+        *(_listen(sockets[b], tally, until, partner=True) for _, b in pairs),
+        *(_listen(sockets[a], tally, until, partner=False) for a, _ in pairs),
     )
     cpu = (_cpu_seconds(api) - cpu_before) / (time.perf_counter() - wall_before) * 100
     await asyncio.gather(*(ws.close() for ws in sockets.values()))
@@ -197,19 +200,6 @@ async def measure(
         f"{(idle - before) / len(users) / 1024:.1f} KiB (RSS {before / 2**20:.0f} -> "
         f"{idle / 2**20:.0f} MiB)"
     )
-
-
-async def _drain(ws: ClientConnection, until: float, tally: Tally) -> None:
-    """A sender's socket gets its acks and its own messages back: counts its error frames."""
-    while time.monotonic() < until + 5:
-        try:
-            raw = await asyncio.wait_for(ws.recv(), max(0.1, until + 5 - time.monotonic()))
-        except TimeoutError:
-            return
-        frame = orjson.loads(raw)
-        if frame["type"] == "error":
-            tally.errors += 1
-            tally.first_error = tally.first_error or frame
 
 
 def main() -> None:

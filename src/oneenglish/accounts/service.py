@@ -109,6 +109,34 @@ async def _redeem(db: AsyncSession, token: str, purpose: str, *, lock: bool = Tr
     return row
 
 
+async def _mail_link(
+    db: AsyncSession,
+    settings: Settings,
+    user_id: uuid.UUID,
+    purpose: str,
+    ttl_seconds: int,
+    template: str,
+    *,
+    to_address: str,
+    to_name: str,
+    context: dict[str, object],
+    supersedes: Sequence[str] = (),
+) -> None:
+    """Issue a token for `purpose` about `to_address` and mail its link there."""
+    link = await _issue(
+        db, settings, user_id, purpose, to_address, ttl_seconds, supersedes=supersedes
+    )
+    mail.send(
+        db,
+        template,
+        user_id=user_id,
+        to_address=to_address.lower(),
+        to_name=to_name,
+        context=context,
+        link=link,
+    )
+
+
 # -- email verification ----------------------------------------------------------------------
 
 
@@ -116,23 +144,17 @@ async def send_verification(db: AsyncSession, settings: Settings, user_id: uuid.
     """Mail the user a link that verifies their current address (after registration, or on
     request); earlier verification links stop working."""
     user = await users.require_active_user(db, user_id)
-    link = await _issue(
+    await _mail_link(
         db,
         settings,
         user.id,
         VERIFY_EMAIL,
-        user.email,
         settings.email_verification_ttl_seconds,
-        supersedes=[VERIFY_EMAIL],
-    )
-    mail.send(
-        db,
         "verify_email",
-        user_id=user.id,
         to_address=user.email,
         to_name=users.display_name(user),
         context={"hours": settings.email_verification_ttl_seconds // HOUR},
-        link=link,
+        supersedes=[VERIFY_EMAIL],
     )
 
 
@@ -209,23 +231,17 @@ async def issue_password_reset(db: AsyncSession, settings: Settings, email: str)
     user = await users.find_by_email(db, email)
     if user is None or not user.is_active or user.erased_at is not None:
         return False
-    link = await _issue(
+    await _mail_link(
         db,
         settings,
         user.id,
         PASSWORD_RESET,
-        user.email,
         settings.password_reset_ttl_seconds,
-        supersedes=[PASSWORD_RESET],
-    )
-    mail.send(
-        db,
         "password_reset",
-        user_id=user.id,
         to_address=user.email,
         to_name=users.display_name(user),
         context={"minutes": settings.password_reset_ttl_seconds // 60},
-        link=link,
+        supersedes=[PASSWORD_RESET],
     )
     audit.record(db, Actor.system(), "user.password_reset_requested", "user", user.id)
     return True
@@ -333,26 +349,20 @@ async def request_email_change(
         f"user:{principal.id}",
     )
     user = await users.require_active_user(db, principal.id)
-    link = await _issue(
+    await _mail_link(
         db,
         settings,
         user.id,
         EMAIL_CHANGE,
-        new_email,
         settings.email_change_ttl_seconds,
-        supersedes=[EMAIL_CHANGE],
-    )
-    mail.send(
-        db,
         "email_change_confirm",
-        user_id=user.id,
-        to_address=new_email.lower(),
+        to_address=new_email,
         to_name=users.display_name(user),
         context={
             "new_email": new_email.lower(),
             "hours": settings.email_change_ttl_seconds // HOUR,
         },
-        link=link,
+        supersedes=[EMAIL_CHANGE],
     )
 
 
@@ -374,22 +384,16 @@ async def confirm_email_change(
         before={"email": old_email},
         after={"email": row.email},
     )
-    link = await _issue(
+    await _mail_link(
         db,
         settings,
         row.user_id,
         EMAIL_CHANGE_UNDO,
-        old_email,
         settings.email_change_undo_seconds,
-    )
-    mail.send(
-        db,
         "email_changed",
-        user_id=row.user_id,
         to_address=old_email,
         to_name=users.display_name(user),
         context={"new_email": row.email, "days": settings.email_change_undo_seconds // 86_400},
-        link=link,
     )
 
 
