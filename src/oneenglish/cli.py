@@ -445,7 +445,7 @@ def serve(
         timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
         # WebSockets (realtime/): the websockets library; a frame over the request body limit
         # is refused by uvicorn itself (1009), the chat limit below it by the app.
-        ws="websockets",
+        ws="websockets-sansio",
         ws_max_size=settings.max_request_body_bytes,
         ws_ping_interval=20.0,
         ws_ping_timeout=20.0,

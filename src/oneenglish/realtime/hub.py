@@ -134,18 +134,21 @@ class Hub:
         """Give the socket `stream`'s events from now on, and first those after `after_id`
         (None: only from now on). Returns the id it is at."""
         key = stream.key
+        if after_id is None:
+            # "Now" is read before the socket watches the stream, and what commits after it
+            # is replayed like any missed event: read while watching, an event committed in
+            # between would count as seen and never be given.
+            with rls.system():
+                async with self.sessionmaker() as db:
+                    after_id = await service.last_id(db, stream)
         connection.replaying[key] = []
         self.by_stream[key].add(connection)
         try:
             with rls.system():
                 async with self.sessionmaker() as db:
-                    if after_id is None:
-                        at = await service.last_id(db, stream)
-                        missed = service.Missed([], False, at)
-                    else:
-                        missed = await service.missed(
-                            db, stream, after_id, self.settings.realtime_replay_limit
-                        )
+                    missed = await service.missed(
+                        db, stream, after_id, self.settings.realtime_replay_limit
+                    )
         except BaseException:
             connection.replaying.pop(key, None)
             self._unwatch(key, connection)
@@ -153,7 +156,7 @@ class Hub:
         held = connection.replaying.pop(key)
         if missed.resync:
             connection.push(frame("resync", stream=stream.name, last_event_id=missed.last_id))
-        connection.last[key] = max(connection.last.get(key, 0), after_id or 0)
+        connection.last[key] = max(connection.last.get(key, 0), after_id)
         for event in missed.events:
             connection.give(event)
         connection.last[key] = max(connection.last[key], missed.last_id)

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from oneenglish.db import rls
 from oneenglish.db.postgres import UserTable, register_user_table
 from oneenglish.realtime import repository
+from oneenglish.sagas.workflow import TryLater
 from oneenglish.settings import Settings
 
 MESSAGE_CREATED = "message.created"
@@ -85,7 +86,7 @@ def _json(data: BaseModel | dict[str, Any]) -> str:
     return orjson.dumps(data).decode()
 
 
-class StreamBusy(Exception):
+class StreamBusy(TryLater):
     """Another transaction has the stream's turn, and this one may not wait (the relay's)."""
 
 

@@ -42,6 +42,7 @@ from oneenglish.sagas.workflow import (
     ForErasedUsers,
     OnFailure,
     StepContext,
+    TryLater,
     Workflow,
     workflow_for,
 )
@@ -50,6 +51,7 @@ from oneenglish.settings import Settings
 log = get_logger("oneenglish.sagas")
 
 MAX_BACKOFF_SECONDS = 300.0
+TRY_LATER_SECONDS = 1.0
 
 
 # Share-locks the given users that exist and are not being erased, returning them
@@ -60,6 +62,10 @@ LiveUsersLock = Callable[[AsyncSession, Sequence[uuid.UUID]], Awaitable[set[uuid
 def _backoff(attempts: int) -> timedelta:
     seconds = min(MAX_BACKOFF_SECONDS, 2.0 ** min(attempts, 10))
     return timedelta(seconds=seconds * random.uniform(0.75, 1.0))  # noqa: S311 - jitter
+
+
+def _soon() -> timedelta:
+    return timedelta(seconds=random.uniform(TRY_LATER_SECONDS / 4, TRY_LATER_SECONDS))  # noqa: S311
 
 
 def _describe(exc: BaseException) -> str:
@@ -203,6 +209,10 @@ class SagaRunner:
                 try:
                     async with db.begin_nested():
                         await self._advance(db, saga, from_request=False)
+                except TryLater as exc:
+                    log.info("saga deferred", saga_id=str(saga.id), kind=saga.kind, why=str(exc))
+                    saga.last_error = _describe(exc)
+                    saga.next_attempt_at = func.now() + _soon()
                 except Exception as exc:  # one bad saga must not stop the others
                     log.error(
                         "saga step raised", saga_id=str(saga.id), kind=saga.kind, exc_info=exc

@@ -80,6 +80,12 @@ class OnFailure(Enum):
     RETRY = "retry"
 
 
+class TryLater(Exception):
+    """A step or completion that could not run now for a reason that passes by itself (a lock
+    another transaction holds): the relay tries the saga again shortly, without counting an
+    attempt or logging an error."""
+
+
 PostgresAction = Callable[[AsyncSession, StepContext[P]], Awaitable[None]]
 
 
