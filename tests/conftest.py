@@ -96,6 +96,8 @@ def make_settings(name: str, pg_port: int, mongo_port: int, **overrides: object)
         # The stack's Mailpit, beside its PostgreSQL (a stack of its own, its own Mailpit).
         "local_smtp_port": 20000 + pg_port % 5000,
         "local_mailpit_ui_port": 21000 + pg_port % 5000,
+        # Its Redis, started only for the tests of the Redis fan-out (redis_settings).
+        "local_redis_port": 22000 + pg_port % 5000,
         "mongodb_database": "oneenglish_test",
         "log_level": "WARNING",
         "health_timeout": 2.0,
@@ -144,6 +146,16 @@ def stack(settings: Settings) -> Stack:
     with _stack_lock():
         stack.up()
     return stack
+
+
+@pytest.fixture(scope="session")
+def redis_settings(migrated: Settings) -> Settings:
+    """The shared test settings with the real-time fan-out through the stack's own Redis,
+    started here (and stopped with the other servers at the end)."""
+    with_redis = migrated.model_copy(update={"local_redis": True})
+    with _stack_lock():
+        Stack(with_redis, durable=False).redis.start()
+    return with_redis
 
 
 @pytest.fixture(scope="session")

@@ -17,7 +17,15 @@ from oneenglish.settings import Settings
 REPO = Path(__file__).resolve().parents[1]
 CLI = REPO / ".venv" / "bin" / "oneenglish"
 # Never let a developer's environment point a crash test at their own databases.
-_SCRUBBED = {"DATABASE_URL", "MONGODB_URL", "SMTP_URL", "DATA_DIR", "ADMIN_EMAIL", "ADMIN_PASSWORD"}
+_SCRUBBED = {
+    "DATABASE_URL",
+    "MONGODB_URL",
+    "SMTP_URL",
+    "REDIS_URL",
+    "DATA_DIR",
+    "ADMIN_EMAIL",
+    "ADMIN_PASSWORD",
+}
 
 
 def free_port() -> int:
@@ -36,6 +44,8 @@ def environment(settings: Settings, **overrides: object) -> dict[str, str]:
             "LOCAL_MONGODB_PORT": str(settings.local_mongodb_port),
             "LOCAL_SMTP_PORT": str(settings.local_smtp_port),
             "LOCAL_MAILPIT_UI_PORT": str(settings.local_mailpit_ui_port),
+            "LOCAL_REDIS": str(settings.local_redis).lower(),
+            "LOCAL_REDIS_PORT": str(settings.local_redis_port),
             "LOCAL_POSTGRES_DATABASE": settings.local_postgres_database,
             "MONGODB_DATABASE": settings.mongodb_database,
             "MONGODB_SERVER_SELECTION_TIMEOUT": str(settings.mongodb_server_selection_timeout),

@@ -121,7 +121,7 @@ def _lifespan(
             app.state.mongo_db = resources.mongo_db
             app.state.saga_runner = resources.runner
             app.state.field_cipher = resources.cipher
-            app.state.realtime_hub = hub = Hub(resources.sessionmaker, settings)
+            app.state.realtime_hub = hub = Hub(resources.sessionmaker, settings, resources.fanout)
             guard = live_users.batch_guard(resources.sessionmaker)
             activity_log.start(resources.mongo_db, guard)
             error_log.start(resources.mongo_db, guard)
@@ -149,7 +149,7 @@ def _lifespan(
                     context=rls.system_context(),
                 )
             )
-            # The WebSockets' LISTEN connection, delivery and session checks (realtime/hub.py).
+            # The WebSockets' fan-out listener, delivery and session checks (realtime/hub.py).
             tasks.append(asyncio.create_task(hub.run(), context=rls.system_context()))
             try:
                 yield

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from oneenglish import models, workflows
 from oneenglish.core.security import configure_hashing
 from oneenglish.db import encryption, mongo, postgres
+from oneenglish.realtime.fanout import Fanout, open_fanout
 from oneenglish.sagas.runner import SagaRunner
 from oneenglish.settings import Settings
 from oneenglish.users import service as users
@@ -28,6 +29,7 @@ class Resources:
     mongo_db: mongo.Database
     runner: SagaRunner
     cipher: encryption.FieldCipher
+    fanout: Fanout  # how real-time events reach every API process (realtime/fanout.py)
 
 
 @contextlib.asynccontextmanager
@@ -43,6 +45,7 @@ async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
     engine = postgres.create_engine(settings)
     client = mongo.create_client(settings)
     sessionmaker = postgres.create_sessionmaker(engine)
+    fanout = open_fanout(settings, sessionmaker)
     database = client[settings.mongodb_database]
     cipher = encryption.open_cipher(
         client,
@@ -60,7 +63,8 @@ async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
             mongo_db=database,
             runner=SagaRunner(sessionmaker, database, settings, users.lock_live_users),
             cipher=cipher,
+            fanout=fanout,
         )
     finally:
         await cipher.close()
-        await asyncio.gather(engine.dispose(), client.close())
+        await asyncio.gather(engine.dispose(), client.close(), fanout.close())

@@ -26,6 +26,7 @@ LOCAL_APP_ROLE = "oneenglish_app"
 LOCAL_REPORTING_ROLE = "oneenglish_reporting"
 LOCAL_MONGO_USER = "oneenglish_mongo"
 LOCAL_ROLES = (LOCAL_PG_USER, LOCAL_APP_ROLE, LOCAL_REPORTING_ROLE, LOCAL_MONGO_USER)
+LOCAL_REDIS_USER = "redis"  # the local Redis' password (its `default` user)
 MIN_SECRET_LENGTH = 32
 FIELD_MASTER_KEY_BYTES = 96
 # OWASP's minimum for Argon2id (Password Storage Cheat Sheet): t=2 with 19 MiB.
@@ -222,6 +223,18 @@ class Settings(BaseSettings):
     # change, deactivation, erasure close them within this).
     realtime_session_check_seconds: float = Field(2.0, gt=0, le=300)
     realtime_auth_timeout_seconds: float = Field(10.0, gt=0, le=300)
+    # Fan-out across API processes: PostgreSQL LISTEN/NOTIFY unless REDIS_URL is set (or
+    # LOCAL_REDIS, the local stack's Redis); README "Real time" says which and why. With
+    # Redis, pointers are published after commit, and every REALTIME_SWEEP_SECONDS each
+    # process also reads the newest stored events, so an event whose process died between
+    # its commit and its announcement still reaches live sockets.
+    redis_url: SecretStr | None = None
+    # The CA bundle Redis' certificate is checked against (`rediss://`; unset: the system's,
+    # or the local stack's CA for its Redis).
+    redis_tls_ca_file: FilePath | None = None
+    local_redis: bool = False
+    local_redis_port: int = Field(6380, ge=1, le=65535)
+    realtime_sweep_seconds: float = Field(2.0, gt=0, le=60)
 
     # Settings every new user starts with (user_settings.settings in MongoDB).
     default_user_settings: dict[str, Any] = Field(
@@ -348,6 +361,28 @@ class Settings(BaseSettings):
         if self.smtp_tls_ca_file is not None:
             return self.smtp_tls_ca_file
         return self.local_tls_dir / "ca.pem" if self.uses_local_smtp else None
+
+    @property
+    def uses_redis(self) -> bool:
+        return self.redis_url is not None or self.local_redis
+
+    @property
+    def uses_local_redis(self) -> bool:
+        return self.redis_url is None and self.local_redis
+
+    @property
+    def redis_target(self) -> str:
+        """REDIS_URL, or the local stack's Redis (TLS verified by its CA, with its password)."""
+        if self.redis_url is not None:
+            return self.redis_url.get_secret_value()
+        password = self.local_password(LOCAL_REDIS_USER)
+        return f"rediss://default:{password}@127.0.0.1:{self.local_redis_port}/0"
+
+    @property
+    def redis_ca_file(self) -> Path | None:
+        if self.redis_tls_ca_file is not None:
+            return self.redis_tls_ca_file
+        return self.local_tls_dir / "ca.pem" if self.uses_local_redis else None
 
     def requires_verified_email(self, action: str) -> bool:
         return action in self.require_verified_email_for

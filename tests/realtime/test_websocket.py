@@ -24,9 +24,16 @@ from tests.processes import ApiProcess
 PROTOCOL = "oneenglish.v1"
 
 
-@pytest.fixture(scope="module")
-async def two_apis(migrated: Settings) -> AsyncIterator[tuple[ApiProcess, ApiProcess]]:
-    apis = (ApiProcess(migrated, realtime_session_check_seconds=0.5), ApiProcess(migrated))
+@pytest.fixture(scope="module", params=["postgresql", "redis"])
+async def two_apis(
+    request: pytest.FixtureRequest, migrated: Settings
+) -> AsyncIterator[tuple[ApiProcess, ApiProcess]]:
+    """Two API processes, their fan-out through LISTEN/NOTIFY or through the stack's Redis."""
+    fanned = request.getfixturevalue("redis_settings") if request.param == "redis" else migrated
+    apis = (
+        ApiProcess(fanned, realtime_session_check_seconds=0.5, realtime_sweep_seconds=0.5),
+        ApiProcess(fanned, realtime_sweep_seconds=0.5),
+    )
     for api in apis:
         api.start()
     try:
@@ -312,6 +319,45 @@ async def test_a_plain_get_of_the_socket_path_is_a_426_problem(client: httpx.Asy
 
 async def _frames(ws: ClientConnection, count: int) -> list[dict[str, Any]]:
     return [await next_frame(ws, timeout=30) for _ in range(count)]
+
+
+async def test_an_event_stored_but_never_announced_still_reaches_the_socket(
+    app: FastAPI, client: httpx.AsyncClient, two_apis: tuple[ApiProcess, ApiProcess]
+) -> None:
+    """What a process that died between its commit and its announcement leaves behind: the
+    event in realtime_events, no pointer. With Redis the sweep brings it on its own; with
+    either fan-out the stream's next event brings it first, in order."""
+    from oneenglish.db import rls
+    from oneenglish.realtime import repository
+
+    first, second = two_apis
+    alice, bob, _ = await classmates(app, client)
+    async with socket(second, bob) as ws:
+        await drain(ws, quiet=1.0)
+        with rls.system():
+            async with app.state.sessionmaker() as db:
+                orphan = await repository.publish(
+                    db,
+                    f"u:{bob.id}",
+                    uuid.UUID(str(bob.id)),
+                    None,
+                    "message.updated",
+                    orjson.dumps({"orphan": True}).decode(),
+                    notify=False,
+                )
+                await db.commit()
+        if second.env["LOCAL_REDIS"] == "true":
+            frame = await next_frame(ws, timeout=5)  # the sweep, every 0.5 s here
+            assert frame["id"] == orphan
+            assert frame["data"] == {"orphan": True}
+        else:
+            sent = await post_message(first, alice, bob, "after the orphan")
+            frames = await frames_through_notification_of(ws, "after the orphan")
+            ids = [f["id"] for f in frames]
+            assert ids[0] == orphan
+            assert ids == sorted(ids)
+            assert frames[0]["data"] == {"orphan": True}
+            assert any(f["data"] == sent for f in frames if f["type"] == "message.created")
 
 
 async def test_a_slow_consumer_is_cut_off_with_resync_and_the_others_get_everything(

@@ -1,10 +1,14 @@
 """The sockets one API process holds, and how events reach them.
 
-Every process LISTENs on realtime_events' channel with a connection of its own. A commit that
-published events notifies every process with pointers (`<id> <stream>`); a process with
-sockets on that stream reads the event once (PostgreSQL only: delivery of what is stored
-never waits for MongoDB) and queues its envelope on each socket. Notifications are handled in
-arrival order by one task, so a socket sees a stream's ids in increasing order.
+Every process listens for pointers (`<id> <stream>`) to the events other processes commit
+(fanout.py: LISTEN/NOTIFY, or Redis). A process with sockets on that stream reads, once for
+all of them, the stream's events from the oldest its sockets lack up to the pointer
+(PostgreSQL only: delivery of what is stored never waits for MongoDB), and queues their
+envelopes on each socket: a pointer that arrives late, or never (with Redis, a process that
+died after its commit), leaves no gap, since a stream's ids commit in order. Pointers are
+handled in arrival order by one task, so a socket sees a stream's ids in increasing order.
+With Redis, every REALTIME_SWEEP_SECONDS the hub also reads each stream's newest stored id and
+delivers what its sockets lack, so even the last event of a stream reaches them.
 
 Each socket has a bounded queue and a writer task: a client that does not read fills it and
 is closed with 4409 (resync), and nobody else waits for it. A socket that subscribes to a
@@ -30,12 +34,14 @@ from typing import Any
 
 import asyncpg
 import orjson
+from redis.exceptions import RedisError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.websockets import WebSocket
 
 from oneenglish.core.logging import get_logger
 from oneenglish.db import rls
-from oneenglish.realtime import repository, service
+from oneenglish.realtime import service
+from oneenglish.realtime.fanout import Fanout, Listening, PostgresFanout
 from oneenglish.realtime.service import Event, Stream
 from oneenglish.settings import Settings
 
@@ -51,6 +57,7 @@ RESYNC = 4409
 TOO_BIG = 1009
 LISTEN_RETRY_SECONDS = 1.0
 DELIVERY_BATCH = 500
+SWEEP_WINDOW_SECONDS = 10.0  # at least; see _sweep_forever
 
 
 def frame(kind: str, **fields: Any) -> str:
@@ -105,9 +112,15 @@ async def _close(websocket: WebSocket, code: int, reason: str) -> None:
 
 
 class Hub:
-    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], settings: Settings) -> None:
+    def __init__(
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        settings: Settings,
+        fanout: Fanout | None = None,
+    ) -> None:
         self.sessionmaker = sessionmaker
         self.settings = settings
+        self.fanout = fanout or PostgresFanout(settings)
         self.connections: set[Connection] = set()
         self.by_stream: dict[str, set[Connection]] = defaultdict(set)
         self._inbox: asyncio.Queue[str | None] = asyncio.Queue()
@@ -171,31 +184,31 @@ class Hub:
     # -- the process's loops -----------------------------------------------------------------
 
     async def run(self) -> None:
-        """LISTEN, deliver and check sessions until cancelled."""
-        await asyncio.gather(self._listen_forever(), self._deliver_forever(), self._check_forever())
+        """Listen, deliver and check sessions (and sweep, with Redis) until cancelled."""
+        loops = [self._listen_forever(), self._deliver_forever(), self._check_forever()]
+        if not isinstance(self.fanout, PostgresFanout):  # NOTIFY is sent by the commit itself
+            loops.append(self._sweep_forever())
+        await asyncio.gather(*loops)
 
     async def _listen_forever(self) -> None:
         first = True
         while True:
             lost = asyncio.Event()
-            connection: asyncpg.Connection | None = None
+            listening: Listening | None = None
             try:
-                connection = await repository.listen(
-                    self.settings, self._inbox.put_nowait, lost.set
-                )
+                listening = await self.fanout.listen(self._inbox.put_nowait, lost.set)
                 if not first:  # what was committed while nobody listened
                     await self._catch_up()
                 first = False
                 self._listening.set()
                 await lost.wait()
-                log.warning("realtime: the LISTEN connection was lost; reconnecting")
-            except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
-                log.warning("realtime: cannot LISTEN", error=str(exc))
+                log.warning("realtime: the fan-out connection was lost; reconnecting")
+            except (OSError, asyncpg.PostgresError, RedisError, TimeoutError) as exc:
+                log.warning("realtime: cannot listen", fanout=self.fanout.name, error=str(exc))
             finally:
                 self._listening.clear()
-                if connection is not None:
-                    with contextlib.suppress(Exception):
-                        await connection.close(timeout=1)
+                if listening is not None:
+                    await listening.close()
             first = False
             await asyncio.sleep(LISTEN_RETRY_SECONDS)
 
@@ -220,7 +233,13 @@ class Hub:
                 log.warning("realtime: events were not delivered", error=str(exc))
 
     async def _deliver(self, payloads: list[str]) -> None:
-        wanted: list[tuple[int, str]] = []
+        wanted = self._ranges_lacking(self._ceilings(payloads))
+        if wanted:
+            await self._give_ranges(wanted)
+
+    def _ceilings(self, payloads: list[str]) -> dict[str, int]:
+        """Typing signals go out at once; per stream followed here, the newest id announced."""
+        ceilings: dict[str, int] = {}
         for payload in payloads:
             if payload.startswith("t "):
                 _, sender, recipient = payload.split(" ")
@@ -230,19 +249,58 @@ class Hub:
                 continue
             pointer, key = payload.split(" ", 1)
             if self.by_stream.get(key):  # else no socket here follows that stream
-                wanted.append((int(pointer), key))
-        if not wanted:
-            return
+                ceilings[key] = max(ceilings.get(key, 0), int(pointer))
+        return ceilings
+
+    def _ranges_lacking(self, ceilings: dict[str, int]) -> dict[Stream, tuple[int, int]]:
+        """Per stream, (floor, ceiling]: from the oldest event one of its sockets lacks."""
+        wanted: dict[Stream, tuple[int, int]] = {}
+        for key, ceiling in ceilings.items():
+            behind = [
+                c.last.get(key, ceiling - 1)
+                for c in self.by_stream.get(key, ())
+                if key in c.replaying or c.last.get(key, -1) < ceiling
+            ]
+            if behind:
+                wanted[Stream.parse(key)] = (min(*behind, ceiling - 1), ceiling)
+        return wanted
+
+    async def _give_ranges(self, wanted: dict[Stream, tuple[int, int]]) -> None:
+        # A batch may announce DELIVERY_BATCH events of one stream; past those, more than a
+        # replay gives were never announced here.
+        limit = self.settings.realtime_replay_limit + DELIVERY_BATCH
         with rls.system():
             async with self.sessionmaker() as db:
-                events = await service.find_many(db, [number for number, _ in wanted])
-        for number, key in wanted:
-            event = events.get(number)  # None: purged, or its user erased meanwhile
-            if event is None:
+                found = await service.in_ranges(db, wanted, limit)
+        for stream, events in found.items():
+            watchers = list(self.by_stream.get(stream.key, ()))
+            if len(events) >= limit:  # more missing than a replay gives: reload through REST
+                for connection in watchers:
+                    if stream.key not in connection.replaying:
+                        connection.close_soon(RESYNC, "too far behind: reload through REST")
+            for event in events:  # purged or erased meanwhile: not there, not given
+                for connection in watchers:
+                    connection.give(event)
+                await asyncio.sleep(0)  # the writers send while a large batch is given out
+
+    async def _sweep_forever(self) -> None:
+        """Each stream's newest stored id, as if announced: what a process stored and never
+        announced (it died after its commit, or Redis was down) reaches the sockets here."""
+        window = max(SWEEP_WINDOW_SECONDS, 5 * self.settings.realtime_sweep_seconds)
+        while True:
+            await asyncio.sleep(self.settings.realtime_sweep_seconds)
+            if not self.by_stream:
                 continue
-            for connection in list(self.by_stream.get(key, ())):
-                connection.give(event)
-            await asyncio.sleep(0)  # the writers send while a large batch is given out
+            try:
+                with rls.system():
+                    async with self.sessionmaker() as db:
+                        newest = await service.newest_ids(db, window)
+            except Exception as exc:  # PostgreSQL down: try again at the next interval
+                log.warning("realtime: sweep failed", error=str(exc))
+                continue
+            for stream, event_id in newest.items():
+                if stream.key in self.by_stream:
+                    self._inbox.put_nowait(f"{event_id} {stream.key}")
 
     async def _check_forever(self) -> None:
         while True:

@@ -16,8 +16,9 @@ from oneenglish.realtime.models import CHANNEL
 from oneenglish.settings import Settings
 
 # One statement: take this stream's turn (a transaction-level advisory lock, so publishers of
-# one stream commit in id order), add the event, and notify at commit with a pointer. `wait`
-# false: only if the turn is free at once (no row otherwise).
+# one stream commit in id order), add the event, and (`{notify}`) notify at commit with a
+# pointer; with Redis the commit hook announces it instead (fanout.py). `wait` false: only if
+# the turn is free at once (no row otherwise).
 _PUBLISH = """
     WITH turn AS (SELECT {lock}(hashtextextended(:stream, 0)) AS got),
     added AS (
@@ -25,10 +26,20 @@ _PUBLISH = """
         SELECT :user_id, :course_id, :type, CAST(:data AS jsonb) FROM turn WHERE {got}
         RETURNING id
     )
-    SELECT id, pg_notify(:channel, id || ' ' || :stream) FROM added
+    SELECT id{notify} FROM added
     """
-_PUBLISH_WAITING = text(_PUBLISH.format(lock="pg_advisory_xact_lock", got="true"))
-_PUBLISH_IF_FREE = text(_PUBLISH.format(lock="pg_try_advisory_xact_lock", got="got"))
+_NOTIFY = ", pg_notify(:channel, id || ' ' || :stream)"
+_PUBLISH_STATEMENTS = {
+    (wait, notify): text(
+        _PUBLISH.format(
+            lock="pg_advisory_xact_lock" if wait else "pg_try_advisory_xact_lock",
+            got="true" if wait else "got",
+            notify=_NOTIFY if notify else "",
+        )
+    )
+    for wait in (True, False)
+    for notify in (True, False)
+}
 _COLUMNS = "id, user_id, course_id, type, data, created_at"
 
 
@@ -41,21 +52,12 @@ async def publish(
     data: str,
     *,
     wait: bool = True,
+    notify: bool = True,
 ) -> int | None:
     """The event's id; None if `wait` is false and another transaction has the turn."""
-    row = (
-        await db.execute(
-            _PUBLISH_WAITING if wait else _PUBLISH_IF_FREE,
-            {
-                "stream": stream,
-                "user_id": user_id,
-                "course_id": course_id,
-                "type": kind,
-                "data": data,
-                "channel": CHANNEL,
-            },
-        )
-    ).first()
+    values = {"stream": stream, "user_id": user_id, "course_id": course_id}
+    values |= {"type": kind, "data": data} | ({"channel": CHANNEL} if notify else {})
+    row = (await db.execute(_PUBLISH_STATEMENTS[wait, notify], values)).first()
     return int(row.id) if row is not None else None
 
 
@@ -75,11 +77,51 @@ async def notify(db: AsyncSession, payload: str) -> None:
     )
 
 
-async def get_many(db: AsyncSession, event_ids: Sequence[int]) -> Sequence[Row[Any]]:
+_RANGES = """
+    SELECT e.* FROM unnest(CAST(:targets AS uuid[]), CAST(:floors AS bigint[]),
+                           CAST(:ceilings AS bigint[])) AS w(target, floor, ceiling)
+    CROSS JOIN LATERAL (
+        SELECT {columns} FROM realtime_events r
+        WHERE r.{column} = w.target AND r.id > w.floor AND r.id <= w.ceiling
+        ORDER BY r.id LIMIT :limit
+    ) e
+    """
+_RANGES_OF = {  # the column is one of two names
+    column: text(_RANGES.format(columns=_COLUMNS, column=column))
+    for column in ("user_id", "course_id")
+}
+
+
+async def ranges(
+    db: AsyncSession, column: str, wanted: Sequence[tuple[uuid.UUID, int, int]], limit: int
+) -> Sequence[Row[Any]]:
+    """Each stream's events with floor < id <= ceiling (at most `limit` each), one statement
+    for all: `wanted` holds (user or course id, floor, ceiling)."""
+    if not wanted:
+        return []
+    targets, floors, ceilings = zip(*wanted, strict=True)
     return (
         await db.execute(
-            text(f"SELECT {_COLUMNS} FROM realtime_events WHERE id = ANY(:ids)"),  # noqa: S608
-            {"ids": list(event_ids)},
+            _RANGES_OF[column],
+            {
+                "targets": list(targets),
+                "floors": list(floors),
+                "ceilings": list(ceilings),
+                "limit": limit,
+            },
+        )
+    ).all()
+
+
+async def newest(db: AsyncSession, window: timedelta) -> Sequence[Row[Any]]:
+    """Each stream's newest event id among those stored in the last `window` (the sweep)."""
+    return (
+        await db.execute(
+            text(
+                "SELECT user_id, course_id, max(id) AS id FROM realtime_events "
+                "WHERE created_at > now() - CAST(:window AS interval) GROUP BY 1, 2"
+            ),
+            {"window": window},
         )
     ).all()
 

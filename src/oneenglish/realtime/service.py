@@ -1,6 +1,6 @@
 """Events pushed over WebSockets (README "Real time"): published in the transaction of the
 change they report, stored in PostgreSQL for replay, and announced to every API process at
-commit (LISTEN/NOTIFY, a pointer only: NOTIFY carries at most 8000 bytes)."""
+commit with a pointer only (NOTIFY carries at most 8000 bytes; fanout.py: NOTIFY or Redis)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from oneenglish.db import rls
 from oneenglish.db.postgres import UserTable, register_user_table
-from oneenglish.realtime import repository
+from oneenglish.realtime import fanout, repository
 from oneenglish.sagas.workflow import TryLater
 from oneenglish.settings import Settings
 
@@ -110,6 +110,7 @@ async def publish(
     A transaction that publishes to more than one stream takes their turns first
     (take_turns); one that must never wait (the saga relay's, which holds many users' rows at
     once) passes `wait=False` and gets StreamBusy instead, to retry later."""
+    at_commit = fanout.announces_at_commit(db)
     async with rls.elevated(db):
         event_id = await repository.publish(
             db,
@@ -119,15 +120,21 @@ async def publish(
             kind,
             _json(data),
             wait=wait,
+            notify=not at_commit,
         )
     if event_id is None:
         raise StreamBusy(stream.key)
+    if at_commit:
+        fanout.announce_at_commit(db, f"{event_id} {stream.key}")
     return event_id
 
 
 async def signal_typing(db: AsyncSession, sender: uuid.UUID, recipient: uuid.UUID) -> None:
     """Not stored: a typing indicator is worth nothing a second later."""
-    await repository.notify(db, f"t {sender} {recipient}")
+    if fanout.announces_at_commit(db):
+        fanout.announce_at_commit(db, f"t {sender} {recipient}")
+    else:
+        await repository.notify(db, f"t {sender} {recipient}")
 
 
 def _event(row: Any) -> Event:
@@ -135,10 +142,32 @@ def _event(row: Any) -> Event:
     return Event(row.id, stream, row.type, row.data, row.created_at)
 
 
-async def find_many(db: AsyncSession, event_ids: list[int]) -> dict[int, Event]:
+async def in_ranges(
+    db: AsyncSession, wanted: dict[Stream, tuple[int, int]], limit: int
+) -> dict[Stream, list[Event]]:
+    """Each stream's events with floor < id <= ceiling (`wanted`: stream -> (floor, ceiling)),
+    in id order, at most `limit` per stream; one statement per kind of stream."""
+    found: dict[Stream, list[Event]] = {stream: [] for stream in wanted}
     async with rls.elevated(db):
-        rows = await repository.get_many(db, event_ids)
-    return {row.id: _event(row) for row in rows}
+        for room in (False, True):
+            ranges = [(s.id, lo, hi) for s, (lo, hi) in wanted.items() if s.room is room]
+            column = "course_id" if room else "user_id"
+            for row in await repository.ranges(db, column, ranges, limit):
+                event = _event(row)
+                found[event.stream].append(event)
+    for events in found.values():
+        events.sort(key=lambda e: e.id)
+    return found
+
+
+async def newest_ids(db: AsyncSession, window_seconds: float) -> dict[Stream, int]:
+    """Each stream's newest event id stored in the last `window_seconds`."""
+    async with rls.elevated(db):
+        rows = await repository.newest(db, timedelta(seconds=window_seconds))
+    return {
+        (Stream.of_room(r.course_id) if r.course_id else Stream.of_user(r.user_id)): int(r.id)
+        for r in rows
+    }
 
 
 @dataclass(frozen=True)

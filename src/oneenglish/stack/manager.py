@@ -1,7 +1,8 @@
 """The local stack: the PostgreSQL, FerretDB and Mailpit servers a development machine or test
-run needs.
+run needs, and Redis when asked (LOCAL_REDIS).
 
-A server is skipped when its URL (DATABASE_URL, MONGODB_URL, SMTP_URL) points elsewhere.
+A server is skipped when its URL (DATABASE_URL, MONGODB_URL, SMTP_URL, REDIS_URL) points
+elsewhere.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from oneenglish.settings import (
     LOCAL_APP_ROLE,
     LOCAL_MONGO_USER,
     LOCAL_PG_USER,
+    LOCAL_REDIS_USER,
     LOCAL_REPORTING_ROLE,
     LOCAL_ROLES,
     Settings,
@@ -21,6 +23,7 @@ from oneenglish.stack.ferretdb import LocalFerretDB
 from oneenglish.stack.ferretdb_indexes import backing_database_settings, mirror_indexes
 from oneenglish.stack.mailpit import LocalMailpit
 from oneenglish.stack.postgres import DatabaseAccess, LocalPostgres
+from oneenglish.stack.redis import LocalRedis
 from oneenglish.stack.tls import LocalTLS
 
 FERRETDB_BACKING_DATABASE = "ferretdb"
@@ -99,6 +102,12 @@ class Stack:
             self.settings.local_mailpit_ui_port,
             tls=self.tls,
         )
+        self.redis = LocalRedis(
+            data_dir / "redis",
+            self.settings.local_redis_port,
+            tls=self.tls,
+            password=self.settings.local_password(LOCAL_REDIS_USER),
+        )
 
     @property
     def manages_postgres(self) -> bool:
@@ -114,11 +123,15 @@ class Stack:
             self.started.append("ferretdb")
         if self.settings.uses_local_smtp and self.mailpit.start():
             self.started.append("mailpit")
+        if self.settings.uses_local_redis and self.redis.start():
+            self.started.append("redis")
         return self.status()
 
     def down(self, only_started: bool = False) -> list[str]:
         """Stop the servers (FerretDB first); with only_started, only those this object started."""
         stopped: list[str] = []
+        if (not only_started or "redis" in self.started) and self.redis.stop():
+            stopped.append("redis")
         if (not only_started or "mailpit" in self.started) and self.mailpit.stop():
             stopped.append("mailpit")
         if (not only_started or "ferretdb" in self.started) and self.ferretdb.stop():
@@ -180,4 +193,16 @@ class Stack:
             )
         else:
             lines.append(ServiceLine("smtp", "external", "SMTP_URL"))
+        if self.settings.uses_local_redis:
+            rd = self.redis.status()
+            lines.append(
+                ServiceLine(
+                    "redis",
+                    "running" if rd.running else "stopped",
+                    f"127.0.0.1:{rd.port}",
+                    f"pid {rd.pid}, TLS only" if rd.running else "",
+                )
+            )
+        elif self.settings.redis_url is not None:
+            lines.append(ServiceLine("redis", "external", "REDIS_URL"))
         return lines
