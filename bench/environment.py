@@ -32,6 +32,7 @@ POSTGRES_PORT = 25450  # below the ephemeral port range, like the test stacks
 MONGODB_PORT = 27050
 SMTP_PORT = 25455  # the bench stack's Mailpit
 MAILPIT_UI_PORT = 25456
+REDIS_PORT = 25457
 MONGODB_DATABASE = "oneenglish_bench"
 API_PORT = 8050
 # Long enough that the administrator's one login outlives every scenario of a run.
@@ -51,6 +52,8 @@ class BenchEnv:
     # False only for `--db-security off|both`: the same stack and API without TLS and without
     # Row Level Security, to measure what the two cost (README "Security at the database level").
     db_security: bool = True
+    # The real-time fan-out through the stack's Redis instead of LISTEN/NOTIFY (bench-ws).
+    redis: bool = False
 
     @property
     def base_url(self) -> str:
@@ -81,6 +84,8 @@ class BenchEnv:
             "ACCOUNT_MAILS_PER_IP_PER_HOUR": "100000",
             # Production requires one; the bench's is kept with its data (its key vault).
             "FIELD_ENCRYPTION_MASTER_KEY": self.field_master_key(),
+            "LOCAL_REDIS": str(self.redis).lower(),
+            "LOCAL_REDIS_PORT": str(REDIS_PORT),
             **(
                 {}
                 if self.db_security

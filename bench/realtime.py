@@ -183,7 +183,8 @@ async def measure(
     await asyncio.gather(*(ws.close() for ws in sockets.values()))
     lat = sorted(tally.latencies_ms)
     print(
-        f"\nbench realtime: {len(users)} sockets over {env.workers} API processes, opened in "
+        f"\nbench realtime ({'redis' if env.redis else 'postgresql'} fan-out): {len(users)} "
+        f"sockets over {env.workers} API processes, opened in "
         f"{opened_in:.1f} s; {tally.sent} messages in {seconds:.0f} s "
         f"({tally.sent / seconds:.1f}/s), {len(lat)} delivered, {tally.errors} error frames"
     )
@@ -209,9 +210,15 @@ def main() -> None:
     parser.add_argument(
         "--rate", type=float, default=None, help="messages/s in all (default: connections / 10)"
     )
+    parser.add_argument(
+        "--fanout",
+        choices=("postgresql", "redis"),
+        default="postgresql",
+        help="across the two processes: LISTEN/NOTIFY (default) or the stack's Redis",
+    )
     parser.add_argument("--keep-stack", action="store_true")
     args = parser.parse_args()
-    env = BenchEnv(workers=2)
+    env = BenchEnv(workers=2, redis=args.fanout == "redis")
     api = ApiServer(env)
     try:
         env.provision()
