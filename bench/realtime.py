@@ -83,6 +83,22 @@ async def _tokens(env: BenchEnv, users: list[uuid.UUID]) -> dict[uuid.UUID, str]
     return {u: issue_access_token(settings, u, s)[0] for u, s in sessions.items()}
 
 
+async def _forget_messages(env: BenchEnv, users: list[uuid.UUID]) -> None:
+    """What a run leaves (its messages, their notifications and events), so that every run
+    starts from the same data: FerretDB counts a user's unread notifications in time that
+    grows with their number, which would make each run slower than the last."""
+    ids = [str(u) for u in users]
+    async with (
+        open_databases(env.settings(), pool_size=2) as db,
+        db.pool.acquire() as conn,
+        conn.transaction(),
+    ):
+        await db.mongo.chat_messages.delete_many({"senderId": {"$in": ids}})
+        await db.mongo.notifications.delete_many({"userId": {"$in": ids}, "type": "direct_message"})
+        await conn.execute("SELECT set_config('app.scope', 'system', true)")
+        await conn.execute("DELETE FROM realtime_events WHERE user_id = ANY($1)", users)
+
+
 async def _forget_sessions(env: BenchEnv) -> None:
     async with (
         open_databases(env.settings(), pool_size=2) as db,
@@ -152,6 +168,7 @@ async def measure(
 ) -> None:
     pairs = await _pairs(env, connections // 2)
     users = [u for pair in pairs for u in pair]
+    await _forget_messages(env, users)  # a run that was interrupted
     tokens = await _tokens(env, users)
     url = env.base_url.replace("http://", "ws://") + "/api/ws"
     before = _rss(api)
@@ -181,6 +198,7 @@ async def measure(
     )
     cpu = (_cpu_seconds(api) - cpu_before) / (time.perf_counter() - wall_before) * 100
     await asyncio.gather(*(ws.close() for ws in sockets.values()))
+    await _forget_messages(env, users)
     lat = sorted(tally.latencies_ms)
     print(
         f"\nbench realtime ({'redis' if env.redis else 'postgresql'} fan-out): {len(users)} "

@@ -103,13 +103,13 @@ class RedisFanout:
     name = "redis"
 
     def __init__(self, settings: Settings) -> None:
-        ca_file = settings.redis_ca_file
+        # rediss:// verifies the server's certificate: the system's CAs, or this file (an
+        # option of TLS connections only; a redis:// connection refuses it).
+        tls: dict[str, Any] = {}
+        if settings.redis_ca_file is not None and settings.redis_target.startswith("rediss://"):
+            tls["ssl_ca_certs"] = str(settings.redis_ca_file)
         self.client: redis.Redis = redis.Redis.from_url(
-            settings.redis_target,
-            socket_connect_timeout=5,
-            health_check_interval=15,
-            # rediss:// verifies the server's certificate (the system's CAs, or this file).
-            **({"ssl_ca_certs": str(ca_file)} if ca_file else {}),
+            settings.redis_target, socket_connect_timeout=5, health_check_interval=15, **tls
         )
         self._outbox: asyncio.Queue[str] = asyncio.Queue()
         self._publisher: asyncio.Task[None] | None = None
