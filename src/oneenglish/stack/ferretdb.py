@@ -21,14 +21,12 @@ from pymongo.errors import PyMongoError
 
 from oneenglish.stack.errors import StackError
 from oneenglish.stack.process import (
-    live_pid,
+    PidFileServer,
     log_tail,
     pid_is_alive,
     port_holder,
     port_is_open,
     spawn,
-    stop_by_pid_file,
-    terminate,
 )
 from oneenglish.stack.tls import LocalTLS
 
@@ -44,7 +42,7 @@ class FerretDBStatus:
     backend: str
 
 
-class LocalFerretDB:
+class LocalFerretDB(PidFileServer):
     def __init__(
         self,
         root: Path,
@@ -73,9 +71,6 @@ class LocalFerretDB:
     def status(self) -> FerretDBStatus:
         pid = self.pid()
         return FerretDBStatus(pid is not None, pid, self.port, self.backend)
-
-    def pid(self) -> int | None:
-        return live_pid(self.pid_file)
 
     def start(self) -> bool:
         """Start the server if needed; returns True when this call started it."""
@@ -108,15 +103,6 @@ class LocalFerretDB:
         pid = spawn(argv, log_file=self.log_file, pid_file=self.pid_file)
         self._wait_ready(timeout=30, pid=pid)
         return True
-
-    def stop(self) -> bool:
-        return stop_by_pid_file(self.pid_file)
-
-    def kill(self) -> None:
-        """SIGKILL the server: a crash, for fault-injection tests."""
-        pid = self.pid()
-        if pid is not None:
-            terminate(pid, timeout=0)
 
     def _wait_ready(self, timeout: float, pid: int | None) -> None:
         deadline = time.monotonic() + timeout

@@ -21,12 +21,10 @@ from pathlib import Path
 
 from oneenglish.stack.errors import StackError
 from oneenglish.stack.process import (
+    PidFileServer,
     ensure_port_free,
     install_lock,
-    live_pid,
     spawn,
-    stop_by_pid_file,
-    terminate,
     wait_http,
 )
 from oneenglish.stack.tls import LocalTLS
@@ -47,7 +45,7 @@ class MailpitStatus:
     ui_port: int
 
 
-class LocalMailpit:
+class LocalMailpit(PidFileServer):
     def __init__(self, root: Path, smtp_port: int, ui_port: int, *, tls: LocalTLS) -> None:
         self.root = root.resolve()
         self.smtp_port = smtp_port
@@ -60,9 +58,6 @@ class LocalMailpit:
     def url(self) -> str:
         """The web UI, and its HTTP API under /api/v1."""
         return f"http://127.0.0.1:{self.ui_port}"
-
-    def pid(self) -> int | None:
-        return live_pid(self.pid_file)
 
     def status(self) -> MailpitStatus:
         pid = self.pid()
@@ -99,15 +94,6 @@ class LocalMailpit:
         pid = spawn(argv, log_file=self.log_file, pid_file=self.pid_file)
         wait_http("Mailpit", f"{self.url}/readyz", pid=pid, log_file=self.log_file, timeout=30)
         return True
-
-    def stop(self) -> bool:
-        return stop_by_pid_file(self.pid_file)
-
-    def kill(self) -> None:
-        """SIGKILL the server: an outage, for fault-injection tests."""
-        pid = self.pid()
-        if pid is not None:
-            terminate(pid, timeout=0)
 
 
 def pin_hash() -> str:

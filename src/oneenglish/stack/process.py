@@ -122,6 +122,25 @@ def stop_by_pid_file(pid_file: Path) -> bool:
     return pid is not None
 
 
+class PidFileServer:
+    """A server the stack spawned, known by its pid file (`spawn`)."""
+
+    pid_file: Path
+
+    def pid(self) -> int | None:
+        return live_pid(self.pid_file)
+
+    def stop(self) -> bool:
+        """SIGTERM, then SIGKILL; True if it was running."""
+        return stop_by_pid_file(self.pid_file)
+
+    def kill(self) -> None:
+        """SIGKILL the server: a crash, for fault-injection tests."""
+        pid = self.pid()
+        if pid is not None:
+            terminate(pid, timeout=0)
+
+
 def spawn(
     argv: list[str],
     *,

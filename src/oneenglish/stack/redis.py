@@ -18,13 +18,11 @@ from pathlib import Path
 from oneenglish.stack.errors import StackError
 from oneenglish.stack.packages import apt_install
 from oneenglish.stack.process import (
+    PidFileServer,
     ensure_port_free,
-    live_pid,
     log_tail,
     pid_is_alive,
     spawn,
-    stop_by_pid_file,
-    terminate,
 )
 from oneenglish.stack.tls import LocalTLS
 
@@ -38,7 +36,7 @@ class RedisStatus:
     port: int
 
 
-class LocalRedis:
+class LocalRedis(PidFileServer):
     def __init__(self, root: Path, port: int, *, tls: LocalTLS, password: str) -> None:
         self.root = root.resolve()
         self.port = port
@@ -47,9 +45,6 @@ class LocalRedis:
         self.pid_file = self.root / "redis.pid"
         self.log_file = self.root / "redis.log"
         self.config_file = self.root / "redis.conf"
-
-    def pid(self) -> int | None:
-        return live_pid(self.pid_file)
 
     def status(self) -> RedisStatus:
         pid = self.pid()
@@ -69,15 +64,6 @@ class LocalRedis:
         )
         self._wait_ready(pid)
         return True
-
-    def stop(self) -> bool:
-        return stop_by_pid_file(self.pid_file)
-
-    def kill(self) -> None:
-        """SIGKILL the server: an outage, for fault-injection tests."""
-        pid = self.pid()
-        if pid is not None:
-            terminate(pid, timeout=0)
 
     def _write_config(self) -> None:
         lines = {
