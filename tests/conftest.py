@@ -98,6 +98,8 @@ def make_settings(name: str, pg_port: int, mongo_port: int, **overrides: object)
         "local_mailpit_ui_port": 21000 + pg_port % 5000,
         # Its Redis, started only for the tests of the Redis fan-out (redis_settings).
         "local_redis_port": 22000 + pg_port % 5000,
+        # Its stripe-mock (Stripe's API mock), for the payments tests.
+        "local_stripe_mock_port": 23000 + pg_port % 5000,
         "mongodb_database": "oneenglish_test",
         "log_level": "WARNING",
         "health_timeout": 2.0,

@@ -46,6 +46,7 @@ def environment(settings: Settings, **overrides: object) -> dict[str, str]:
             "LOCAL_MAILPIT_UI_PORT": str(settings.local_mailpit_ui_port),
             "LOCAL_REDIS": str(settings.local_redis).lower(),
             "LOCAL_REDIS_PORT": str(settings.local_redis_port),
+            "LOCAL_STRIPE_MOCK_PORT": str(settings.local_stripe_mock_port),
             "LOCAL_POSTGRES_DATABASE": settings.local_postgres_database,
             "MONGODB_DATABASE": settings.mongodb_database,
             "MONGODB_SERVER_SELECTION_TIMEOUT": str(settings.mongodb_server_selection_timeout),

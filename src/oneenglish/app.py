@@ -36,9 +36,11 @@ from oneenglish.error_logs.router import router as error_logs_router
 from oneenglish.error_logs.service import ErrorLog
 from oneenglish.health.router import router as health_router
 from oneenglish.jobs.digests import send_digests_forever
+from oneenglish.jobs.orders import expire_orders_forever
 from oneenglish.jobs.retention import purge_logs_forever
 from oneenglish.lessons.router import router as lessons_router
 from oneenglish.notifications.router import router as notifications_router
+from oneenglish.payments.router import router as payments_router
 from oneenglish.profiles.router import router as profiles_router
 from oneenglish.rbac.router import permissions_router, roles_router
 from oneenglish.realtime.hub import Hub
@@ -75,6 +77,7 @@ ROUTERS = (
     audit_router,
     error_logs_router,
     reports_router,
+    payments_router,
     realtime_router,
 )
 
@@ -121,6 +124,7 @@ def _lifespan(
             app.state.mongo_db = resources.mongo_db
             app.state.saga_runner = resources.runner
             app.state.field_cipher = resources.cipher
+            app.state.stripe = resources.stripe
             app.state.realtime_hub = hub = Hub(resources.sessionmaker, settings, resources.fanout)
             guard = live_users.batch_guard(resources.sessionmaker)
             activity_log.start(resources.mongo_db, guard)
@@ -146,6 +150,12 @@ def _lifespan(
             tasks.append(
                 asyncio.create_task(
                     send_digests_forever(resources.sessionmaker, resources.mongo_db, settings),
+                    context=rls.system_context(),
+                )
+            )
+            tasks.append(
+                asyncio.create_task(
+                    expire_orders_forever(resources.sessionmaker, settings),
                     context=rls.system_context(),
                 )
             )

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, TypeVar
 
+import httpx
 import typer
 import uvicorn
 from pydantic import ValidationError
@@ -23,8 +25,12 @@ from oneenglish.demo import catalogue as demo_catalogue
 from oneenglish.demo import seed as demo
 from oneenglish.jobs import reconcile as reconcile_drift
 from oneenglish.jobs.digests import DigestReport, send_digests
+from oneenglish.jobs.orders import expire_orders
 from oneenglish.jobs.reconcile import DriftReport
 from oneenglish.jobs.retention import PurgeReport, purge_logs
+from oneenglish.payments import events as stripe_events
+from oneenglish.payments import service as payments
+from oneenglish.payments.schemas import OrderOut
 from oneenglish.resources import Resources, open_resources
 from oneenglish.settings import Settings, get_settings
 from oneenglish.stack.admin import AdminTools
@@ -42,6 +48,8 @@ admin_app = typer.Typer(
 app.add_typer(admin_app, name="admin")
 keys_app = typer.Typer(help="Field-encryption keys (db/encryption.py).", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
+payments_app = typer.Typer(help="Payments (README 'Payments').", no_args_is_help=True)
+app.add_typer(payments_app, name="payments")
 
 T = TypeVar("T")
 
@@ -402,6 +410,76 @@ def send_digests_command(
 
     report = asyncio.run(_with_resources(settings, send))
     typer.echo(f"{report.claimed} digests due, {report.mailed} mailed (the others had nothing)")
+
+
+@app.command("expire-orders")
+def expire_orders_command() -> None:
+    """Expire the pending orders whose checkout session has ended, freeing their coupons
+    (every API process also does this every ORDER_EXPIRY_INTERVAL_SECONDS)."""
+    settings = get_settings()
+
+    async def expire(resources: Resources) -> int:
+        return await expire_orders(resources.sessionmaker)
+
+    typer.echo(f"{asyncio.run(_with_resources(settings, expire))} orders expired")
+
+
+SIMULATED_EVENTS = {
+    "paid": "checkout.session.completed",
+    "expired": "checkout.session.expired",
+    "refunded": "charge.refunded",
+}
+
+
+@payments_app.command("simulate")
+def simulate_payment(
+    order_id: Annotated[str, typer.Argument(help="The order's id")],
+    event: Annotated[
+        str, typer.Option(help="paid (checkout.session.completed), expired or refunded")
+    ] = "paid",
+    api: Annotated[str, typer.Option(help="The running API")] = "http://127.0.0.1:8000",
+) -> None:
+    """Play Stripe's part: send the running API the webhook event Stripe would send for the
+    order, signed with this machine's webhook secret (stripe-mock sends no webhooks)."""
+    settings = get_settings()
+    if event not in SIMULATED_EVENTS:
+        raise typer.BadParameter(f"--event: one of {', '.join(SIMULATED_EVENTS)}")
+    try:
+        wanted = uuid.UUID(order_id)
+    except ValueError as exc:
+        raise typer.BadParameter(f"{order_id!r} is not an order id") from exc
+
+    async def read(resources: Resources) -> OrderOut | None:
+        async with resources.sessionmaker() as db:
+            return await payments.order_by_id(db, wanted)
+
+    order = asyncio.run(_with_resources(settings, read))
+    if order is None:
+        typer.echo(f"error: no order {order_id}", err=True)
+        raise typer.Exit(1)
+    shown = order.model_dump(mode="json")
+    if event == "refunded":
+        if order.payment is None or order.payment.provider_payment_id is None:
+            typer.echo("error: the order has no payment to refund", err=True)
+            raise typer.Exit(1)
+        amount = stripe_events.minor_units(order.total, order.currency)
+        obj = stripe_events.charge_refunded(
+            order.payment.provider_payment_id, amount, order.currency
+        )
+    else:
+        obj = stripe_events.checkout_session(shown)
+    body, signature = stripe_events.signed(
+        stripe_events.event(SIMULATED_EVENTS[event], obj), settings.webhook_secret
+    )
+    response = httpx.post(
+        f"{api.rstrip('/')}/api/payments/webhook",
+        content=body,
+        headers={"Stripe-Signature": signature, "Content-Type": "application/json"},
+        timeout=30,
+    )
+    typer.echo(f"{SIMULATED_EVENTS[event]}: {response.status_code} {response.text}")
+    if response.status_code != 200:
+        raise typer.Exit(1)
 
 
 async def _with_resources(settings: Settings, action: Callable[[Resources], Awaitable[T]]) -> T:

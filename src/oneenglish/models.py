@@ -28,6 +28,7 @@ MODEL_MODULES: tuple[str, ...] = (
     "oneenglish.limits.models",
     "oneenglish.blocks.models",
     "oneenglish.idempotency.models",
+    "oneenglish.payments.models",
 )
 
 

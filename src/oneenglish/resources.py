@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from oneenglish import models, workflows
 from oneenglish.core.security import configure_hashing
 from oneenglish.db import encryption, mongo, postgres
+from oneenglish.payments.provider import Stripe
 from oneenglish.realtime.fanout import Fanout, open_fanout
 from oneenglish.sagas.runner import SagaRunner
 from oneenglish.settings import Settings
@@ -30,6 +31,7 @@ class Resources:
     runner: SagaRunner
     cipher: encryption.FieldCipher
     fanout: Fanout  # how real-time events reach every API process (realtime/fanout.py)
+    stripe: Stripe  # the payments provider's client (payments/provider.py)
 
 
 @contextlib.asynccontextmanager
@@ -54,6 +56,7 @@ async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
         cache_seconds=settings.field_encryption_key_cache_seconds,
     )
     encryption.bind(database, cipher)
+    stripe = Stripe(settings)
     try:
         yield Resources(
             settings=settings,
@@ -64,7 +67,8 @@ async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
             runner=SagaRunner(sessionmaker, database, settings, users.lock_live_users),
             cipher=cipher,
             fanout=fanout,
+            stripe=stripe,
         )
     finally:
         await cipher.close()
-        await asyncio.gather(engine.dispose(), client.close(), fanout.close())
+        await asyncio.gather(engine.dispose(), client.close(), fanout.close(), stripe.close())

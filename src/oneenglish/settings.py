@@ -236,6 +236,25 @@ class Settings(BaseSettings):
     local_redis_port: int = Field(6380, ge=1, le=65535)
     realtime_sweep_seconds: float = Field(2.0, gt=0, le=60)
 
+    # Payments (payments/, README "Payments"): Stripe Checkout. Unset STRIPE_API_KEY means the
+    # local stack's stripe-mock (Stripe's official mock server, on loopback; test keys only)
+    # and a webhook secret generated for this DATA_DIR; in production it means that paid
+    # courses cannot be bought (503) until both are set.
+    stripe_api_key: SecretStr | None = None
+    stripe_webhook_secret: SecretStr | None = None
+    # How old a webhook's signed timestamp may be (replays older than this are refused).
+    stripe_webhook_tolerance_seconds: int = Field(300, ge=1, le=3600)
+    stripe_timeout_seconds: float = Field(20.0, gt=0, le=120)
+    local_stripe_mock_port: int = Field(12111, ge=1, le=65535)
+    # The currency of a course created without one (ISO 4217).
+    default_currency: str = Field("EUR", pattern=r"^[A-Z]{3}$")
+    # A checkout session, and its pending order, expire after this (Stripe: 30 min to 24 h).
+    checkout_ttl_seconds: int = Field(3600, ge=1800, le=86_400)
+    # A learner may refund their own order within this many days of paying (0: staff only).
+    self_refund_window_days: int = Field(14, ge=0, le=365)
+    # How often a maintenance pass expires pending orders whose session has expired.
+    order_expiry_interval_seconds: float = Field(60.0, gt=0, le=86_400)
+
     # Settings every new user starts with (user_settings.settings in MongoDB).
     default_user_settings: dict[str, Any] = Field(
         default_factory=lambda: {
@@ -275,6 +294,8 @@ class Settings(BaseSettings):
             raise ValueError("SECRET_KEY must be set in production (a random value of 32+ chars)")
         if (self.admin_email is None) != (self.admin_password is None):
             raise ValueError("ADMIN_EMAIL and ADMIN_PASSWORD must be set together")
+        if (self.stripe_api_key is None) != (self.stripe_webhook_secret is None):
+            raise ValueError("STRIPE_API_KEY and STRIPE_WEBHOOK_SECRET must be set together")
         return self
 
     @field_validator("require_verified_email_for")
@@ -361,6 +382,37 @@ class Settings(BaseSettings):
         if self.smtp_tls_ca_file is not None:
             return self.smtp_tls_ca_file
         return self.local_tls_dir / "ca.pem" if self.uses_local_smtp else None
+
+    @property
+    def uses_local_stripe(self) -> bool:
+        """stripe-mock: outside production, when no Stripe account is configured."""
+        return self.stripe_api_key is None and self.environment != "production"
+
+    @property
+    def payments_enabled(self) -> bool:
+        """Production without STRIPE_API_KEY takes no payment (paid checkouts get a 503)."""
+        return self.stripe_api_key is not None or self.uses_local_stripe
+
+    @property
+    def stripe_api_base(self) -> str | None:
+        """None: Stripe itself; else the local stack's stripe-mock (plain HTTP on loopback)."""
+        return f"http://127.0.0.1:{self.local_stripe_mock_port}" if self.uses_local_stripe else None
+
+    @property
+    def stripe_key(self) -> str:
+        if self.stripe_api_key is not None:
+            return self.stripe_api_key.get_secret_value()
+        return "sk_test_oneenglishlocal"  # stripe-mock: any sk_test_ key of letters, digits
+
+    @cached_property
+    def webhook_secret(self) -> str:
+        """STRIPE_WEBHOOK_SECRET, or (with the local mock) one generated for this DATA_DIR."""
+        if self.stripe_webhook_secret is not None:
+            return self.stripe_webhook_secret.get_secret_value()
+        return _generated_secret(
+            self.data_dir / "credentials" / "stripe-webhook-secret",
+            lambda: "whsec_" + secrets.token_urlsafe(32),
+        )
 
     @property
     def uses_redis(self) -> bool:

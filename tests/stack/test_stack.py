@@ -47,9 +47,16 @@ def test_a_set_url_skips_the_local_server() -> None:
         database_url="postgresql://u:p@db.example.com/app",
         mongodb_url="mongodb://mongo.example.com/",
         smtp_url="smtp://mail.example.com:587",
+        stripe_api_key="sk_test_external",
+        stripe_webhook_secret="whsec_external",
     )
     states = {line.name: line.state for line in Stack(settings).status()}
-    assert states == {"postgresql": "external", "mongodb": "external", "smtp": "external"}
+    assert states == {
+        "postgresql": "external",
+        "mongodb": "external",
+        "smtp": "external",
+        "stripe": "external",
+    }
 
 
 def test_ferretdbs_backing_database_indexes_every_declared_index(

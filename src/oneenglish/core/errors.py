@@ -49,6 +49,12 @@ class Unauthorized(DomainError):
         super().__init__(detail, headers={"WWW-Authenticate": "Bearer"}, **extensions)
 
 
+class PaymentRequired(DomainError):
+    status = 402
+    title = "Payment required"
+    slug = "payment-required"
+
+
 class Forbidden(DomainError):
     status = 403
     title = "Forbidden"

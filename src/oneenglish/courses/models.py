@@ -37,6 +37,8 @@ class Course(Base):
     description: Mapped[str] = mapped_column(Text, nullable=False, server_default="")
     level: Mapped[str] = mapped_column(String(2), nullable=False)
     price: Mapped[Decimal] = mapped_column(Numeric(10, 2), nullable=False, server_default="0")
+    # ISO 4217; a new course gets DEFAULT_CURRENCY unless it names one.
+    currency: Mapped[str] = mapped_column(String(3), nullable=False, server_default="EUR")
     is_published: Mapped[bool] = mapped_column(
         Boolean, nullable=False, server_default=text("false")
     )
@@ -52,6 +54,7 @@ class Course(Base):
     __table_args__ = (
         CheckConstraint(f"level IN {LEVELS}", name="level_cefr"),
         CheckConstraint("price >= 0", name="price_not_negative"),
+        CheckConstraint("currency ~ '^[A-Z]{3}$'", name="currency_format"),
         CheckConstraint(f"slug ~ '{SLUG_PATTERN}'", name="slug_format"),
         CheckConstraint("length(title) > 0", name="title_not_empty"),
         # The catalogue's list query: published, by level, newest first.
@@ -74,6 +77,7 @@ class CourseRow:
     description: str
     level: str
     price: Decimal
+    currency: str
     is_published: bool
     sequential: bool
     created_by: uuid.UUID | None

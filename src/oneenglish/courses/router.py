@@ -85,9 +85,13 @@ async def list_courses(
 
 @router.post("", status_code=status.HTTP_201_CREATED, summary="Create a course (courses:create)")
 async def create_course(
-    body: CourseIn, db: DbSession, principal: CurrentUser, actor: CurrentActor
+    body: CourseIn,
+    db: DbSession,
+    settings: AppSettings,
+    principal: CurrentUser,
+    actor: CurrentActor,
 ) -> CourseOut:
-    course = await service.create_course(db, principal, actor, body)
+    course = await service.create_course(db, principal, actor, body, settings.default_currency)
     return course
 
 

@@ -14,6 +14,11 @@ Title = Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whi
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=200)]
 Description = Annotated[str, StringConstraints(max_length=10_000)]
 Price = Annotated[Decimal, Field(ge=0, max_digits=10, decimal_places=2)]
+Currency = Annotated[
+    str,
+    StringConstraints(pattern=r"^[A-Z]{3}$"),
+    Field(description="ISO 4217, upper case (EUR, USD, GBP …)", examples=["EUR"]),
+]
 CENT = Decimal("0.01")
 CourseSort = Literal["newest", "oldest", "title", "price", "-price"]
 
@@ -40,6 +45,7 @@ class CourseIn(StrictIn):
     description: Description = ""
     level: Level
     price: Price = Decimal("0")
+    currency: Currency | None = Field(None, description="DEFAULT_CURRENCY when left out")
     sequential: bool = Field(
         False, description="Lessons open in order: each once the previous one is completed"
     )
@@ -55,7 +61,8 @@ class CoursePatch(StrictIn):
     slug: Slug | None = None
     description: Description | None = None
     level: Level | None = None
-    price: Price | None = None
+    price: Price | None = Field(None, description="Orders already placed keep their price")
+    currency: Currency | None = None
     sequential: bool | None = None
 
 
@@ -68,6 +75,7 @@ class CourseOut(BaseModel):
     description: str
     level: Level
     price: Decimal
+    currency: str
     is_published: bool
     sequential: bool
     created_by: uuid.UUID | None

@@ -88,11 +88,16 @@ async def list_courses(
 
 
 async def create_course(
-    db: AsyncSession, principal: Principal, actor: Actor, data: CourseIn
+    db: AsyncSession,
+    principal: Principal,
+    actor: Actor,
+    data: CourseIn,
+    default_currency: str = "EUR",
 ) -> CourseOut:
     if not principal.can("courses", "create"):
         raise Forbidden("Requires permission courses:create")
     values = data.model_dump(exclude={"slug"})
+    values["currency"] = data.currency or default_currency
     for attempt in range(SLUG_ATTEMPTS):
         slug = data.slug or await _free_slug(db, slugify(data.title))
         try:

@@ -79,6 +79,14 @@ TABLES: dict[str, TablePrivileges] = {
     "rate_limits": TablePrivileges(ALL_DML, (), "operational counters"),
     "idempotency_keys": TablePrivileges(ALL_DML, (), "stored responses may hold personal data"),
     "sagas": TablePrivileges(ALL_DML, (), "payloads carry emails and names"),
+    # Money (migration 0016): an order, a payment or a refund is never deleted (an erased
+    # learner's orders stay, anonymous); coupons end by their window, not by deletion.
+    "coupons": TablePrivileges(("SELECT", "INSERT", "UPDATE")),
+    "orders": TablePrivileges(("SELECT", "INSERT", "UPDATE")),
+    "coupon_redemptions": TablePrivileges(("SELECT", "INSERT", "DELETE")),
+    "payments": TablePrivileges(("SELECT", "INSERT")),
+    "refunds": TablePrivileges(("SELECT", "INSERT")),
+    "payment_events": TablePrivileges(("SELECT", "INSERT", "UPDATE")),
     # The migration head: the owner's alone; the application never reads it.
     "alembic_version": TablePrivileges((), None),
 }

@@ -47,6 +47,10 @@ PROTECTED_TABLES = (
     "account_tokens",  # migration 0014
     "mail_digests",  # migration 0014
     "realtime_events",  # migration 0015
+    "orders",  # migration 0016
+    "coupon_redemptions",  # migration 0016
+    "payments",  # migration 0016
+    "refunds",  # migration 0016
 )
 
 _APPLY = "SELECT set_config('app.user_id', $1, false), set_config('app.scope', $2, false)"

@@ -30,6 +30,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as day_time
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -42,6 +43,7 @@ from oneenglish.core.context import Actor
 from oneenglish.courses import service as courses
 from oneenglish.db import rls
 from oneenglish.demo.catalogue import COURSES, CourseSpec, LessonSpec, answers_for, lesson_body
+from oneenglish.payments import events as stripe_events
 from oneenglish.rbac.defaults import ADMIN_ROLE
 from oneenglish.settings import Settings
 from oneenglish.users import service as users
@@ -117,12 +119,34 @@ class DemoSeeder:
         self.report = report
 
     async def call(self, method: str, url: str, account: Account, **kwargs: Any) -> Any:
-        response = await self.client.request(method, url, headers=account.headers, **kwargs)
+        headers = {**account.headers, **kwargs.pop("headers", {})}
+        response = await self.client.request(method, url, headers=headers, **kwargs)
         if response.status_code >= 400:
             raise RuntimeError(
                 f"seed-demo: {method} {url} -> {response.status_code} {response.text}"
             )
         return response.json() if response.content else None
+
+    async def join(self, course: SeededCourse, account: Account) -> None:
+        """Enrol: a free course at once; a paid one bought as a learner would, through the
+        checkout and Stripe's signed event saying it was paid (stripe-mock sends none)."""
+        if Decimal(course.spec.price) == 0:
+            await self.call("POST", f"/api/courses/{course.id}/enrollments", account)
+            return
+        bought = await self.call("POST", f"/api/courses/{course.id}/checkout", account, json={})
+        body, signature = stripe_events.signed(
+            stripe_events.event(
+                "checkout.session.completed", stripe_events.checkout_session(bought["order"])
+            ),
+            self.app.state.settings.webhook_secret,
+        )
+        await self.call(
+            "POST",
+            "/api/payments/webhook",
+            account,
+            content=body,
+            headers={"Stripe-Signature": signature, "Content-Type": "application/json"},
+        )
 
     # -- accounts --------------------------------------------------------------------------
 
@@ -258,7 +282,7 @@ class DemoSeeder:
         near = [c for c in catalogue if abs(LEVELS.index(c.spec.level) - LEVELS.index(level)) <= 1]
         for offset, course in enumerate(rng.sample(near, k=min(len(near), rng.choice((1, 1, 2))))):
             with clock.simulated(_at(started + timedelta(days=offset), rng)):
-                await self.call("POST", f"/api/courses/{course.id}/enrollments", account)
+                await self.join(course, account)
             learner.enrolled.append(course)
             self.report.enrollments += 1
         await self.study(learner, rng, started, today)

@@ -11,11 +11,10 @@ from decimal import Decimal
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from oneenglish.accounts import service as accounts
 from oneenglish.audit import service as audit
 from oneenglish.core import clock
 from oneenglish.core.context import Actor
-from oneenglish.core.errors import Conflict, Forbidden, NotFound
+from oneenglish.core.errors import Conflict, Forbidden, NotFound, PaymentRequired
 from oneenglish.core.principal import Principal
 from oneenglish.courses import service as courses
 from oneenglish.db import rls
@@ -46,15 +45,34 @@ async def enroll(
     course_id: uuid.UUID,
     idempotent: IdempotentRequest | None = None,
 ) -> EnrollmentOut:
+    """A free course, joined at once; a paid one is bought (payments: its checkout)."""
     await idempotency.replay_if_known(db, idempotent)
     course = await courses.get_visible(db, principal, course_id)
     if not course.is_published:
         raise Conflict("Only published courses accept enrollments")
     if course.price > 0:
-        await accounts.ensure_verified(db, settings, principal.id, "paid_enrollment")
+        raise PaymentRequired(
+            f"This course costs {course.price} {course.currency}: buy it with "
+            f"POST /api/courses/{course_id}/checkout",
+            checkout=f"/api/courses/{course_id}/checkout",
+        )
+    out = await admit(db, actor, principal.id, course.id, course.title)
+    await idempotency.remember(db, idempotent, status_code=201, body=out, user_id=principal.id)
+    return out
+
+
+async def admit(
+    db: AsyncSession,
+    actor: Actor,
+    learner_id: uuid.UUID,
+    course_id: uuid.UUID,
+    course_title: str,
+) -> EnrollmentOut:
+    """The enrolment row, its audit entry and the ENROLLED event (its MongoDB side and
+    notifications follow from the event): a free course's join, or a paid order's."""
     try:
         async with db.begin_nested():
-            enrollment = await repository.insert(db, principal.id, course_id)
+            enrollment = await repository.insert(db, learner_id, course_id)
     except IntegrityError as exc:
         raise Conflict("You are already enrolled in this course") from exc
     await db.refresh(enrollment)
@@ -63,14 +81,13 @@ async def enroll(
     events.publish(
         db,
         events.ENROLLED,
-        principal.id,
+        learner_id,
         {
-            "courseId": str(course.id),
-            "courseTitle": course.title,
+            "courseId": str(course_id),
+            "courseTitle": course_title,
             "enrollmentId": str(enrollment.id),
         },
     )
-    await idempotency.remember(db, idempotent, status_code=201, body=out, user_id=principal.id)
     return out
 
 
@@ -112,6 +129,11 @@ async def get_for_unenrollment(
         if not courses.can_manage(principal, course):
             raise NotFound(f"No enrollment {enrollment_id}")
     return EnrollmentOut.model_validate(enrollment)
+
+
+async def get_out(db: AsyncSession, enrollment_id: uuid.UUID) -> EnrollmentOut | None:
+    enrollment = await repository.get(db, enrollment_id)
+    return None if enrollment is None else EnrollmentOut.model_validate(enrollment)
 
 
 async def delete_enrollment_row(db: AsyncSession, enrollment_id: uuid.UUID) -> bool:

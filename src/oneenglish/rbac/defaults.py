@@ -29,6 +29,9 @@ DEFAULT_PERMISSIONS: tuple[tuple[str, str, str], ...] = (
     ("activity", "read", "Read any user's activity"),
     ("audit_logs", "read", "Read the audit log"),
     ("error_logs", "read", "Read the error log"),
+    ("orders", "read", "Read every order, payment and refund, and the revenue reports"),
+    ("orders", "refund", "Refund or cancel any order"),
+    ("coupons", "manage", "Create and list coupons"),
 )
 
 ALL = "*"

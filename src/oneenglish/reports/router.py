@@ -22,6 +22,7 @@ from oneenglish.reports.schemas import (
     Bucket,
     ExerciseReport,
     FunnelReport,
+    RevenueReport,
     SeriesReport,
     TimeSpentReport,
     TopCoursesReport,
@@ -229,3 +230,45 @@ async def platform_top_courses(
     rows = ((c.course_id, c.title, c.enrolments, c.completed) for c in report.courses)
     header = ("course_id", "title", "enrolments", "completed")
     return _shaped(report, format, "top-courses", header, rows)  # type: ignore[no-any-return]
+
+
+def _revenue(report: RevenueReport, fmt: str) -> Any:
+    rows = (
+        (p.period_start.isoformat(), p.currency, p.gross, p.refunded, p.net, p.orders)
+        for p in report.points
+    )
+    header = ("period_start", "currency", "gross", "refunded", "net", "orders")
+    return _shaped(report, fmt, "revenue", header, rows)
+
+
+@router.get(
+    "/courses/{course_id}/revenue",
+    summary="A course's money in and out (its teacher, or orders:read)",
+    responses=CSV,
+)
+async def course_revenue(
+    course_id: uuid.UUID,
+    db: DbSession,
+    principal: CurrentUser,
+    start: From = None,
+    end: To = None,
+    bucket: Bucket = "week",
+    format: Format = "json",
+) -> RevenueReport:
+    report = await service.revenue(db, principal, course_id, service.date_range(start, end), bucket)
+    return _revenue(report, format)  # type: ignore[no-any-return]
+
+
+@router.get(
+    "/platform/revenue", summary="Money in and out, every course (orders:read)", responses=CSV
+)
+async def platform_revenue(
+    db: DbSession,
+    principal: CurrentUser,
+    start: From = None,
+    end: To = None,
+    bucket: Bucket = "week",
+    format: Format = "json",
+) -> RevenueReport:
+    report = await service.revenue(db, principal, None, service.date_range(start, end), bucket)
+    return _revenue(report, format)  # type: ignore[no-any-return]

@@ -93,3 +93,18 @@ class ExerciseStat(BaseModel):
 class ExerciseReport(BaseModel):
     range: DateRange
     exercises: list[ExerciseStat] = Field(description="Lowest average first (the hardest)")
+
+
+class RevenuePoint(BaseModel):
+    period_start: date
+    currency: str
+    gross: str = Field(description="Paid orders' totals in the period", examples=["39.98"])
+    refunded: str = Field(description="Refunds made in the period", examples=["19.99"])
+    net: str = Field(description="gross - refunded", examples=["19.99"])
+    orders: int = Field(description="Orders paid in the period")
+
+
+class RevenueReport(BaseModel):
+    range: DateRange
+    bucket: Bucket
+    points: list[RevenuePoint] = Field(description="Periods with money in or out, per currency")

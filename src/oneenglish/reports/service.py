@@ -18,6 +18,7 @@ from oneenglish.core.principal import Principal
 from oneenglish.courses import service as courses
 from oneenglish.enrollments import service as enrollments
 from oneenglish.lessons import service as lessons
+from oneenglish.payments import service as payments
 from oneenglish.reports.schemas import (
     DEFAULT_RANGE_DAYS,
     MAX_RANGE_DAYS,
@@ -27,6 +28,8 @@ from oneenglish.reports.schemas import (
     ExerciseStat,
     FunnelReport,
     FunnelStep,
+    RevenuePoint,
+    RevenueReport,
     SeriesReport,
     TimeBucket,
     TimeSpentReport,
@@ -201,5 +204,32 @@ async def top_courses(
         courses=[
             TopCourse(course_id=c, title=titles.get(c), enrolments=n, completed=done)
             for c, n, done in rows
+        ],
+    )
+
+
+async def revenue(
+    db: AsyncSession,
+    principal: Principal,
+    course_id: uuid.UUID | None,
+    period: DateRange,
+    bucket: str,
+) -> RevenueReport:
+    """Paid orders and refunds (payments decides who may see them: the course's teacher, or
+    orders:read); amounts are per currency, never added across currencies."""
+    rows = await payments.revenue(db, principal, bucket, *_bounds(period), course_id)
+    return RevenueReport(
+        range=period,
+        bucket=bucket,
+        points=[
+            RevenuePoint(
+                period_start=r.bucket,
+                currency=r.currency,
+                gross=f"{r.gross:.2f}",
+                refunded=f"{r.refunded:.2f}",
+                net=f"{r.gross - r.refunded:.2f}",
+                orders=r.orders,
+            )
+            for r in rows
         ],
     )

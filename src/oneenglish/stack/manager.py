@@ -1,8 +1,8 @@
-"""The local stack: the PostgreSQL, FerretDB and Mailpit servers a development machine or test
-run needs, and Redis when asked (LOCAL_REDIS).
+"""The local stack: the PostgreSQL, FerretDB, Mailpit and stripe-mock servers a development
+machine or test run needs, and Redis when asked (LOCAL_REDIS).
 
-A server is skipped when its URL (DATABASE_URL, MONGODB_URL, SMTP_URL, REDIS_URL) points
-elsewhere.
+A server is skipped when its setting (DATABASE_URL, MONGODB_URL, SMTP_URL, REDIS_URL,
+STRIPE_API_KEY) points elsewhere.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from oneenglish.stack.ferretdb_indexes import backing_database_settings, mirror_
 from oneenglish.stack.mailpit import LocalMailpit
 from oneenglish.stack.postgres import DatabaseAccess, LocalPostgres
 from oneenglish.stack.redis import LocalRedis
+from oneenglish.stack.stripe_mock import LocalStripeMock
 from oneenglish.stack.tls import LocalTLS
 
 FERRETDB_BACKING_DATABASE = "ferretdb"
@@ -108,6 +109,9 @@ class Stack:
             tls=self.tls,
             password=self.settings.local_password(LOCAL_REDIS_USER),
         )
+        self.stripe_mock = LocalStripeMock(
+            data_dir / "stripe-mock", self.settings.local_stripe_mock_port
+        )
 
     @property
     def manages_postgres(self) -> bool:
@@ -125,11 +129,15 @@ class Stack:
             self.started.append("mailpit")
         if self.settings.uses_local_redis and self.redis.start():
             self.started.append("redis")
+        if self.settings.uses_local_stripe and self.stripe_mock.start():
+            self.started.append("stripe-mock")
         return self.status()
 
     def down(self, only_started: bool = False) -> list[str]:
         """Stop the servers (FerretDB first); with only_started, only those this object started."""
         stopped: list[str] = []
+        if (not only_started or "stripe-mock" in self.started) and self.stripe_mock.stop():
+            stopped.append("stripe-mock")
         if (not only_started or "redis" in self.started) and self.redis.stop():
             stopped.append("redis")
         if (not only_started or "mailpit" in self.started) and self.mailpit.stop():
@@ -205,4 +213,16 @@ class Stack:
             )
         elif self.settings.redis_url is not None:
             lines.append(ServiceLine("redis", "external", "REDIS_URL"))
+        if self.settings.uses_local_stripe:
+            sm = self.stripe_mock.status()
+            lines.append(
+                ServiceLine(
+                    "stripe-mock",
+                    "running" if sm.running else "stopped",
+                    f"127.0.0.1:{sm.port}",
+                    f"pid {sm.pid}, Stripe's API mock" if sm.running else "",
+                )
+            )
+        else:
+            lines.append(ServiceLine("stripe", "external", "STRIPE_API_KEY"))
         return lines

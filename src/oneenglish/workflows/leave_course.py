@@ -12,6 +12,7 @@ from oneenglish.audit import service as audit
 from oneenglish.core.context import Actor
 from oneenglish.core.principal import Principal
 from oneenglish.enrollments import service as enrollments
+from oneenglish.enrollments.schemas import EnrollmentOut
 from oneenglish.progress import service as progress
 from oneenglish.sagas.log import enqueue
 from oneenglish.sagas.runner import SagaRunner
@@ -57,13 +58,27 @@ async def leave_course(
     enrollment_id: uuid.UUID,
 ) -> None:
     enrollment = await enrollments.get_for_unenrollment(db, principal, enrollment_id)
-    await enrollments.delete_enrollment_row(db, enrollment_id)
-    audit.record(db, actor, "enrollment.deleted", "enrollment", enrollment_id, before=enrollment)
+    await end_enrollment(db, runner, actor, enrollment)
+
+
+async def end_enrollment(
+    db: AsyncSession,
+    runner: SagaRunner,
+    actor: Actor,
+    enrollment: EnrollmentOut,
+    *,
+    raise_if_pending: bool = True,
+) -> None:
+    """The row goes now, its documents next (a saga); commits. Also what a refund does (which
+    succeeded whatever MongoDB's state: the relay removes the documents later if it is down)."""
+    await enrollments.delete_enrollment_row(db, enrollment.id)
+    audit.record(db, actor, "enrollment.deleted", "enrollment", enrollment.id, before=enrollment)
     saga = enqueue(
         db,
         KIND,
-        Departure(enrollment_id=enrollment_id, user_id=enrollment.user_id),
-        subject_id=enrollment_id,
+        Departure(enrollment_id=enrollment.id, user_id=enrollment.user_id),
+        subject_id=enrollment.id,
         lease_seconds=runner.settings.saga_recovery_window_seconds,
     )
-    await runner.commit_and_run(db, saga, or_raise=removal_pending("enrollment"))
+    pending = removal_pending("enrollment") if raise_if_pending else None
+    await runner.commit_and_run(db, saga, or_raise=pending)
