@@ -34,6 +34,7 @@ from oneenglish.db import encryption, mongo, rls
 from oneenglish.enrollments.router import router as enrollments_router
 from oneenglish.error_logs.router import router as error_logs_router
 from oneenglish.error_logs.service import ErrorLog
+from oneenglish.files.router import router as files_router
 from oneenglish.health.router import router as health_router
 from oneenglish.jobs.digests import send_digests_forever
 from oneenglish.jobs.orders import expire_orders_forever
@@ -56,6 +57,8 @@ log = get_logger("oneenglish.app")
 
 STARTUP_RETRY_SECONDS = 5.0
 BODY_LIMITS = {"/api/chat/": CHAT_MAX_BODY}
+# Uploads stream to storage and are bounded by their route (core/uploads.py).
+STREAMED_BODIES = frozenset({"/api/files"})
 
 ROUTERS = (
     health_router,
@@ -78,6 +81,7 @@ ROUTERS = (
     error_logs_router,
     reports_router,
     payments_router,
+    files_router,
     realtime_router,
 )
 
@@ -176,7 +180,10 @@ def _lifespan(
 def _add_middleware(app: FastAPI, settings: Settings, activity_log: ActivityLog) -> None:
     """Innermost first: the last added runs first."""
     app.add_middleware(
-        InputGuardMiddleware, default=settings.max_request_body_bytes, limits=BODY_LIMITS
+        InputGuardMiddleware,
+        default=settings.max_request_body_bytes,
+        limits=BODY_LIMITS,
+        streamed=STREAMED_BODIES,
     )
     app.add_middleware(ActivityMiddleware, activity_log=activity_log)
     if settings.cors_allow_origins:

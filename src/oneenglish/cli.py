@@ -153,7 +153,9 @@ def run_migrations(settings: Settings) -> None:
     count = asyncio.run(indexes())
     fields: dict[str, set[str]] = {}
     for spec in mongo.registered_indexes():
-        fields.setdefault(spec.collection, set()).add(spec.keys[0][0])
+        # FerretDB pushes down top-level equality only: a dotted field gets no mirror index.
+        if "." not in spec.keys[0][0]:
+            fields.setdefault(spec.collection, set()).add(spec.keys[0][0])
     Stack(settings).index_ferretdb(fields)
     asyncio.run(_with_sessionmaker(settings, seed_rbac))
     typer.echo(

@@ -29,6 +29,7 @@ MODEL_MODULES: tuple[str, ...] = (
     "oneenglish.blocks.models",
     "oneenglish.idempotency.models",
     "oneenglish.payments.models",
+    "oneenglish.files.models",
 )
 
 

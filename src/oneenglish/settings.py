@@ -255,6 +255,10 @@ class Settings(BaseSettings):
     # How often a maintenance pass expires pending orders whose session has expired.
     order_expiry_interval_seconds: float = Field(60.0, gt=0, le=86_400)
 
+    # Files (files/, README "Files"): the largest file of each purpose, in bytes.
+    lesson_media_max_bytes: int = Field(50 * 1024 * 1024, ge=1024, le=1024**3)
+    recording_max_bytes: int = Field(20 * 1024 * 1024, ge=1024, le=1024**3)
+
     # Settings every new user starts with (user_settings.settings in MongoDB).
     default_user_settings: dict[str, Any] = Field(
         default_factory=lambda: {

@@ -129,8 +129,21 @@ class FreeText(StrictIn):
     explanation: Explanation = None
 
 
+class Recording(StrictIn):
+    """The learner records themselves (reading aloud, answering a question) and submits the
+    audio; the course's teacher listens and scores it (POST /api/submissions/{id}/review)."""
+
+    type: Literal["recording"]
+    id: ItemId
+    prompt: Text
+    max_seconds: Annotated[int, Field(ge=5, le=600)] = 60
+    points: Points = 1
+    explanation: Explanation = None
+
+
 Exercise = Annotated[
-    MultipleChoice | FillInTheBlank | Matching | FreeText, Field(discriminator="type")
+    MultipleChoice | FillInTheBlank | Matching | FreeText | Recording,
+    Field(discriminator="type"),
 ]
 
 
@@ -142,10 +155,19 @@ class Step(StrictIn):
 class Resource(StrictIn):
     type: Literal["link", "audio", "video", "image", "file"]
     title: Annotated[str, StringConstraints(min_length=1, max_length=200)]
-    url: AnyHttpUrl
+    url: AnyHttpUrl | None = Field(None, description="Elsewhere on the web (or file_id)")
+    file_id: uuid.UUID | None = Field(
+        None, description="A file uploaded for this lesson (POST /api/files?purpose=lesson_media)"
+    )
     mime_type: Annotated[str, StringConstraints(pattern=r"^[a-z]+/[A-Za-z0-9.+-]+$")] | None = None
     size_bytes: Annotated[int, Field(ge=0, le=5 * 1024**3)] | None = None
     duration_seconds: Annotated[int, Field(ge=0, le=86_400)] | None = None
+
+    @model_validator(mode="after")
+    def _one_place(self) -> Resource:
+        if (self.url is None) == (self.file_id is None):
+            raise ValueError("a resource has either a url or a file_id")
+        return self
 
 
 # The example /docs shows (and tests/core/test_openapi.py validates).
@@ -236,8 +258,16 @@ class PublicFreeText(BaseModel):
     points: int
 
 
+class PublicRecording(BaseModel):
+    type: Literal["recording"]
+    id: str
+    prompt: str
+    max_seconds: int
+    points: int
+
+
 PublicExercise = Annotated[
-    PublicMultipleChoice | PublicFillInTheBlank | PublicMatching | PublicFreeText,
+    PublicMultipleChoice | PublicFillInTheBlank | PublicMatching | PublicFreeText | PublicRecording,
     Field(discriminator="type"),
 ]
 

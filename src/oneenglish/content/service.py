@@ -85,6 +85,8 @@ def _public(exercise: dict[str, Any]) -> dict[str, Any]:
             shown["left"], shown["right"] = exercise["left"], exercise["right"]
         case "free_text":
             shown["max_length"] = exercise["max_length"]
+        case "recording":
+            shown["max_seconds"] = exercise["max_seconds"]
     return shown
 
 
@@ -93,3 +95,19 @@ def item_ids(document: MongoDocument) -> set[str]:
     return {s["id"] for s in document.get("steps", [])} | {
         e["id"] for e in document.get("exercises", [])
     }
+
+
+def recording_exercise_ids(document: MongoDocument | None) -> set[str]:
+    if document is None:
+        return set()
+    return {e["id"] for e in document.get("exercises", []) if e["type"] == "recording"}
+
+
+def file_ids(document: MongoDocument | ContentIn) -> set[str]:
+    """The uploaded files a content's resources point at."""
+    resources = (
+        document.get("resources", [])
+        if isinstance(document, dict)
+        else [r.model_dump(mode="json") for r in document.resources]
+    )
+    return {str(r["file_id"]) for r in resources if r.get("file_id")}

@@ -80,12 +80,21 @@ class InputGuardMiddleware:
     Our own rather than FastAPI's `max_body_size`: that one answers in plain text from outside
     our middleware (a chunked body over it came out as a 400), and every error we send has the
     problem+json shape. The body is read whole (FastAPI reads it whole anyway) and handed on
-    unchanged; multipart bodies must not contain NUL either, since no route takes a file."""
+    unchanged; multipart bodies must not contain NUL either. The exception is the paths in
+    `streamed` (file uploads): their bytes are binary and go to storage as they arrive, so
+    they are not read here; their route enforces its own limit (core/uploads.py)."""
 
-    def __init__(self, app: ASGIApp, default: int, limits: dict[str, int] | None = None) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        default: int,
+        limits: dict[str, int] | None = None,
+        streamed: frozenset[str] = frozenset(),
+    ) -> None:
         self.app = app
         self.default = default
         self.limits = sorted((limits or {}).items(), key=lambda item: -len(item[0]))
+        self.streamed = streamed
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -94,6 +103,9 @@ class InputGuardMiddleware:
         problem = _unstorable_location(scope)
         if problem is not None:
             await _send_invalid(scope, send, *problem)
+            return
+        if scope["path"] in self.streamed:
+            await self.app(scope, receive, send)
             return
         limit = next(
             (n for prefix, n in self.limits if scope["path"].startswith(prefix)), self.default

@@ -68,6 +68,11 @@ def check_answers(exercises: dict[str, dict[str, Any]], answers: Sequence[Answer
         if answer.exercise_id in seen:
             raise _reject(answer.exercise_id, "answered twice")
         seen.add(answer.exercise_id)
+        if exercise["type"] == "recording":
+            raise _reject(
+                answer.exercise_id,
+                "a recording is submitted with POST /api/lessons/{id}/submissions",
+            )
         if exercise["type"] != answer.type:
             raise _reject(answer.exercise_id, f"expected a {exercise['type']} answer")
         if isinstance(answer, ChoiceAnswer) and answer.option_id not in {
@@ -110,8 +115,10 @@ def grade_exercise(exercise: dict[str, Any], answer: Answer | None) -> ExerciseR
         correct=False,
         answer=None if answer is None else answer.model_dump(exclude={"type", "exercise_id"}),
     )
-    if exercise["type"] == "free_text" and not exercise.get("accepted_answers"):
-        result.needs_review = True
+    if exercise["type"] == "recording" or (
+        exercise["type"] == "free_text" and not exercise.get("accepted_answers")
+    ):
+        result.needs_review = True  # a person grades it (recordings: their submissions)
         return result
     if answer is None:
         return result

@@ -18,6 +18,7 @@ from oneenglish.core.principal import Principal
 from oneenglish.courses import service as courses
 from oneenglish.courses.schemas import CourseOut
 from oneenglish.enrollments import service as enrollments
+from oneenglish.files import service as files
 from oneenglish.progress import service as progress
 from oneenglish.sagas.log import enqueue
 from oneenglish.sagas.runner import SagaRunner
@@ -47,6 +48,7 @@ async def _course_documents(context: Context) -> None:
     course_id = context.payload.course_id
     await content.delete_course_content(context.mongo, course_id)
     await progress.delete_of_course(context.mongo, course_id)
+    await files.delete_of_course(context.mongo, course_id)
 
 
 async def _course_row(db: AsyncSession, context: Context) -> None:

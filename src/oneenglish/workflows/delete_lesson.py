@@ -14,6 +14,7 @@ from oneenglish.content import service as content
 from oneenglish.core.context import Actor
 from oneenglish.core.principal import Principal
 from oneenglish.enrollments import service as enrollments
+from oneenglish.files import service as files
 from oneenglish.lessons import service as lessons
 from oneenglish.progress import service as progress
 from oneenglish.sagas.log import enqueue
@@ -43,6 +44,7 @@ async def _lesson_documents(context: Context) -> None:
     lesson_id = context.payload.lesson_id
     await content.delete_content(context.mongo, lesson_id)
     await progress.delete_of_lesson(context.mongo, lesson_id)
+    await files.delete_of_lesson(context.mongo, lesson_id)
 
 
 async def _lesson_row(db: AsyncSession, context: Context) -> None:

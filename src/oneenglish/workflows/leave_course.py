@@ -13,6 +13,7 @@ from oneenglish.core.context import Actor
 from oneenglish.core.principal import Principal
 from oneenglish.enrollments import service as enrollments
 from oneenglish.enrollments.schemas import EnrollmentOut
+from oneenglish.files import service as files
 from oneenglish.progress import service as progress
 from oneenglish.sagas.log import enqueue
 from oneenglish.sagas.runner import SagaRunner
@@ -39,6 +40,7 @@ Context = StepContext[Departure]
 
 async def _enrollment_documents(context: Context) -> None:
     await progress.delete_of_enrollment(context.mongo, context.payload.enrollment_id)
+    await files.delete_of_enrollment(context.mongo, context.payload.enrollment_id)
 
 
 WORKFLOW = register(

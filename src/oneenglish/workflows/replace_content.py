@@ -17,6 +17,7 @@ from oneenglish.content.schemas import ManagedContentOut
 from oneenglish.core.context import Actor
 from oneenglish.core.principal import Principal
 from oneenglish.db.mongo import Database
+from oneenglish.files import service as files
 from oneenglish.lessons import service as lessons
 from oneenglish.workflows.live_users import live_users
 
@@ -32,6 +33,7 @@ async def replace_content(
     """Replace a lesson's content (MongoDB only; the lesson row is not changed)."""
     course_id = (await lessons.get_managed(db, principal, lesson_id)).course.id
     await db.rollback()  # release the course lock before the MongoDB write
+    await files.ensure_lesson_media(mongo, lesson_id, content.file_ids(body))
     # The audit entry carries the teacher's address: written only while they are not erased.
     async with live_users(db, [principal.id]):
         document = await content.store_content(
