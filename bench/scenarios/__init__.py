@@ -3,7 +3,7 @@ package and listing it here (bench/README.md, "Adding a scenario")."""
 
 from __future__ import annotations
 
-from bench.scenarios import auth, chat, learning, reports, users
+from bench.scenarios import auth, chat, files, learning, reports, users
 from bench.scenarios.base import Scenario
 
 SCENARIOS: dict[str, Scenario] = {
@@ -18,6 +18,8 @@ SCENARIOS: dict[str, Scenario] = {
         auth.LOGIN,
         auth.RESET,
         reports.REPORTS_SCENARIO,
+        files.UPLOAD,
+        files.DOWNLOAD,
     )
 }
 

@@ -258,6 +258,8 @@ class Settings(BaseSettings):
     # Files (files/, README "Files"): the largest file of each purpose, in bytes.
     lesson_media_max_bytes: int = Field(50 * 1024 * 1024, ge=1024, le=1024**3)
     recording_max_bytes: int = Field(20 * 1024 * 1024, ge=1024, le=1024**3)
+    chat_attachment_max_bytes: int = Field(10 * 1024 * 1024, ge=1024, le=1024**3)
+    avatar_max_bytes: int = Field(2 * 1024 * 1024, ge=1024, le=1024**3)
 
     # Settings every new user starts with (user_settings.settings in MongoDB).
     default_user_settings: dict[str, Any] = Field(

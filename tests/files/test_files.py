@@ -177,7 +177,7 @@ async def test_bad_uploads_are_clear_4xx(
     )
     empty = await upload(client, teacher, lesson["id"], b"")
     purpose = await client.post(
-        f"/api/files?purpose=avatar&lesson_id={lesson['id']}",
+        f"/api/files?purpose=banner&lesson_id={lesson['id']}",
         headers=teacher.headers,
         files={"file": ("a.png", PNG)},
     )
@@ -186,6 +186,16 @@ async def test_bad_uploads_are_clear_4xx(
     assert no_file.status_code == 400, no_file.text
     assert empty.status_code == 422, empty.text
     assert purpose.status_code == 422, purpose.text
+    no_lesson = await client.post(
+        "/api/files?purpose=lesson_media", headers=teacher.headers, files={"file": ("a.mp3", MP3)}
+    )
+    both = await client.post(
+        f"/api/files?purpose=chat_attachment&peer_id={teacher.id}&course_id={lesson['course_id']}",
+        headers=teacher.headers,
+        files={"file": ("a.mp3", MP3)},
+    )
+    assert no_lesson.status_code == 422, no_lesson.text
+    assert both.status_code == 422, both.text
 
 
 async def test_a_recording_is_submitted_reviewed_and_seen_by_its_learner(
@@ -327,3 +337,80 @@ async def test_a_lesson_resource_may_point_at_an_uploaded_file(
         "max_seconds": 60,
         "points": 1,
     }
+
+
+async def test_a_chat_attachment_is_sent_by_file_and_read_only_by_the_two_people(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    teacher: TestUser,
+    learner: TestUser,
+    bob: TestUser,
+    lesson: dict[str, Any],
+) -> None:
+    await enroll(client, learner, lesson["course_id"])
+    uploaded = await client.post(
+        f"/api/files?purpose=chat_attachment&peer_id={teacher.id}",
+        headers=learner.headers,
+        files={"file": ("voice.mp3", MP3, "audio/mpeg")},
+    )
+    assert uploaded.status_code == 201, uploaded.text
+    file_id = uploaded.json()["id"]
+
+    sent = await client.post(
+        f"/api/chat/direct/{teacher.id}/messages",
+        headers=learner.headers,
+        json={"message_type": "audio", "attachments": [{"file_id": file_id}]},
+    )
+    wrong_type = await client.post(
+        f"/api/chat/direct/{teacher.id}/messages",
+        headers=learner.headers,
+        json={"message_type": "image", "attachments": [{"file_id": file_id}]},
+    )
+    elsewhere = await client.post(
+        f"/api/chat/rooms/{lesson['course_id']}/messages",
+        headers=learner.headers,
+        json={"message_type": "audio", "attachments": [{"file_id": file_id}]},
+    )
+    stranger = await client.post(
+        f"/api/files?purpose=chat_attachment&peer_id={teacher.id}",
+        headers=bob.headers,
+        files={"file": ("voice.mp3", MP3, "audio/mpeg")},
+    )
+
+    assert sent.status_code == 201, sent.text
+    [attachment] = sent.json()["attachments"]
+    assert (attachment["mime_type"], attachment["size_bytes"]) == ("audio/mpeg", len(MP3))
+    assert attachment["name"] == "voice.mp3"
+    assert wrong_type.status_code == 422, wrong_type.text
+    assert elsewhere.status_code == 422, elsewhere.text
+    assert stranger.status_code == 404, stranger.text
+    assert (await client.get(f"/api/files/{file_id}", headers=teacher.headers)).status_code == 200
+    assert (await client.get(f"/api/files/{file_id}", headers=bob.headers)).status_code == 404
+
+
+async def test_an_avatar_is_uploaded_set_and_readable_without_a_token(
+    client: httpx.AsyncClient, learner: TestUser, bob: TestUser
+) -> None:
+    uploaded = await client.post(
+        "/api/files?purpose=avatar", headers=learner.headers, files={"file": ("me.png", PNG)}
+    )
+    assert uploaded.status_code == 201, uploaded.text
+    file_id = uploaded.json()["id"]
+    audio = await client.post(
+        "/api/files?purpose=avatar", headers=learner.headers, files={"file": ("me.mp3", MP3)}
+    )
+
+    mine = await client.patch(
+        f"/api/users/{learner.id}", headers=learner.headers, json={"avatar_file_id": file_id}
+    )
+    theirs = await client.patch(
+        f"/api/users/{bob.id}", headers=bob.headers, json={"avatar_file_id": file_id}
+    )
+    anonymous = await client.get(f"/api/files/{file_id}")
+
+    assert audio.status_code == 422
+    assert mine.status_code == 200, mine.text
+    assert mine.json()["avatar_url"] == f"/api/files/{file_id}"
+    assert theirs.status_code == 422, theirs.text
+    assert anonymous.status_code == 200
+    assert anonymous.content == PNG

@@ -23,13 +23,27 @@ class StrictIn(BaseModel):
 
 
 class Attachment(StrictIn):
-    url: AnyHttpUrl
-    name: Annotated[str, StringConstraints(min_length=1, max_length=255)]
-    mime_type: Annotated[
-        str, StringConstraints(pattern=r"^[a-z]+/[A-Za-z0-9.+-]+$", max_length=100)
-    ]
-    size_bytes: Annotated[int, Field(ge=0, le=50 * 1024 * 1024)]
+    """A file elsewhere (`url`, with its name, type and size), or one uploaded for this
+    conversation (`file_id`: POST /api/files?purpose=chat_attachment), whose name, type and
+    size the server fills in from the file itself."""
+
+    url: AnyHttpUrl | None = None
+    file_id: uuid.UUID | None = None
+    name: Annotated[str, StringConstraints(min_length=1, max_length=255)] | None = None
+    mime_type: (
+        Annotated[str, StringConstraints(pattern=r"^[a-z]+/[A-Za-z0-9.+-]+$", max_length=100)]
+        | None
+    ) = None
+    size_bytes: Annotated[int, Field(ge=0, le=50 * 1024 * 1024)] | None = None
     duration_seconds: Annotated[int, Field(ge=0, le=3600)] | None = None
+
+    @model_validator(mode="after")
+    def _a_url_or_a_file(self) -> Attachment:
+        if (self.url is None) == (self.file_id is None):
+            raise ValueError("an attachment has either a url or a file_id")
+        if self.url is not None and None in (self.name, self.mime_type, self.size_bytes):
+            raise ValueError("an attachment by url needs its name, mime_type and size_bytes")
+        return self
 
 
 class MessageIn(StrictIn):
@@ -52,10 +66,20 @@ class MessageIn(StrictIn):
         else:
             if not self.attachments:
                 raise ValueError(f"an {self.message_type} message needs an attachment")
-            family = {"image": "image/", "audio": "audio/"}.get(self.message_type)
-            if family and not all(a.mime_type.startswith(family) for a in self.attachments):
-                raise ValueError(f"{self.message_type} attachments must be {family}*")
+            if not self.attachments_match_type():
+                raise ValueError(f"{self.message_type} attachments must be {self.family}*")
         return self
+
+    @property
+    def family(self) -> str | None:
+        return {"image": "image/", "audio": "audio/"}.get(self.message_type)
+
+    def attachments_match_type(self) -> bool:
+        """Those whose type is known (an uploaded file's is known once it is looked up)."""
+        family = self.family
+        return not family or all(
+            a.mime_type.startswith(family) for a in self.attachments if a.mime_type is not None
+        )
 
 
 class MessageEdit(StrictIn):

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 
 from oneenglish.core.errors import BadRequest, PayloadTooLarge
 
@@ -100,9 +100,17 @@ class FilePart:
     def filename(self) -> str | None:
         return self.parts.filename
 
+    async def _body(self) -> AsyncIterator[bytes]:
+        try:
+            async for chunk in self.request.stream():
+                yield chunk
+        except ClientDisconnect as exc:
+            # Nobody is left to answer; what was stored of the upload is aborted by its caller.
+            raise BadRequest("The upload was cut off before its end") from exc
+
     async def __aiter__(self) -> AsyncIterator[bytes]:
         body = 0
-        async for chunk in self.request.stream():
+        async for chunk in self._body():
             body += len(chunk)
             if body > self.max_bytes + ENVELOPE_BYTES:
                 raise PayloadTooLarge(

@@ -54,6 +54,9 @@ register_indexes(
     IndexSpec(FILES, (("filename", 1), ("uploadDate", 1)), "filename_1_uploadDate_1"),
     IndexSpec(FILES, (("metadata.ownerId", 1),), "ix_files_owner"),
     IndexSpec(FILES, (("metadata.lessonId", 1),), "ix_files_lesson"),
+    IndexSpec(FILES, (("metadata.courseId", 1),), "ix_files_course"),
+    IndexSpec(FILES, (("metadata.peerId", 1),), "ix_files_peer"),
+    IndexSpec(FILES, (("metadata.enrollmentId", 1),), "ix_files_enrollment"),
     IndexSpec(
         SUBMISSIONS,
         (("courseId", 1), ("status", 1), ("submittedAt", 1)),
@@ -65,6 +68,8 @@ register_indexes(
 register_reference(
     FileReference(FILES, "metadata.ownerId"),
     FileReference(FILES, "metadata.lessonId", table="lessons"),
+    # A direct chat's attachments go with either person (as the messages do).
+    FileReference(FILES, "metadata.peerId"),
     Reference(SUBMISSIONS, "userId"),
     Reference(SUBMISSIONS, "lessonId", table="lessons"),
     Reference(SUBMISSIONS, "courseId", table="courses"),

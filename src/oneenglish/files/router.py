@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 from fastapi import Query, Request, status
 from starlette.responses import Response, StreamingResponse
 
-from oneenglish.auth.dependencies import CurrentActor, CurrentUser
+from oneenglish.auth.dependencies import CatalogueReader, CurrentActor, CurrentUser
 from oneenglish.core.dependencies import AppSettings
 from oneenglish.core.errors import DomainError
 from oneenglish.core.pagination import Page, Pagination
@@ -37,10 +37,13 @@ class RangeNotSatisfiable(DomainError):
     "/api/files",
     status_code=status.HTTP_201_CREATED,
     summary="Upload a lesson's media or a recording (multipart, one part named `file`)",
-    description="`purpose=lesson_media` (the course's teacher; audio/mpeg, audio/ogg, "
-    "audio/webm, image/png, image/jpeg, image/webp, application/pdf; at most "
-    "LESSON_MEDIA_MAX_BYTES) or `purpose=recording` (an enrolled learner, for a lesson with a "
-    "recording exercise; audio only; at most RECORDING_MAX_BYTES). The type is read from the "
+    description="`purpose=lesson_media` with `lesson_id` (the course's teacher; audio/mpeg, "
+    "audio/ogg, audio/webm, image/png, image/jpeg, image/webp, application/pdf; at most "
+    "LESSON_MEDIA_MAX_BYTES), `purpose=recording` with `lesson_id` (an enrolled learner, for a "
+    "lesson with a recording exercise; audio only; RECORDING_MAX_BYTES), "
+    "`purpose=chat_attachment` with `peer_id` or `course_id` (who may write there; audio, "
+    "images, PDF; CHAT_ATTACHMENT_MAX_BYTES) or `purpose=avatar` (anyone, for themselves; "
+    "images; AVATAR_MAX_BYTES). The type is read from the "
     "file's bytes, whatever its name or declared type; the body is streamed into MongoDB "
     "GridFS, never held whole, and refused with a 413 once it passes the limit.",
     openapi_extra={
@@ -69,17 +72,26 @@ async def upload_file(
     settings: AppSettings,
     principal: CurrentUser,
     actor: CurrentActor,
-    purpose: Annotated[Literal["lesson_media", "recording"], Query()],
-    lesson_id: Annotated[uuid.UUID, Query(description="The lesson the file belongs to")],
+    purpose: Annotated[Literal["lesson_media", "recording", "chat_attachment", "avatar"], Query()],
+    lesson_id: Annotated[
+        uuid.UUID | None, Query(description="Media and recordings: the lesson")
+    ] = None,
+    peer_id: Annotated[
+        uuid.UUID | None, Query(description="A chat attachment for a direct conversation")
+    ] = None,
+    course_id: Annotated[
+        uuid.UUID | None, Query(description="A chat attachment for a course's room")
+    ] = None,
 ) -> FileOut:
     part = FilePart(request, service.policy(settings, purpose).max_bytes)
-    # The lesson and the caller are checked before any byte of the file is read.
-    return await uploads.upload(db, mongo, settings, principal, actor, purpose, lesson_id, part)
+    target = uploads.Target(lesson_id=lesson_id, peer_id=peer_id, course_id=course_id)
+    # Where it goes and who asks are checked before any byte of the file is read.
+    return await uploads.upload(db, mongo, settings, principal, actor, purpose, target, part)
 
 
 @router.get(
     "/api/files/{file_id}",
-    summary="A file's bytes (Range for seeking; ETag)",
+    summary="A file's bytes (Range for seeking; ETag). Avatars need no token",
     response_class=Response,
     responses={
         200: {"content": {"application/octet-stream": {}}, "description": "The whole file"},
@@ -89,7 +101,7 @@ async def upload_file(
     },
 )
 async def read_file(
-    file_id: str, request: Request, db: DbSession, mongo: MongoDb, principal: CurrentUser
+    file_id: str, request: Request, db: DbSession, mongo: MongoDb, principal: CatalogueReader
 ) -> Response:
     stored = await file_views.readable_file(db, mongo, principal, file_id)
     meta = stored.metadata

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 class FileOut(BaseModel):
     id: str
     url: str = Field(description="Where it is read (GET, with Range for seeking)")
-    purpose: Literal["lesson_media", "recording"]
+    purpose: Literal["lesson_media", "recording", "chat_attachment", "avatar"]
     content_type: str = Field(description="Read from the file's own bytes, not the client's claim")
     size: int
     sha256: str

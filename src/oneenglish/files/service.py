@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 import re
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal, Protocol
@@ -24,7 +24,7 @@ __all__ = ["StoredFile"]
 from oneenglish.files.schemas import FileOut, SubmissionOut
 from oneenglish.settings import Settings
 
-Purpose = Literal["lesson_media", "recording"]
+Purpose = Literal["lesson_media", "recording", "chat_attachment", "avatar"]
 AUDIO = frozenset({"audio/mpeg", "audio/ogg", "audio/webm"})
 IMAGES = frozenset({"image/png", "image/jpeg", "image/webp"})
 # How much of the start of a file is read to tell its type (the longest signature we accept
@@ -49,9 +49,14 @@ class Policy:
 
 
 def policy(settings: Settings, purpose: Purpose) -> Policy:
-    if purpose == "lesson_media":
-        return Policy(AUDIO | IMAGES | {"application/pdf"}, settings.lesson_media_max_bytes)
-    return Policy(AUDIO, settings.recording_max_bytes)
+    match purpose:
+        case "lesson_media":
+            return Policy(AUDIO | IMAGES | {"application/pdf"}, settings.lesson_media_max_bytes)
+        case "recording":
+            return Policy(AUDIO, settings.recording_max_bytes)
+        case "chat_attachment":
+            return Policy(AUDIO | IMAGES | {"application/pdf"}, settings.chat_attachment_max_bytes)
+    return Policy(IMAGES, settings.avatar_max_bytes)
 
 
 def store(mongo: Database) -> FileStore:
@@ -80,9 +85,7 @@ async def save(
     *,
     purpose: Purpose,
     owner_id: uuid.UUID,
-    lesson_id: uuid.UUID,
-    course_id: uuid.UUID,
-    enrollment_id: uuid.UUID | None,
+    attached: Mapping[str, str | None],
     incoming: Incoming,
 ) -> FileOut:
     """Store an upload as it arrives. Its first bytes decide its type (422 if not one this
@@ -124,9 +127,8 @@ async def save(
             "purpose": purpose,
             "contentType": content_type,
             "sha256": digest.hexdigest(),
-            "lessonId": str(lesson_id),
-            "courseId": str(course_id),
-            "enrollmentId": str(enrollment_id) if enrollment_id else None,
+            # What it belongs to: lessonId, courseId, enrollmentId, peerId (a direct chat).
+            **{k: v for k, v in attached.items() if v is not None},
         }
         await upload.finish(metadata)
     except BaseException:
@@ -134,7 +136,7 @@ async def save(
         raise
     stored = await store(mongo).stat(file_id)
     assert stored is not None
-    return to_out(stored, name)
+    return to_out(stored)
 
 
 async def _prepend(head: bytes, rest: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
@@ -193,7 +195,27 @@ async def ensure_lesson_media(mongo: Database, lesson_id: uuid.UUID, file_ids: s
             )
 
 
-def to_out(stored: StoredFile, filename: str | None = None) -> FileOut:
+async def owned(
+    mongo: Database, owner_id: uuid.UUID, file_id: str, purpose: Purpose, **attached: str
+) -> StoredFile:
+    """The caller's own file of this purpose, attached where they say (422 otherwise)."""
+    stored = await store(mongo).stat(file_id) if _is_uuid(file_id) else None
+    meta = stored.metadata if stored else {}
+    if (
+        stored is None
+        or meta["purpose"] != purpose
+        or meta["ownerId"] != str(owner_id)
+        or any(meta.get(k) != v for k, v in attached.items())
+    ):
+        raise InvalidInput(
+            f"{file_id} is not a {purpose.replace('_', ' ')} you uploaded for this "
+            f"(POST /api/files?purpose={purpose})",
+            field="file_id",
+        )
+    return stored
+
+
+def to_out(stored: StoredFile) -> FileOut:
     meta = stored.metadata
     return FileOut(
         id=stored.id,
@@ -202,7 +224,7 @@ def to_out(stored: StoredFile, filename: str | None = None) -> FileOut:
         content_type=meta["contentType"],
         size=stored.length,
         sha256=meta["sha256"],
-        filename=filename,
+        filename=stored.filename,
         lesson_id=meta.get("lessonId"),
         uploaded_at=stored.upload_date.replace(tzinfo=stored.upload_date.tzinfo or UTC),
     )

@@ -24,6 +24,7 @@ from oneenglish.views.account import (
     get_user_account,
 )
 from oneenglish.views.cards import card_for
+from oneenglish.workflows import files as uploads
 from oneenglish.workflows.erase_user import erase_user
 from oneenglish.workflows.register_user import register_user
 
@@ -87,8 +88,15 @@ async def get_user(
 
 @router.patch("/{user_id}", summary="Update names (yourself) or activation (users:update)")
 async def update_user(
-    user_id: uuid.UUID, body: UserPatch, db: DbSession, principal: CurrentUser, actor: CurrentActor
+    user_id: uuid.UUID,
+    body: UserPatch,
+    db: DbSession,
+    mongo: MongoDb,
+    principal: CurrentUser,
+    actor: CurrentActor,
 ) -> UserOut:
+    if body.avatar_file_id is not None:
+        await uploads.ensure_avatar(mongo, user_id, body.avatar_file_id)
     user = await service.update_user(db, principal, actor, user_id, body)
     return user
 

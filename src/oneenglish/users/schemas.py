@@ -95,6 +95,11 @@ class UserPatch(StrictIn):
         None, description="The name others see; an empty string goes back to the default"
     )
     avatar_url: AvatarUrl | None = Field(None, description="An https image URL others see")
+    avatar_file_id: uuid.UUID | None = Field(
+        None,
+        description="An image you uploaded (POST /api/files?purpose=avatar): the avatar becomes "
+        "`/api/files/{id}`, which anyone may read",
+    )
     clear_avatar: bool = Field(False, description="Remove the avatar")
     is_active: bool | None = Field(None, description="Requires users:update")
 

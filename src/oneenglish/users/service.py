@@ -160,6 +160,8 @@ def _apply_names(user: User, patch: UserPatch) -> None:
         user.display_name = patch.display_name or None
     if patch.clear_avatar:
         user.avatar_url = None
+    elif patch.avatar_file_id is not None:  # checked to be theirs by the caller (users/router)
+        user.avatar_url = f"/api/files/{patch.avatar_file_id}"
     elif patch.avatar_url is not None:
         user.avatar_url = str(patch.avatar_url)
 

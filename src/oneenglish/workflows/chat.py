@@ -19,9 +19,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from oneenglish.accounts import service as accounts
 from oneenglish.chat import service as chat
 from oneenglish.chat.schemas import MessageIn, MessageOut
-from oneenglish.core.errors import Forbidden, NotFound
+from oneenglish.core.errors import Forbidden, InvalidInput, NotFound
 from oneenglish.core.principal import Principal
 from oneenglish.db.mongo import Database, MongoDocument
+from oneenglish.files import service as files
 from oneenglish.idempotency import service as idempotency
 from oneenglish.idempotency.service import IdempotentRequest
 from oneenglish.limits import service as limits
@@ -56,6 +57,7 @@ async def send_direct(
     )
     await limits.consume(db, per_sender, f"sender:{principal.id}")
     await limits.consume(db, per_recipient, f"recipient:{peer_id}")
+    body = await _with_files(mongo, principal, body, peerId=str(peer_id))
     # Both users' rows stay share-locked until the message and its notification are written:
     # an erasure of either waits for them, and then removes them (workflows/user_data.py).
     async with live_users(db, [principal.id, peer_id]):
@@ -94,6 +96,38 @@ async def send_direct(
     return message
 
 
+async def _with_files(
+    mongo: Database, principal: Principal, body: MessageIn, **conversation: str
+) -> MessageIn:
+    """Attachments by `file_id` filled in from the files themselves: each must be a chat
+    attachment the sender uploaded for this conversation (422 otherwise)."""
+    if not any(a.file_id for a in body.attachments):
+        return body
+    filled = []
+    for attachment in body.attachments:
+        if attachment.file_id is None:
+            filled.append(attachment)
+            continue
+        stored = await files.owned(
+            mongo, principal.id, str(attachment.file_id), "chat_attachment", **conversation
+        )
+        filled.append(
+            attachment.model_copy(
+                update={
+                    "name": attachment.name or stored.filename,
+                    "mime_type": stored.metadata["contentType"],
+                    "size_bytes": stored.length,
+                }
+            )
+        )
+    resolved = body.model_copy(update={"attachments": filled})
+    if not resolved.attachments_match_type():
+        raise InvalidInput(
+            f"{body.message_type} attachments must be {body.family}*", field="attachments"
+        )
+    return resolved
+
+
 def _message_id(idempotent: IdempotentRequest | None) -> ObjectId | None:
     """The id a keyed message is stored under: the same for every retry with that key."""
     return ObjectId(idempotent.derived_bytes("chat-message", 12)) if idempotent else None
@@ -113,6 +147,7 @@ async def send_to_room(
     await ensure_room_member(db, principal, course_id)
     per_sender = limits.Limit("message", settings.messages_per_sender_per_minute, MINUTE)
     await limits.consume(db, per_sender, f"sender:{principal.id}")
+    body = await _with_files(mongo, principal, body, courseId=str(course_id))
     async with live_users(db, [principal.id]):
         message = await chat.send_to_room(
             mongo, principal.id, course_id, body, _message_id(idempotent)

@@ -7,6 +7,7 @@ an unfinished GridFS file without metadata, which no read serves and reconcile r
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -22,8 +23,19 @@ from oneenglish.files import service as files
 from oneenglish.files.schemas import FileOut, ReviewIn, SubmissionIn, SubmissionOut
 from oneenglish.lessons import service as lessons
 from oneenglish.settings import Settings
+from oneenglish.views.chat import ensure_may_message, ensure_room_member
 from oneenglish.views.files import managed_course, readable_file
 from oneenglish.views.lesson_view import enrolled_access
+
+
+@dataclass(frozen=True)
+class Target:
+    """What an upload is for: a lesson (media, recordings), a person or a course's room (chat
+    attachments), or nothing (the uploader's avatar)."""
+
+    lesson_id: uuid.UUID | None = None
+    peer_id: uuid.UUID | None = None
+    course_id: uuid.UUID | None = None
 
 
 async def may_upload(
@@ -31,20 +43,38 @@ async def may_upload(
     mongo: Database,
     principal: Principal,
     purpose: files.Purpose,
-    lesson_id: uuid.UUID,
-) -> tuple[uuid.UUID, uuid.UUID | None]:
-    """The lesson's course and (for a recording) the learner's enrolment, if the caller may
-    upload this for this lesson: its teacher for media, an enrolled learner for a recording."""
+    target: Target,
+) -> dict[str, str | None]:
+    """Where the file will belong, if the caller may upload it there: a lesson's teacher for
+    its media, an enrolled learner for a recording, whoever may write to a conversation for its
+    attachments, anyone for their own avatar. Checked before a byte of the file is read."""
+    if purpose == "avatar":
+        return {}
+    if purpose == "chat_attachment":
+        if (target.peer_id is None) == (target.course_id is None):
+            raise InvalidInput("A chat attachment is for a peer_id or a course_id (its room)")
+        if target.peer_id is not None:
+            await ensure_may_message(db, mongo, principal, target.peer_id)
+            return {"peerId": str(target.peer_id)}
+        assert target.course_id is not None
+        await ensure_room_member(db, principal, target.course_id)
+        return {"courseId": str(target.course_id), "room": "course"}
+    if target.lesson_id is None:
+        raise InvalidInput(f"A {purpose.replace('_', ' ')} file needs a lesson_id")
     if purpose == "lesson_media":
-        access = await lessons.get_accessible(db, principal, lesson_id)
+        access = await lessons.get_accessible(db, principal, target.lesson_id)
         if not access.manages:
             raise Forbidden("Only the course's teacher or an administrator adds its media")
-        return access.course.id, None
-    access, document = await enrolled_access(db, mongo, principal, lesson_id)
+        return {"lessonId": str(target.lesson_id), "courseId": str(access.course.id)}
+    access, document = await enrolled_access(db, mongo, principal, target.lesson_id)
     if not content.recording_exercise_ids(document):
         raise InvalidInput("This lesson has no recording exercise", field="lesson_id")
     enrollment = await _enrollment(db, principal, access.course.id)
-    return access.course.id, enrollment
+    return {
+        "lessonId": str(target.lesson_id),
+        "courseId": str(access.course.id),
+        "enrollmentId": str(enrollment),
+    }
 
 
 async def upload(
@@ -54,10 +84,10 @@ async def upload(
     principal: Principal,
     actor: Actor,
     purpose: files.Purpose,
-    lesson_id: uuid.UUID,
+    target: Target,
     incoming: files.Incoming,
 ) -> FileOut:
-    course_id, enrollment_id = await may_upload(db, mongo, principal, purpose, lesson_id)
+    attached = await may_upload(db, mongo, principal, purpose, target)
     # The upload may take minutes: no PostgreSQL connection is held while it streams.
     await release_connection(db)
     saved = await files.save(
@@ -65,9 +95,7 @@ async def upload(
         settings,
         purpose=purpose,
         owner_id=principal.id,
-        lesson_id=lesson_id,
-        course_id=course_id,
-        enrollment_id=enrollment_id,
+        attached=attached,
         incoming=incoming,
     )
     audit.record(db, actor, "file.uploaded", "file", saved.id, after={"purpose": purpose})
@@ -81,8 +109,11 @@ async def delete_file(
     stored = await readable_file(db, mongo, principal, file_id)
     meta = stored.metadata
     if meta["ownerId"] != str(principal.id):
-        access = await lessons.get_accessible(db, principal, uuid.UUID(meta["lessonId"]))
-        if not (access.manages and meta["purpose"] == "lesson_media"):
+        manages = False
+        if meta["purpose"] == "lesson_media":
+            access = await lessons.get_accessible(db, principal, uuid.UUID(meta["lessonId"]))
+            manages = access.manages
+        if not manages:
             raise Forbidden("Only who uploaded it, or the teacher for a lesson's media, deletes it")
     audit.record(db, actor, "file.deleted", "file", file_id)
     await files.delete(mongo, [file_id])
@@ -143,3 +174,8 @@ async def _enrollment(db: AsyncSession, principal: Principal, course_id: uuid.UU
     if enrollment is None:
         raise Forbidden("Enrol in the course first")
     return enrollment
+
+
+async def ensure_avatar(mongo: Database, user_id: uuid.UUID, file_id: uuid.UUID) -> None:
+    """An avatar by file: an image that user uploaded as their avatar (422 otherwise)."""
+    await files.owned(mongo, user_id, str(file_id), "avatar")
