@@ -33,7 +33,7 @@ FERRETDB_BACKING_DATABASE = "ferretdb"
 @dataclass(frozen=True)
 class ServiceLine:
     name: str
-    state: str  # "running", "stopped", "external"
+    state: str  # "running", "stopped", "external", "off"
     address: str
     detail: str = ""
 
@@ -223,6 +223,8 @@ class Stack:
                     f"pid {sm.pid}, Stripe's API mock" if sm.running else "",
                 )
             )
-        else:
+        elif self.settings.stripe_api_key is not None:
             lines.append(ServiceLine("stripe", "external", "STRIPE_API_KEY"))
+        else:
+            lines.append(ServiceLine("stripe", "off", "no STRIPE_API_KEY: paid checkouts get 503"))
         return lines
