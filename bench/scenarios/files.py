@@ -1,9 +1,9 @@
 """(j) uploading and (k) downloading a 5 MB audio file, as lesson media, 16 clients at once.
 
-Throughput is requests/s × 5 MB (printed in the notes as MB/s). The floor is the same GridFS
-work issued directly with PyMongo: the upload's chunks inserted one by one as the API does,
-then its file document; the download read chunk by chunk with PyMongo's async GridFS bucket. The API streams both ways, so its memory
-must stay flat: the run's peak RSS is in the table (RSS MiB)."""
+Throughput is requests/s × 5 MiB. The floor is the same GridFS work issued directly with
+PyMongo: the upload's chunks inserted one by one as the API does, then its file document; the
+download read chunk by chunk with PyMongo's async GridFS bucket. The API streams both ways, so
+its memory must stay flat: the run's peak RSS is in the table (RSS MiB)."""
 
 from __future__ import annotations
 
