@@ -308,8 +308,11 @@ async def test_a_lesson_resource_may_point_at_an_uploaded_file(
 ) -> None:
     await enroll(client, learner, lesson["course_id"])
     media = (await upload(client, teacher, lesson["id"], MP3)).json()
+    exercises = RECORDING_CONTENT["exercises"]
+    assert isinstance(exercises, list)
+    listening = {**exercises[1], "audio_file_id": media["id"]}
     content = {
-        **RECORDING_CONTENT,
+        "exercises": [exercises[0], listening],
         "resources": [{"type": "audio", "title": "Listen", "file_id": media["id"]}],
     }
 
@@ -330,12 +333,14 @@ async def test_a_lesson_resource_may_point_at_an_uploaded_file(
     assert saved.status_code == 200, saved.text
     assert both.status_code == 422
     assert view.json()["content"]["resources"][0]["file_id"] == media["id"]
+    assert view.json()["content"]["exercises"][1]["audio_file_id"] == media["id"]
     assert view.json()["content"]["exercises"][0] == {
         "type": "recording",
         "id": "read-aloud",
         "prompt": "Read the dialogue aloud.",
         "max_seconds": 60,
         "points": 1,
+        "audio_file_id": None,
     }
 
 
@@ -386,6 +391,11 @@ async def test_a_chat_attachment_is_sent_by_file_and_read_only_by_the_two_people
     assert stranger.status_code == 404, stranger.text
     assert (await client.get(f"/api/files/{file_id}", headers=teacher.headers)).status_code == 200
     assert (await client.get(f"/api/files/{file_id}", headers=bob.headers)).status_code == 404
+    deleted = await client.delete(
+        f"/api/chat/messages/{sent.json()['id']}", headers=learner.headers
+    )
+    assert deleted.status_code == 204, deleted.text
+    assert (await client.get(f"/api/files/{file_id}", headers=teacher.headers)).status_code == 404
 
 
 async def test_an_avatar_is_uploaded_set_and_readable_without_a_token(
@@ -414,3 +424,19 @@ async def test_an_avatar_is_uploaded_set_and_readable_without_a_token(
     assert theirs.status_code == 422, theirs.text
     assert anonymous.status_code == 200
     assert anonymous.content == PNG
+
+
+async def test_content_may_not_point_at_another_lessons_or_a_missing_file(
+    client: httpx.AsyncClient, teacher: TestUser, lesson: dict[str, Any]
+) -> None:
+    other = await make_lesson(client, teacher, lesson["course_id"])
+    foreign = (await upload(client, teacher, other["id"], MP3)).json()
+    url = f"/api/lessons/{lesson['id']}/content"
+
+    for file_id in (foreign["id"], "00000000-0000-4000-8000-000000000000"):
+        response = await client.put(
+            url,
+            headers=teacher.headers,
+            json={"resources": [{"type": "audio", "title": "x", "file_id": file_id}]},
+        )
+        assert response.status_code == 422, response.text

@@ -194,7 +194,11 @@ async def test_a_year_is_the_longest_range(client: httpx.AsyncClient, admin: Tes
             "SELECT date_trunc('week', day), count(DISTINCT user_id) FROM study_days "
             "WHERE course_id = '00000000-0000-4000-8000-000000000000'::uuid "
             "AND day >= current_date - 90 AND day <= current_date GROUP BY 1",
-            "pk_study_days",
+            # On the test's near-empty table the primary key (course, day, user) and the
+            # (day, user) index cost the same and the planner takes either (it failed twice in
+            # full runs with the second); both serve the range, and at the bench's 39,000 study
+            # days the plan uses the primary key.
+            ("pk_study_days", "ix_study_days_day_user"),
         ),
         (
             "SELECT date_trunc('day', day), count(DISTINCT user_id) FROM study_days "
@@ -210,11 +214,14 @@ async def test_a_year_is_the_longest_range(client: httpx.AsyncClient, admin: Tes
         ),
     ],
 )
-async def test_each_report_query_has_an_index(app: FastAPI, query: str, index: str) -> None:
+async def test_each_report_query_has_an_index(
+    app: FastAPI, query: str, index: str | tuple[str, ...]
+) -> None:
     """The reports' range and course filters are served by an index (the plan with sequential
     scans disabled names it), as the repositories' aggregates filter."""
     with rls.system():
         async with app.state.engine.connect() as conn:
             await conn.execute(text("SET LOCAL enable_seqscan = off"))
             plan = "\n".join((await conn.execute(text(f"EXPLAIN {query}"))).scalars())
-    assert index in plan
+    expected = (index,) if isinstance(index, str) else index
+    assert any(name in plan for name in expected), plan

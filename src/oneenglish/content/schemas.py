@@ -24,6 +24,13 @@ from oneenglish.core.documents import encoded_size, storable_checker
 ItemId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 Text = Annotated[str, StringConstraints(min_length=1, max_length=2000)]
 Points = Annotated[int, Field(ge=1, le=100)]
+AudioFile = Annotated[
+    uuid.UUID | None,
+    Field(
+        description="Audio for the exercise (a listening prompt): a media file uploaded for "
+        "this lesson (POST /api/files?purpose=lesson_media)"
+    ),
+]
 Explanation = Annotated[
     Annotated[str, StringConstraints(min_length=1, max_length=2000)] | None,
     Field(
@@ -58,6 +65,7 @@ class MultipleChoice(StrictIn):
     options: Annotated[list[Choice], Field(min_length=2, max_length=10)]
     correct_option_id: ItemId
     points: Points = 1
+    audio_file_id: AudioFile = None
     explanation: Explanation = None
 
     @model_validator(mode="after")
@@ -82,6 +90,7 @@ class FillInTheBlank(StrictIn):
     blanks: Annotated[list[Blank], Field(min_length=1, max_length=20)]
     case_sensitive: bool = False
     points: Points = 1
+    audio_file_id: AudioFile = None
     explanation: Explanation = None
 
     @model_validator(mode="after")
@@ -99,6 +108,7 @@ class Matching(StrictIn):
     right: Annotated[list[Choice], Field(min_length=2, max_length=20)]
     pairs: dict[ItemId, ItemId] = Field(description="left id -> right id, for every left item")
     points: Points = 1
+    audio_file_id: AudioFile = None
     explanation: Explanation = None
 
     @model_validator(mode="after")
@@ -126,6 +136,7 @@ class FreeText(StrictIn):
         ),
     ] = Field(default_factory=list)
     points: Points = 1
+    audio_file_id: AudioFile = None
     explanation: Explanation = None
 
 
@@ -138,6 +149,7 @@ class Recording(StrictIn):
     prompt: Text
     max_seconds: Annotated[int, Field(ge=5, le=600)] = 60
     points: Points = 1
+    audio_file_id: AudioFile = None
     explanation: Explanation = None
 
 
@@ -231,6 +243,7 @@ class PublicMultipleChoice(BaseModel):
     prompt: str
     options: list[Choice]
     points: int
+    audio_file_id: uuid.UUID | None = None
 
 
 class PublicFillInTheBlank(BaseModel):
@@ -239,6 +252,7 @@ class PublicFillInTheBlank(BaseModel):
     prompt: str
     blanks: int
     points: int
+    audio_file_id: uuid.UUID | None = None
 
 
 class PublicMatching(BaseModel):
@@ -248,6 +262,7 @@ class PublicMatching(BaseModel):
     left: list[Choice]
     right: list[Choice]
     points: int
+    audio_file_id: uuid.UUID | None = None
 
 
 class PublicFreeText(BaseModel):
@@ -256,6 +271,7 @@ class PublicFreeText(BaseModel):
     prompt: str
     max_length: int
     points: int
+    audio_file_id: uuid.UUID | None = None
 
 
 class PublicRecording(BaseModel):
@@ -264,6 +280,7 @@ class PublicRecording(BaseModel):
     prompt: str
     max_seconds: int
     points: int
+    audio_file_id: uuid.UUID | None = None
 
 
 PublicExercise = Annotated[

@@ -76,6 +76,8 @@ def view(document: MongoDocument, *, with_answers: bool) -> ContentOut | Managed
 def _public(exercise: dict[str, Any]) -> dict[str, Any]:
     """Only the fields a learner may see, by construction (an allow-list, not a deny-list)."""
     shown = {k: exercise[k] for k in ("type", "id", "prompt", "points")}
+    if exercise.get("audio_file_id"):
+        shown["audio_file_id"] = exercise["audio_file_id"]
     match exercise["type"]:
         case "multiple_choice":
             shown["options"] = exercise["options"]
@@ -104,10 +106,8 @@ def recording_exercise_ids(document: MongoDocument | None) -> set[str]:
 
 
 def file_ids(document: MongoDocument | ContentIn) -> set[str]:
-    """The uploaded files a content's resources point at."""
-    resources = (
-        document.get("resources", [])
-        if isinstance(document, dict)
-        else [r.model_dump(mode="json") for r in document.resources]
-    )
-    return {str(r["file_id"]) for r in resources if r.get("file_id")}
+    """The uploaded files a content points at: its resources' and its exercises' audio."""
+    data = document if isinstance(document, dict) else document.model_dump(mode="json")
+    return {str(r["file_id"]) for r in data.get("resources", []) if r.get("file_id")} | {
+        str(e["audio_file_id"]) for e in data.get("exercises", []) if e.get("audio_file_id")
+    }

@@ -22,7 +22,11 @@ class FileOut(BaseModel):
 class SubmissionIn(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
-        json_schema_extra={"examples": [{"exercise_id": "read-aloud", "file_id": "…"}]},
+        json_schema_extra={
+            "examples": [
+                {"exercise_id": "read-aloud", "file_id": "0b7f1d4e-6a55-4f0e-9b0c-3f5d2a8e9c11"}
+            ]
+        },
     )
     exercise_id: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
     file_id: uuid.UUID = Field(description="A recording you uploaded for this lesson")

@@ -11,7 +11,6 @@ loopback only.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -22,8 +21,8 @@ from pathlib import Path
 from oneenglish.stack.errors import StackError
 from oneenglish.stack.process import (
     PidFileServer,
+    PinnedTool,
     ensure_port_free,
-    install_lock,
     spawn,
     wait_http,
 )
@@ -96,22 +95,12 @@ class LocalMailpit(PidFileServer):
         return True
 
 
-def pin_hash() -> str:
-    digest = hashlib.sha256()
-    for name in PIN_FILES:
-        digest.update((PIN_DIR / name).read_bytes())
-    return digest.hexdigest()[:16]
+TOOL = PinnedTool("mailpit", PIN_DIR, PIN_FILES)
 
 
 def build_binary(tools_dir: Path = TOOLS_DIR) -> Path:
     """The Mailpit binary for the pinned version, built once and cached."""
-    binary = tools_dir / "bin" / f"mailpit-{pin_hash()}"
-    if binary.exists():
-        return binary
-    with install_lock(tools_dir):
-        if not binary.exists():
-            _build(binary, tools_dir / "build" / "mailpit")
-    return binary
+    return TOOL.binary(tools_dir, lambda binary: _build(binary, tools_dir / "build" / "mailpit"))
 
 
 def _run(argv: list[str], cwd: Path, what: str, env: dict[str, str] | None = None) -> str:

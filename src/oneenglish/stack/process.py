@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import os
 import signal
 import socket
@@ -11,7 +12,8 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import psutil
@@ -199,3 +201,29 @@ def install_lock(directory: Path) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(file, fcntl.LOCK_UN)
+
+
+@dataclass(frozen=True)
+class PinnedTool:
+    """A server built from pinned sources (a go.mod and go.sum of ours), once per pin: the
+    binary is named by a hash of the pin files, so changing the pin rebuilds it and nothing
+    else does; parallel test workers wait on one build (install_lock)."""
+
+    name: str
+    pin_dir: Path
+    pin_files: tuple[str, ...]
+
+    def pin_hash(self) -> str:
+        digest = hashlib.sha256()
+        for name in self.pin_files:
+            digest.update((self.pin_dir / name).read_bytes())
+        return digest.hexdigest()[:16]
+
+    def binary(self, tools_dir: Path, build: Callable[[Path], None]) -> Path:
+        binary = tools_dir / "bin" / f"{self.name}-{self.pin_hash()}"
+        if binary.exists():
+            return binary
+        with install_lock(tools_dir):
+            if not binary.exists():
+                build(binary)
+        return binary

@@ -10,7 +10,6 @@ vouches for, and what it carries is fake (test keys, mock objects).
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import subprocess
@@ -20,8 +19,8 @@ from pathlib import Path
 from oneenglish.stack.errors import StackError
 from oneenglish.stack.process import (
     PidFileServer,
+    PinnedTool,
     ensure_port_free,
-    install_lock,
     spawn,
     wait_http,
 )
@@ -81,22 +80,12 @@ class LocalStripeMock(PidFileServer):
         return True
 
 
-def pin_hash() -> str:
-    digest = hashlib.sha256()
-    for name in PIN_FILES:
-        digest.update((PIN_DIR / name).read_bytes())
-    return digest.hexdigest()[:16]
+TOOL = PinnedTool("stripe-mock", PIN_DIR, PIN_FILES)
 
 
 def build_binary(tools_dir: Path = TOOLS_DIR) -> Path:
     """The stripe-mock binary for the pinned version, built once and cached."""
-    binary = tools_dir / "bin" / f"stripe-mock-{pin_hash()}"
-    if binary.exists():
-        return binary
-    with install_lock(tools_dir):
-        if not binary.exists():
-            _build(binary)
-    return binary
+    return TOOL.binary(tools_dir, lambda binary: _build(binary))
 
 
 def _build(binary: Path) -> None:

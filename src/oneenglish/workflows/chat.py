@@ -200,6 +200,14 @@ async def delete_message(
     if document["senderId"] != str(principal.id):
         await _refuse_change(db, principal, document)
     await chat.soft_delete(mongo, principal.id, document)
+    # Its uploaded attachments go with it (the files are the sender's).
+    attachments = document.get("attachments")
+    uploaded = [
+        str(a["file_id"])
+        for a in (attachments if isinstance(attachments, list) else [])
+        if isinstance(a, dict) and a.get("file_id")
+    ]
+    await files.delete(mongo, uploaded)
     await realtime.take_turns(db, _streams_of(document))
     for stream in _streams_of(document):
         await realtime.publish(db, stream, realtime.MESSAGE_DELETED, {"id": message_id})
