@@ -191,13 +191,13 @@ async def reorder_lessons(
 @router.post(
     "/{course_id}/enrollments",
     status_code=status.HTTP_201_CREATED,
-    summary="Enrol in a published course",
+    summary="Enrol in a published free course",
     description="With an `Idempotency-Key`, a retry gets the first enrolment back (201) "
     "instead of a 409.",
     responses={
-        403: {
-            "description": "A paid course, and REQUIRE_VERIFIED_EMAIL_FOR names "
-            "paid_enrollment: verify your email address first"
+        402: {
+            "description": "A paid course: it is bought with POST /api/courses/{id}/checkout "
+            "(`checkout` names it), and enrolled when the payment is confirmed"
         },
         409: {"description": "Already enrolled, or the course is not published"},
     },
