@@ -64,8 +64,9 @@ def environment(settings: Settings, **overrides: object) -> dict[str, str]:
 
 
 class ApiProcess:
-    def __init__(self, settings: Settings, **overrides: object) -> None:
+    def __init__(self, settings: Settings, *, workers: int = 1, **overrides: object) -> None:
         self.port = free_port()
+        self.workers = workers
         self.env = environment(settings, port=self.port, **overrides)
         # No .env in the working directory: only the variables above apply.
         self.workdir = Path(tempfile.mkdtemp(prefix="oneenglish-api-"))
@@ -79,7 +80,7 @@ class ApiProcess:
     def start(self) -> None:
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
-                [str(CLI), "serve", "--port", str(self.port)],
+                [str(CLI), "serve", "--port", str(self.port), "--workers", str(self.workers)],
                 cwd=self.workdir,
                 env=self.env,
                 stdout=log,

@@ -7,6 +7,7 @@ import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.middleware.cors import CORSMiddleware
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
@@ -21,7 +22,7 @@ from oneenglish.blocks.router import router as blocks_router
 from oneenglish.bootstrap import bootstrap
 from oneenglish.chat.router import MAX_BODY as CHAT_MAX_BODY
 from oneenglish.chat.router import router as chat_router
-from oneenglish.core import docs
+from oneenglish.core import docs, metrics
 from oneenglish.core.logging import configure_logging, get_logger
 from oneenglish.core.middleware import (
     InputGuardMiddleware,
@@ -165,6 +166,16 @@ def _lifespan(
             )
             # The WebSockets' fan-out listener, delivery and session checks (realtime/hub.py).
             tasks.append(asyncio.create_task(hub.run(), context=rls.system_context()))
+            metrics.forget_dead_workers(settings.prometheus_multiproc_dir)
+            metrics.WORKERS.set(1)
+            tasks.append(
+                asyncio.create_task(
+                    metrics.sample_forever(
+                        _gauges(resources.engine, activity_log, error_log, hub),
+                        settings.metrics_sample_seconds,
+                    )
+                )
+            )
             try:
                 yield
             finally:
@@ -175,6 +186,28 @@ def _lifespan(
                 await asyncio.gather(activity_log.stop(), error_log.stop())
 
     return lifespan
+
+
+def _gauges(
+    engine: AsyncEngine, activity_log: ActivityLog, error_log: ErrorLog, hub: Hub
+) -> list[metrics.Sample]:
+    """What the metrics sampler reads from this process every METRICS_SAMPLE_SECONDS."""
+    pool = engine.sync_engine.pool
+
+    def pool_usage() -> None:
+        checked_out = pool.checkedout()  # type: ignore[attr-defined]
+        checked_in = pool.checkedin()  # type: ignore[attr-defined]
+        metrics.POOL_CONNECTIONS.labels("app", "checked_out").set(checked_out)
+        metrics.POOL_CONNECTIONS.labels("app", "open").set(checked_out + checked_in)
+
+    def log_queues() -> None:
+        for writer in (activity_log.writer, error_log.writer):
+            metrics.LOG_QUEUE_DEPTH.labels(writer.name).set(writer.pending)
+
+    def websockets() -> None:
+        metrics.WEBSOCKETS.set(len(hub.connections))
+
+    return [pool_usage, log_queues, websockets]
 
 
 def _add_middleware(app: FastAPI, settings: Settings, activity_log: ActivityLog) -> None:
@@ -196,6 +229,8 @@ def _add_middleware(app: FastAPI, settings: Settings, activity_log: ActivityLog)
             max_age=600,
         )
     app.add_middleware(SecurityHeadersMiddleware, docs_paths=docs.DOCS_PATHS)
+    # Counts every answer, the guard's 413s and 422s included, by the route that matched.
+    app.add_middleware(metrics.MetricsMiddleware)
     # Every response, even a 413, carries the request id, and the request id is bound before
     # activity is timed.
     app.add_middleware(RequestContextMiddleware)

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
+import shutil
+import tempfile
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, TypeVar
@@ -19,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from oneenglish import models, workflows
 from oneenglish.bootstrap import create_admin, seed_rbac
+from oneenglish.core import metrics
 from oneenglish.core.errors import DomainError
 from oneenglish.db import encryption, postgres, privileges, rls
 from oneenglish.demo import catalogue as demo_catalogue
@@ -32,7 +36,7 @@ from oneenglish.payments import events as stripe_events
 from oneenglish.payments import service as payments
 from oneenglish.payments.schemas import OrderOut
 from oneenglish.resources import Resources, open_resources
-from oneenglish.settings import Settings, get_settings
+from oneenglish.settings import Settings, export_to_workers, get_settings
 from oneenglish.stack.admin import AdminTools
 from oneenglish.stack.errors import StackError
 from oneenglish.stack.manager import ServiceLine, Stack
@@ -503,12 +507,43 @@ def serve(
 ) -> None:
     """Serve the API (OpenAPI docs at /docs)."""
     settings = get_settings()
+    processes = workers or settings.workers
+    with metrics_directory(settings, processes):
+        _serve(settings, host, port, processes, reload)
+
+
+@contextlib.contextmanager
+def metrics_directory(settings: Settings, workers: int) -> Iterator[None]:
+    """Several workers share one port, so /metrics must sum all of them: prometheus-client's
+    multiprocess mode, in PROMETHEUS_MULTIPROC_DIR (exported before the workers import it). Its
+    files are per process id and mean something for one run only: a configured directory is
+    emptied first, and one made here is removed afterwards."""
+    if workers < 2:
+        yield
+        return
+    given = settings.prometheus_multiproc_dir
+    directory = given or Path(tempfile.mkdtemp(prefix="oneenglish-metrics-"))
+    directory.mkdir(parents=True, exist_ok=True)
+    for stale in directory.glob("*.db"):
+        stale.unlink()
+    export_to_workers(metrics.MULTIPROCESS_ENV, str(directory))
+    try:
+        yield
+    finally:
+        if given is None:
+            shutil.rmtree(directory, ignore_errors=True)
+            export_to_workers(metrics.MULTIPROCESS_ENV, None)
+
+
+def _serve(
+    settings: Settings, host: str | None, port: int | None, workers: int, reload: bool
+) -> None:
     uvicorn.run(
         "oneenglish.app:create_app",
         factory=True,
         host=host or settings.host,
         port=port or settings.port,
-        workers=workers or settings.workers,
+        workers=workers,
         reload=reload,
         loop="uvloop",
         http="httptools",

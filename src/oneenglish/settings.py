@@ -236,6 +236,15 @@ class Settings(BaseSettings):
     local_redis_port: int = Field(6380, ge=1, le=65535)
     realtime_sweep_seconds: float = Field(2.0, gt=0, le=60)
 
+    # Metrics (README "Metrics"): GET /metrics in Prometheus' format, for a scraper sending
+    # this value as a bearer token; unset, /metrics is a 404. Gauges (pool usage, queue depths,
+    # sockets) are sampled every METRICS_SAMPLE_SECONDS.
+    metrics_token: SecretStr | None = None
+    metrics_sample_seconds: float = Field(5.0, gt=0, le=300)
+    # The directory `serve --workers N`'s processes share their metrics through
+    # (prometheus-client's own variable). Unset: serve makes a temporary one and removes it.
+    prometheus_multiproc_dir: Path | None = None
+
     # Payments (payments/, README "Payments"): Stripe Checkout. Unset STRIPE_API_KEY means the
     # local stack's stripe-mock (Stripe's official mock server, on loopback; test keys only)
     # and a webhook secret generated for this DATA_DIR; in production it means that paid
@@ -302,6 +311,11 @@ class Settings(BaseSettings):
             raise ValueError("ADMIN_EMAIL and ADMIN_PASSWORD must be set together")
         if (self.stripe_api_key is None) != (self.stripe_webhook_secret is None):
             raise ValueError("STRIPE_API_KEY and STRIPE_WEBHOOK_SECRET must be set together")
+        token = self.metrics_token.get_secret_value() if self.metrics_token else None
+        if token is not None and len(token) < MIN_SECRET_LENGTH:
+            raise ValueError(
+                f"METRICS_TOKEN must be a random value of {MIN_SECRET_LENGTH}+ characters"
+            )
         return self
 
     @field_validator("require_verified_email_for")
@@ -566,3 +580,14 @@ def _generated_secret(path: Path, make: Callable[[], str] | None = None) -> str:
 
 def get_settings() -> Settings:
     return Settings()
+
+
+def export_to_workers(name: str, value: str | None) -> None:
+    """Set (None: remove) a variable of the environment that the processes started from here
+    inherit: uvicorn's workers build their Settings from it, and prometheus-client reads its
+    directory from it when imported. The one place that writes the environment, as Settings is
+    the one that reads it."""
+    if value is None:
+        os.environ.pop(name, None)
+    else:
+        os.environ[name] = value

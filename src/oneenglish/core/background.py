@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Generic, TypeVar
 
+from oneenglish.core import metrics
 from oneenglish.core.logging import get_logger
 
 T = TypeVar("T")
@@ -70,6 +71,7 @@ class BatchWriter(Generic[T]):
             self._queue.put_nowait(item)
         except asyncio.QueueFull:
             self.dropped += 1
+            metrics.LOG_ENTRIES.labels(self.name, "dropped").inc()
             self._dropped_unreported += 1
             self._report_drops()
             return False
@@ -134,6 +136,7 @@ class BatchWriter(Generic[T]):
             except Exception as exc:
                 if not self._retry_if(exc):
                     self.failed += len(batch)
+                    metrics.LOG_ENTRIES.labels(self.name, "failed").inc(len(batch))
                     log.error("log write failed; entries lost", writer=self.name, exc_info=exc)
                     return
                 # Entries keep arriving meanwhile; past the queue's capacity they are dropped.
@@ -145,6 +148,7 @@ class BatchWriter(Generic[T]):
                 delay = min(delay * 2, MAX_RETRY_DELAY_SECONDS)
             else:
                 self.written += len(batch)
+                metrics.LOG_ENTRIES.labels(self.name, "written").inc(len(batch))
                 return
 
     def _report_drops(self, *, force: bool = False) -> None:

@@ -12,6 +12,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError, ConnectionFailure, OperationFailure, ProtocolError
 
+from oneenglish.core import metrics
 from oneenglish.core.context import note_write_sent
 from oneenglish.core.logging import get_logger
 from oneenglish.settings import Settings
@@ -47,17 +48,18 @@ _WRITE_COMMANDS = frozenset({"insert", "update", "delete", "findAndModify", "bul
 
 
 class _WriteLedgerListener(monitoring.CommandListener):
-    """Marks the request's write ledger (core.context) when a write command goes out."""
+    """Marks the request's write ledger (core.context) when a write command goes out, and times
+    every command in the metrics (core/metrics.py)."""
 
     def started(self, event: monitoring.CommandStartedEvent) -> None:
         if event.command_name in _WRITE_COMMANDS:
             note_write_sent()
 
     def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
-        pass
+        metrics.observe_db("mongodb", event.command_name, event.duration_micros / 1e6)
 
     def failed(self, event: monitoring.CommandFailedEvent) -> None:
-        pass
+        metrics.observe_db("mongodb", event.command_name, event.duration_micros / 1e6, failed=True)
 
 
 def create_client(settings: Settings) -> AsyncMongoClient[MongoDocument]:

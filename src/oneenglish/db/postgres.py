@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import re
 import ssl
+import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import DeclarativeBase, ORMExecuteState, Session
 
+from oneenglish.core import metrics
 from oneenglish.core.context import note_write_sent
 from oneenglish.db import rls
 from oneenglish.settings import Settings
@@ -89,9 +91,45 @@ def create_engine(settings: Settings, *, url: str | None = None) -> AsyncEngine:
         connect_args=connect_args(settings),
     )
     event.listen(engine.sync_engine, "handle_error", _broken_connection_is_a_disconnect)
+    _time_statements(engine)
     if settings.database_row_security:
         rls.install(engine)
     return engine
+
+
+_STARTED = "_oneenglish_started"
+
+
+def _time_statements(engine: AsyncEngine) -> None:
+    """Each statement's time, by its verb, in the metrics (core/metrics.py)."""
+
+    def before(
+        _conn: object, _cursor: object, _sql: str, _params: object, context: Any, _many: bool
+    ) -> None:
+        setattr(context, _STARTED, time.perf_counter())
+
+    def after(
+        _conn: object, _cursor: object, sql: str, _params: object, context: Any, _many: bool
+    ) -> None:
+        started = getattr(context, _STARTED, None)
+        if started is not None:
+            metrics.observe_db(
+                "postgresql", metrics.statement_verb(sql), time.perf_counter() - started
+            )
+
+    def failed(context: ExceptionContext) -> None:
+        started = getattr(context.execution_context, _STARTED, None)
+        if started is not None and context.statement is not None:
+            metrics.observe_db(
+                "postgresql",
+                metrics.statement_verb(context.statement),
+                time.perf_counter() - started,
+                failed=True,
+            )
+
+    event.listen(engine.sync_engine, "before_cursor_execute", before)
+    event.listen(engine.sync_engine, "after_cursor_execute", after)
+    event.listen(engine.sync_engine, "handle_error", failed)
 
 
 def _broken_connection_is_a_disconnect(context: ExceptionContext) -> None:
@@ -236,15 +274,18 @@ async def fetch(db: AsyncSession, sql: str, *args: Any) -> Sequence[Record]:
     driver = (await connection.get_raw_connection()).driver_connection
     if driver is None:  # only after the connection was closed, which a session never does
         raise RuntimeError("the session's connection has no driver connection")
+    started = time.perf_counter()
     try:
         rows: list[Record] = await driver.fetch(sql, *args)
     except (asyncpg.PostgresError, *_DISCONNECTED) as exc:
+        metrics.observe_db("postgresql", "select", time.perf_counter() - started, failed=True)
         disconnected = isinstance(exc, _DISCONNECTED)
         if disconnected:
             await connection.invalidate(exc)
         raise DBAPIError(
             sql, args, exc, hide_parameters=True, connection_invalidated=disconnected
         ) from exc
+    metrics.observe_db("postgresql", "select", time.perf_counter() - started)
     return rows
 
 

@@ -1,12 +1,16 @@
 from __future__ import annotations
 
+import hmac
+
 from fastapi import Request
 from pydantic import BaseModel
 from starlette.responses import Response
 
+from oneenglish.core import metrics
+from oneenglish.core.errors import NotFound, Unauthorized
 from oneenglish.core.problems import PROBLEM_MEDIA_TYPE, Problem, problem_response
 from oneenglish.core.routing import NO_DATABASE, ApiRouter
-from oneenglish.health.service import check_readiness
+from oneenglish.health.service import SagaBacklog, check_readiness, read_saga_backlog
 
 router = ApiRouter(tags=["health"])
 
@@ -66,3 +70,31 @@ async def readiness(request: Request) -> Readiness | Response:
         failed=failed,
         checks=by_name,
     )
+
+
+@router.get(
+    "/metrics",
+    summary="Prometheus metrics (for the scraper holding METRICS_TOKEN)",
+    description="The text exposition format: requests by route template and status, request "
+    "and database latency histograms, pool usage, the saga backlog, background log queues and "
+    'WebSocket connections, summed over every worker process (README "Metrics"). The '
+    "scraper sends `Authorization: Bearer <METRICS_TOKEN>` (its own secret, not a user's "
+    "token). 404 while METRICS_TOKEN is unset.",
+    response_class=Response,
+    responses={
+        200: {"content": {metrics.CONTENT_TYPE: {"schema": {"type": "string"}}}},
+        401: {"description": "Not the METRICS_TOKEN bearer token"},
+        404: {"description": "Metrics are off: METRICS_TOKEN is unset"},
+    },
+)
+async def scrape(request: Request) -> Response:
+    settings = request.app.state.settings
+    if settings.metrics_token is None:
+        raise NotFound("metrics are off: set METRICS_TOKEN to serve them")
+    expected = b"Bearer " + settings.metrics_token.get_secret_value().encode()
+    given = request.headers.get("authorization", "").encode()
+    if not hmac.compare_digest(given, expected):
+        raise Unauthorized("the metrics need METRICS_TOKEN as a bearer token")
+    backlog = await read_saga_backlog(request.app.state.saga_runner, settings.health_timeout)
+    body = metrics.render(settings.prometheus_multiproc_dir, [SagaBacklog(backlog)])
+    return Response(body, media_type=metrics.CONTENT_TYPE)

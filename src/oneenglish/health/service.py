@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from oneenglish.db import encryption
 from oneenglish.db.mongo import Database
+from oneenglish.sagas.models import FAILED, UNFINISHED
+from oneenglish.sagas.runner import SagaRunner
 
 
 @dataclass(frozen=True)
@@ -67,3 +71,47 @@ async def check_readiness(
             ),
         )
     )
+
+
+class SagaBacklog(Collector):
+    """The saga backlog as of a scrape (already read from PostgreSQL by `read_saga_backlog`)."""
+
+    def __init__(self, backlog: dict[str, tuple[int, float]] | None) -> None:
+        self.backlog = backlog
+
+    def collect(self) -> Iterator[Metric]:
+        readable = GaugeMetricFamily(
+            "oneenglish_saga_backlog_readable",
+            "1 when this scrape could read the saga log from PostgreSQL, else 0",
+        )
+        readable.add_metric([], 0 if self.backlog is None else 1)
+        yield readable
+        if self.backlog is None:
+            return
+        count = GaugeMetricFamily(
+            "oneenglish_saga_backlog",
+            "Sagas not finished (pending, compensating) or failed, by status",
+            labels=["status"],
+        )
+        oldest = GaugeMetricFamily(
+            "oneenglish_saga_oldest_age_seconds",
+            "Age of the oldest saga in each unfinished or failed status",
+            labels=["status"],
+        )
+        for status in (*UNFINISHED, FAILED):
+            number, age = self.backlog.get(status, (0, 0.0))
+            count.add_metric([status], number)
+            oldest.add_metric([status], age)
+        yield count
+        yield oldest
+
+
+async def read_saga_backlog(
+    runner: SagaRunner, timeout: float
+) -> dict[str, tuple[int, float]] | None:
+    """The backlog, or None if PostgreSQL does not answer in time (the scrape still succeeds:
+    the API's own metrics are what tells an operator why)."""
+    try:
+        return await asyncio.wait_for(runner.backlog(), timeout)
+    except Exception:  # unreadable now: reported as oneenglish_saga_backlog_readable 0
+        return None

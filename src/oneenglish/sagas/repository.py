@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from oneenglish.sagas.models import COMPLETED, PENDING, UNFINISHED, Saga
+from oneenglish.sagas.models import COMPLETED, FAILED, PENDING, UNFINISHED, Saga
 
 
 def add(
@@ -152,3 +152,18 @@ async def keep_payload_fields(db: AsyncSession, saga_id: uuid.UUID, keep: Sequen
 
 async def status_of(db: AsyncSession, saga_id: uuid.UUID) -> str | None:
     return await db.scalar(select(Saga.status).where(Saga.id == saga_id))
+
+
+async def backlog(db: AsyncSession) -> dict[str, tuple[int, float]]:
+    """Per unfinished or failed status: how many sagas, and the oldest one's age in seconds
+    (the metrics' saga backlog; the due index covers the unfinished ones)."""
+    rows = await db.execute(
+        select(
+            Saga.status,
+            func.count(),
+            func.extract("epoch", func.now() - func.min(Saga.created_at)),
+        )
+        .where(Saga.status.in_((*UNFINISHED, FAILED)))
+        .group_by(Saga.status)
+    )
+    return {row[0]: (int(row[1]), float(row[2])) for row in rows}

@@ -247,6 +247,12 @@ class SagaRunner:
         async with self.sessionmaker() as db:
             return await repository.count_by_status(db)
 
+    async def backlog(self) -> dict[str, tuple[int, float]]:
+        """Unfinished and failed sagas: per status, the count and the oldest one's age (s)."""
+        with rls.system():
+            async with self.sessionmaker() as db:
+                return await repository.backlog(db)
+
     async def _delete_old_finished(self) -> None:
         async with self.sessionmaker() as db, db.begin():
             deleted = await repository.delete_finished_before(
