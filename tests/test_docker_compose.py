@@ -81,3 +81,57 @@ def test_app_waits_for_healthy_databases() -> None:
     depends = load()["services"]["app"]["depends_on"]
     assert depends["postgres"]["condition"] == "service_healthy"
     assert depends["mongo"]["condition"] == "service_healthy"
+
+
+# -- the scaled profile: a MongoDB replica set and a PostgreSQL streaming replica -------------
+
+SCALED = ("postgres-replica", "mongo-keyfile", "mongo1", "mongo2", "mongo3", "mongo-rs-init")
+
+
+def test_the_scaled_profile_is_separate_from_the_default_one() -> None:
+    services = load()["services"]
+    for name in (*SCALED, "app-scaled"):
+        assert services[name]["profiles"] == ["scaled"], name
+    for name in ("postgres", "mongo", "app", "mailpit", "pgadmin", "mongo-express"):
+        assert "profiles" not in services[name], name
+
+
+def test_the_replica_set_members_are_the_ones_the_app_and_the_initiation_name() -> None:
+    services = load()["services"]
+    members = ("mongo1", "mongo2", "mongo3")
+    for name in members:
+        command = services[name]["command"]
+        assert command[command.index("--replSet") + 1] == "rs0"
+        assert command[command.index("--keyFile") + 1] == "/keys/replica.key"
+        assert "mongo-keys:/keys:ro" in services[name]["volumes"]
+    initiation = (COMPOSE.parent / "deploy" / "mongo-replica-set.js").read_text()
+    assert '_id: "rs0"' in initiation
+    assert re.findall(r'host: "([a-z0-9]+):27017"', initiation) == list(members)
+
+    env = {k: interpolate(str(v)) for k, v in services["app-scaled"]["environment"].items()}
+    assert set(env) <= {name.upper() for name in Settings.model_fields}
+    url = urlsplit(env["MONGODB_URL"])
+    hosts = url.netloc.split("@", 1)[1].split(",")
+    assert hosts == [f"{member}:27017" for member in members]
+    assert {"replicaSet=rs0", "retryWrites=true", "w=majority"} <= set(url.query.split("&"))
+    # The application's user, which only mongo1's first start creates (mongo-init.js).
+    assert url.username == services["mongo1"]["environment"]["MONGO_APP_USER"]
+    assert Settings(
+        _env_file=None, mongodb_read_mostly_preference=env["MONGODB_READ_MOSTLY_PREFERENCE"]
+    )
+    assert "mongo-rs-init" in services["app-scaled"]["depends_on"]
+
+
+def test_the_streaming_replica_copies_the_primary_with_the_role_made_for_it() -> None:
+    services = load()["services"]
+    replica = services["postgres-replica"]
+    script = replica["command"][-1]
+    assert "pg_basebackup -h postgres -U replicator" in script
+    assert " -R " in script  # standby.signal and primary_conninfo written: a standby
+    assert "hot_standby=on" in script
+    primary = services["postgres"]
+    assert any(v.endswith("20-replication.sh:ro") for v in primary["volumes"])
+    setup = (COMPOSE.parent / "deploy" / "postgres-replication.sh").read_text()
+    assert "CREATE ROLE replicator WITH LOGIN REPLICATION" in setup
+    assert "host replication replicator" in setup
+    assert replica["environment"]["PGPASSWORD"] == primary["environment"]["REPLICATION_PASSWORD"]

@@ -24,7 +24,7 @@ from oneenglish import models, workflows
 from oneenglish.bootstrap import create_admin, seed_rbac
 from oneenglish.core import metrics
 from oneenglish.core.errors import DomainError
-from oneenglish.db import encryption, postgres, privileges, rls
+from oneenglish.db import encryption, postgres, privileges, rls, sharding
 from oneenglish.demo import catalogue as demo_catalogue
 from oneenglish.demo import seed as demo
 from oneenglish.jobs import reconcile as reconcile_drift
@@ -53,6 +53,8 @@ app.add_typer(admin_app, name="admin")
 keys_app = typer.Typer(help="Field-encryption keys (db/encryption.py).", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 payments_app = typer.Typer(help="Payments (README 'Payments').", no_args_is_help=True)
+mongo_app = typer.Typer(help="MongoDB at scale (README 'Scaling MongoDB').", no_args_is_help=True)
+app.add_typer(mongo_app, name="mongo")
 app.add_typer(payments_app, name="payments")
 
 T = TypeVar("T")
@@ -493,6 +495,16 @@ async def _with_resources(settings: Settings, action: Callable[[Resources], Awai
     with rls.system():
         async with open_resources(settings) as resources:
             return await action(resources)
+
+
+@mongo_app.command("shard-plan")
+def shard_plan() -> None:
+    """Print the mongosh commands that shard MONGODB_DATABASE on a real cluster, as each
+    collection's plan says (db/sharding.py), with each collection's reason."""
+    settings = get_settings()
+    models.load_all()
+    for line in sharding.shard_commands(settings.mongodb_database):
+        typer.echo(line)
 
 
 WORKER_HEALTHCHECK_SECONDS = 60

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from oneenglish import models, workflows
 from oneenglish.core.security import configure_hashing
-from oneenglish.db import encryption, mongo, postgres
+from oneenglish.db import encryption, mongo, postgres, sharding
 from oneenglish.payments.provider import Stripe
 from oneenglish.realtime.fanout import Fanout, open_fanout
 from oneenglish.sagas.runner import SagaRunner
@@ -56,6 +56,7 @@ async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
         cache_seconds=settings.field_encryption_key_cache_seconds,
     )
     encryption.bind(database, cipher)
+    sharding.bind_read_preference(database, settings.mongodb_read_mostly_preference)
     stripe = Stripe(settings)
     try:
         yield Resources(

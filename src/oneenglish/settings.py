@@ -95,6 +95,11 @@ class Settings(BaseSettings):
     # How long a request waits for a free PostgreSQL connection before it gets a 503 (seconds).
     db_pool_timeout: float = Field(10.0, gt=0, le=120)
     mongodb_max_pool_size: int = Field(50, ge=1, le=1000)
+    # Where reads of read-mostly collections (lesson content) go on a replica set
+    # (db/sharding.py, README "Scaling MongoDB"); `primary` on a single server.
+    mongodb_read_mostly_preference: Literal[
+        "primary", "primaryPreferred", "secondaryPreferred", "nearest"
+    ] = "primary"
     # Upper bound for a database call made by the health check (seconds).
     health_timeout: float = Field(2.0, gt=0, le=30)
     # How long the MongoDB driver looks for a server before failing a call (seconds).

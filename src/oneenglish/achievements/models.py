@@ -5,6 +5,7 @@ learner and day studied, for streaks."""
 from __future__ import annotations
 
 from oneenglish.db.mongo import IndexSpec, Reference, register_indexes, register_reference
+from oneenglish.db.sharding import CollectionPlan, register_plans
 
 COLLECTION = "achievements"
 STUDY_DAYS = "study_days"
@@ -25,4 +26,19 @@ LIST_QUERIES = (
     (COLLECTION, ("userId",), ("earnedAt", "_id")),
     (COLLECTION, ("courseId",), ("userId",)),
     (STUDY_DAYS, ("userId",), ("day",)),
+)
+
+register_plans(
+    CollectionPlan(
+        COLLECTION,
+        (("userId", 1),),
+        "each learner's awards, inserted once by a deterministic id (so no time in the key); "
+        "a course leaderboard reads every shard, as an aggregation over all learners must",
+        inserted_once=True,
+    ),
+    CollectionPlan(
+        STUDY_DAYS,
+        (("userId", 1),),
+        "each learner's days, read by learner, newest first: one shard answers",
+    ),
 )

@@ -4,6 +4,7 @@ the background; kept ACTIVITY_RETENTION_DAYS, deleted with the user, included in
 from __future__ import annotations
 
 from oneenglish.db.mongo import IndexSpec, Reference, register_indexes, register_reference
+from oneenglish.db.sharding import CollectionPlan, register_plans
 
 COLLECTION = "user_activities"
 
@@ -16,3 +17,12 @@ register_indexes(
     IndexSpec(COLLECTION, (("timestamp", 1),), "ix_user_activities_timestamp"),
 )
 register_reference(Reference(COLLECTION, "userId"))
+
+register_plans(
+    CollectionPlan(
+        COLLECTION,
+        (("userId", 1),),
+        "every read is one user's history, newest first, which one shard answers; random user "
+        "ids spread the writes, and retention bounds each user's share (no jumbo chunk)",
+    )
+)

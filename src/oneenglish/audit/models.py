@@ -4,6 +4,7 @@ event twice stores it once."""
 from __future__ import annotations
 
 from oneenglish.db.mongo import IndexSpec, register_indexes
+from oneenglish.db.sharding import CollectionPlan, register_plans
 
 COLLECTION = "audit_logs"
 
@@ -35,4 +36,16 @@ register_indexes(
         (("actorId", 1), ("entity", 1), ("entityId", 1), ("timestamp", -1), ("_id", -1)),
         "ix_audit_logs_actor_entity",
     ),
+)
+
+register_plans(
+    CollectionPlan(
+        COLLECTION,
+        (("_id", 1),),
+        "kept forever and written by every change, the largest collection: by its id, a random "
+        "event id, so writes spread evenly and a redelivered entry meets its duplicate on the "
+        "same shard. Not by actor: system entries have none, and would share one chunk that "
+        "cannot split. Its reads (staff filters) ask every shard",
+        inserted_once=True,
+    )
 )

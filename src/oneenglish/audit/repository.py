@@ -12,14 +12,16 @@ from pymongo.errors import DuplicateKeyError
 from oneenglish.audit.models import COLLECTION
 from oneenglish.core.cursors import log_filter
 from oneenglish.db.mongo import Database, MongoDocument, find_within_message_size
+from oneenglish.db.sharding import MAJORITY
 
 NEWEST_FIRST = [("timestamp", -1), ("_id", -1)]
 
 
 async def insert_once(mongo: Database, entry: dict[str, Any]) -> bool:
-    """Insert by `_id`; an entry already there (a redelivery) is left as it is."""
+    """Insert by `_id`; an entry already there (a redelivery) is left as it is. Acknowledged by
+    a majority of a replica set (db/sharding.py): an audit entry survives a failover."""
     try:
-        await mongo[COLLECTION].insert_one(entry)
+        await mongo[COLLECTION].with_options(write_concern=MAJORITY).insert_one(entry)
     except DuplicateKeyError:
         return False
     return True

@@ -6,6 +6,7 @@ when they last read it."""
 from __future__ import annotations
 
 from oneenglish.db.mongo import IndexSpec, Reference, register_indexes, register_reference
+from oneenglish.db.sharding import CollectionPlan, register_plans
 
 MESSAGES = "chat_messages"
 CONVERSATIONS = "chat_conversations"
@@ -51,3 +52,20 @@ def direct_conversation(a: str, b: str) -> str:
 
 def room_conversation(course_id: str) -> str:
     return f"room:{course_id}"
+
+
+register_plans(
+    CollectionPlan(
+        MESSAGES,
+        (("conversationId", 1),),
+        "a conversation's page, newest first, is one shard's range; many conversations spread "
+        "the writes. A room past one chunk (128 MiB of messages) would be a jumbo chunk: then "
+        "add an ascending (conversationId, createdAt) index and refineCollectionShardKey",
+    ),
+    CollectionPlan(
+        CONVERSATIONS,
+        (("userId", 1),),
+        "each person's conversation list; not by lastMessageAt, which every message changes",
+    ),
+    CollectionPlan(READS, (("userId", 1),), "each person's read markers, read by person"),
+)

@@ -10,6 +10,7 @@ from typing import Any
 
 from oneenglish.content.models import COLLECTION
 from oneenglish.db.mongo import Database, MongoDocument
+from oneenglish.db.sharding import read_mostly
 
 
 async def replace(
@@ -31,7 +32,9 @@ async def replace(
 
 
 async def get(mongo: Database, lesson_id: str) -> MongoDocument | None:
-    return await mongo[COLLECTION].find_one({"_id": lesson_id})
+    """A lesson's content, as learners read it: read-mostly, so possibly from a secondary
+    (MONGODB_READ_MOSTLY_PREFERENCE; its edit is read back from the primary by `replace`)."""
+    return await read_mostly(mongo, COLLECTION).find_one({"_id": lesson_id})
 
 
 async def exercises_of(mongo: Database, lesson_ids: Sequence[str]) -> list[MongoDocument]:

@@ -4,6 +4,7 @@ Written in the background; kept ERROR_LOG_RETENTION_DAYS; deleted with the user 
 from __future__ import annotations
 
 from oneenglish.db.mongo import IndexSpec, Reference, register_indexes, register_reference
+from oneenglish.db.sharding import CollectionPlan, register_plans
 
 COLLECTION = "error_logs"
 
@@ -22,3 +23,11 @@ register_indexes(
 # The export shows that an error happened to the user's request, not the server's internals
 # (the same rule as the 500 response itself).
 register_reference(Reference(COLLECTION, "userId", export_omits=("message", "stack")))
+
+register_plans(
+    CollectionPlan(
+        COLLECTION,
+        None,
+        "bounded by ERROR_LOG_RETENTION_DAYS and written only by unhandled errors: small",
+    )
+)

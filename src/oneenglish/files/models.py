@@ -22,6 +22,7 @@ from oneenglish.db.mongo import (
     register_indexes,
     register_reference,
 )
+from oneenglish.db.sharding import CollectionPlan, register_plans
 
 BUCKET = "files"
 FILES = f"{BUCKET}.files"
@@ -78,4 +79,20 @@ register_reference(
 LIST_QUERIES = (
     (SUBMISSIONS, ("courseId", "status"), ("submittedAt",)),
     (SUBMISSIONS, ("userId",), ("submittedAt",)),
+)
+
+register_plans(
+    CollectionPlan(
+        CHUNKS,
+        (("files_id", 1), ("n", 1)),
+        "the bytes, 255 KiB a chunk: MongoDB's advice for GridFS (a file's chunks in order on "
+        "one shard, files spread by their random ids)",
+    ),
+    CollectionPlan(FILES, None, "a small document per file; its bytes are in the chunks"),
+    CollectionPlan(
+        SUBMISSIONS,
+        None,
+        "a document per recording submitted, read by a course's pending queue whose status "
+        "changes (a poor shard key): small beside the chunks that hold the audio",
+    ),
 )

@@ -4,6 +4,7 @@ id, a message id), so creating one twice stores it once."""
 from __future__ import annotations
 
 from oneenglish.db.mongo import IndexSpec, Reference, register_indexes, register_reference
+from oneenglish.db.sharding import CollectionPlan, register_plans
 
 COLLECTION = "notifications"
 
@@ -24,4 +25,14 @@ register_reference(Reference(COLLECTION, "userId"))
 LIST_QUERIES = (
     (COLLECTION, ("userId",), ("createdAt", "_id")),
     (COLLECTION, ("userId", "isRead"), ("createdAt", "_id")),
+)
+
+register_plans(
+    CollectionPlan(
+        COLLECTION,
+        (("userId", 1),),
+        "each person's inbox, one shard's range; not by time, since a notification is inserted "
+        "once by its event's id and a redelivery must meet its duplicate on the same shard",
+        inserted_once=True,
+    )
 )

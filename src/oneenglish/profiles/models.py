@@ -9,6 +9,7 @@ from oneenglish.db.mongo import (
     register_indexes,
     register_reference,
 )
+from oneenglish.db.sharding import CollectionPlan, register_plans
 
 COLLECTION = "user_profiles"
 # Stored encrypted with the user's own data key (db/encryption.py): what identifies, locates or
@@ -20,3 +21,13 @@ register_indexes(
     IndexSpec(COLLECTION, (("userId", 1),), "uq_user_profiles_userId", unique=True),
 )
 register_reference(Reference(COLLECTION, "userId"))
+
+register_plans(
+    CollectionPlan(
+        COLLECTION,
+        None,
+        "one document of about 1 KiB per user (1M learners: about 1 GiB), read by _id: a "
+        "replica set's secondaries scale it; sharded, it would need a key both its _id reads "
+        "and its unique userId index start with",
+    )
+)

@@ -12,6 +12,7 @@ from oneenglish.db.mongo import (
     register_indexes,
     register_reference,
 )
+from oneenglish.db.sharding import CollectionPlan, register_plans
 
 COLLECTION = "lesson_progress"
 
@@ -39,3 +40,12 @@ def progress_key(user_id: str, lesson_id: str) -> str:
 # The list and aggregation queries above, as (equality fields, sort fields): checked against the
 # declared indexes in tests.
 LIST_QUERIES = ((COLLECTION, ("userId",), ("courseId",)),)
+
+register_plans(
+    CollectionPlan(
+        COLLECTION,
+        (("userId", 1), ("lessonId", 1)),
+        "a document per learner and lesson, read by learner (their progress page) and by the "
+        "unique (userId, lessonId), which must start with the key; point reads name both",
+    )
+)

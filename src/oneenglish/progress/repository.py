@@ -11,7 +11,7 @@ from typing import Any
 from pymongo.errors import DuplicateKeyError
 
 from oneenglish.db.mongo import Database, MongoDocument
-from oneenglish.progress.models import COLLECTION
+from oneenglish.progress.models import COLLECTION, progress_key
 
 
 def _identity(
@@ -110,8 +110,11 @@ async def add_quiz_attempt(
     return True
 
 
-async def get(mongo: Database, key: str) -> MongoDocument | None:
-    return await mongo[COLLECTION].find_one({"_id": key})
+async def get(mongo: Database, user_id: str, lesson_id: str) -> MongoDocument | None:
+    # The shard key's fields with the `_id`: one shard answers on a sharded cluster.
+    return await mongo[COLLECTION].find_one(
+        {"_id": progress_key(user_id, lesson_id), "userId": user_id, "lessonId": lesson_id}
+    )
 
 
 async def quiz_totals_by_course(mongo: Database, user_id: str) -> dict[str, tuple[int, float]]:

@@ -67,7 +67,7 @@ def with_feedback(
 async def lesson_detail(
     mongo: Database, user_id: uuid.UUID, lesson_id: uuid.UUID
 ) -> LessonProgressOut | None:
-    document = await repository.get(mongo, progress_key(str(user_id), str(lesson_id)))
+    document = await repository.get(mongo, str(user_id), str(lesson_id))
     if document is None:
         return None
     return LessonProgressOut(

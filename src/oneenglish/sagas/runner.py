@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
 from oneenglish.core.logging import get_logger
-from oneenglish.db import rls
+from oneenglish.db import rls, sharding
 from oneenglish.db.mongo import Database, is_unavailable
 from oneenglish.sagas import repository
 from oneenglish.sagas.log import ENQUEUED, SCRUBBED_PAYLOAD, skipped_steps
@@ -81,7 +81,9 @@ class SagaRunner:
         lock_live_users: LiveUsersLock,
     ) -> None:
         self.sessionmaker = sessionmaker
-        self.mongo = mongo
+        # Every step's writes are acknowledged by a majority of a replica set: a step marked done
+        # must not be rolled back by a failover (db/sharding.py).
+        self.mongo = sharding.durable(mongo)
         self.settings = settings
         self._lock_live_users = lock_live_users
         self._wake = asyncio.Event()

@@ -8,6 +8,7 @@ from oneenglish.db.mongo import (
     register_indexes,
     register_reference,
 )
+from oneenglish.db.sharding import CollectionPlan, register_plans
 
 COLLECTION = "user_settings"
 
@@ -18,3 +19,11 @@ register_indexes(
     IndexSpec(COLLECTION, (("digests", 1), ("_id", 1)), "ix_user_settings_digests"),
 )
 register_reference(Reference(COLLECTION, "userId"))
+
+register_plans(
+    CollectionPlan(
+        COLLECTION,
+        None,
+        "one small document per user, read by _id: as user_profiles",
+    )
+)
