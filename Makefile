@@ -31,8 +31,9 @@ $(SYNCED): pyproject.toml uv.lock | $(UV)
 
 deps: $(SYNCED) ## Create .venv with the locked dependencies
 
-run: deps ## Start PostgreSQL + FerretDB, migrate, serve on :8000 (Ctrl-C stops all)
-	$(BIN)/oneenglish run
+API_REPLICAS ?= 1
+run: deps ## Start PostgreSQL + FerretDB, migrate, serve on :8000 (Ctrl-C stops all; API_REPLICAS=3: behind nginx)
+	$(BIN)/oneenglish run --api-replicas $(API_REPLICAS)
 
 # Tests run on TEST_WORKERS processes (pytest-xdist), each with its own databases and fault
 # stacks; worksteal keeps both busy when the slow files (fuzzer, crash tests) come last.

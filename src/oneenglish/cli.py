@@ -6,7 +6,9 @@ import asyncio
 import base64
 import contextlib
 import shutil
+import signal
 import tempfile
+import threading
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, datetime
@@ -38,6 +40,7 @@ from oneenglish.payments.schemas import OrderOut
 from oneenglish.resources import Resources, open_resources
 from oneenglish.settings import Settings, export_to_workers, get_settings
 from oneenglish.stack.admin import AdminTools
+from oneenglish.stack.api_replicas import ApiReplicas
 from oneenglish.stack.errors import StackError
 from oneenglish.stack.manager import ServiceLine, Stack
 
@@ -524,6 +527,10 @@ def serve(
         _serve(settings, host, port, processes, reload)
 
 
+def _exit_cleanly(_signal: int, _frame: object) -> None:
+    raise SystemExit(0)
+
+
 @contextlib.contextmanager
 def metrics_directory(settings: Settings, workers: int) -> Iterator[None]:
     """Several workers share one port, so /metrics must sum all of them: prometheus-client's
@@ -550,6 +557,10 @@ def metrics_directory(settings: Settings, workers: int) -> Iterator[None]:
 def _serve(
     settings: Settings, host: str | None, port: int | None, workers: int, reload: bool
 ) -> None:
+    # uvicorn handles SIGTERM itself (stop accepting, finish what is in flight, run the
+    # lifespan's end), then restores the previous handler and raises the signal again: this
+    # handler makes that a clean exit (status 0) rather than death by the signal.
+    signal.signal(signal.SIGTERM, _exit_cleanly)
     uvicorn.run(
         "oneenglish.app:create_app",
         factory=True,
@@ -570,6 +581,9 @@ def _serve(
         # is less than an import on a loaded 2-core machine (4–10 s, measured with bench (d)
         # running): a replaced worker was killed again and again and the API ran on one.
         timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
+        # SIGTERM: stop accepting, let what is in flight finish for this long, then the
+        # lifespan's end writes out the log queues (app.py).
+        timeout_graceful_shutdown=settings.shutdown_grace_seconds,
         # WebSockets (realtime/): the websockets library; a frame over the request body limit
         # is refused by uvicorn itself (1009), the chat limit below it by the app.
         ws="websockets-sansio",
@@ -583,24 +597,63 @@ def _serve(
 
 
 @app.command()
-def run() -> None:
-    """Start the local stack, migrate, and serve; Ctrl-C stops what this command started."""
+def run(
+    api_replicas: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=16,
+            help="API processes behind nginx on PORT (1: one process on PORT, no nginx)",
+        ),
+    ] = 1,
+) -> None:
+    """Start the local stack, migrate, and serve; Ctrl-C or SIGTERM stops what this command
+    started."""
     settings = get_settings()
     stack = Stack(settings)
+    stop = threading.Event()
+    # SIGTERM (`kill`, `make run` stopped by its own SIGTERM) ends the run as Ctrl-C does: the
+    # servers this command started are stopped. uvicorn installs its own handler while it
+    # serves (one process), and returns.
+    previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
         stack.up()
         _print_stack(stack)
         run_migrations(settings)
-        typer.echo(f"serving on http://{settings.host}:{settings.port} (docs at /docs)")
-        serve(host=None, port=None, workers=None, reload=False)
+        if stop.is_set():  # SIGTERM while the stack was starting
+            pass
+        elif api_replicas == 1:
+            typer.echo(f"serving on http://{settings.host}:{settings.port} (docs at /docs)")
+            serve(host=None, port=None, workers=None, reload=False)
+        else:
+            _serve_replicas(settings, api_replicas, stop)
     except StackError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from exc
+    except KeyboardInterrupt:
+        pass
     finally:
+        signal.signal(signal.SIGTERM, previous)
         # The admin UIs go with `make run`: they would lose their databases anyway.
         stopped = AdminTools(settings).down() + stack.down(only_started=True)
         if stopped:
             typer.echo("stopped: " + ", ".join(stopped))
+
+
+def _serve_replicas(settings: Settings, count: int, stop: threading.Event) -> None:
+    replicas = ApiReplicas(settings, count)
+    try:
+        replicas.start()
+        ports = ", ".join(str(port) for port in replicas.ports)
+        typer.echo(
+            f"serving on http://127.0.0.1:{settings.port} (docs at /docs): nginx in front of "
+            f"{count} API replicas on :{ports} (logs in {replicas.root})"
+        )
+        replicas.serve_until(
+            stop, lambda port: typer.echo(f"the API replica on :{port} exited; started again")
+        )
+    finally:
+        typer.echo("stopped: " + ", ".join(replicas.stop()))
 
 
 def main() -> None:

@@ -123,6 +123,12 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
     workers: int = Field(1, ge=1, le=64)
+    # On SIGTERM a process stops accepting connections and gives the requests in flight this
+    # long to finish (then closes them), writes out its log queues and exits 0.
+    shutdown_grace_seconds: int = Field(20, ge=0, le=600)
+    # `oneenglish run --api-replicas N`: the replicas listen on this port and the next ones,
+    # nginx on PORT in front of them (README "Several API replicas").
+    api_replica_base_port: int = Field(8101, ge=1, le=65000)
     # Proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (IPs or CIDRs, `*` for
     # any). None by default: a client's address is the address it connected from.
     forwarded_allow_ips: CommaList = Field(default_factory=list)
