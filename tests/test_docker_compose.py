@@ -135,3 +135,9 @@ def test_the_streaming_replica_copies_the_primary_with_the_role_made_for_it() ->
     assert "CREATE ROLE replicator WITH LOGIN REPLICATION" in setup
     assert "host replication replicator" in setup
     assert replica["environment"]["PGPASSWORD"] == primary["environment"]["REPLICATION_PASSWORD"]
+    # The scaled API reads from it, as the application's role (replicated from the primary).
+    env = {k: interpolate(str(v)) for k, v in services["app-scaled"]["environment"].items()}
+    reads = urlsplit(env["DATABASE_REPLICA_URLS"])
+    assert reads.hostname == "postgres-replica"
+    assert reads.username == "oneenglish_app"
+    assert reads.password == interpolate(primary["environment"]["APP_PASSWORD"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 from fastapi import FastAPI
@@ -32,6 +33,7 @@ from oneenglish.core.middleware import (
 from oneenglish.core.problems import PROBLEM_RESPONSES, register_problem_handlers
 from oneenglish.courses.router import router as courses_router
 from oneenglish.db import encryption, mongo, rls
+from oneenglish.db.replicas import Replicas
 from oneenglish.enrollments.router import router as enrollments_router
 from oneenglish.error_logs.router import router as error_logs_router
 from oneenglish.error_logs.service import ErrorLog
@@ -130,6 +132,7 @@ def _lifespan(
             app.state.saga_runner = resources.runner
             app.state.field_cipher = resources.cipher
             app.state.stripe = resources.stripe
+            app.state.replicas = resources.replicas
             app.state.realtime_hub = hub = Hub(resources.sessionmaker, settings, resources.fanout)
             guard = live_users.batch_guard(resources.sessionmaker)
             activity_log.start(resources.mongo_db, guard)
@@ -164,6 +167,8 @@ def _lifespan(
                     context=rls.system_context(),
                 )
             )
+            if resources.replicas is not None:
+                tasks.append(asyncio.create_task(resources.replicas.watch_forever()))
             # The WebSockets' fan-out listener, delivery and session checks (realtime/hub.py).
             tasks.append(asyncio.create_task(hub.run(), context=rls.system_context()))
             metrics.forget_dead_workers(settings.prometheus_multiproc_dir)
@@ -171,7 +176,7 @@ def _lifespan(
             tasks.append(
                 asyncio.create_task(
                     metrics.sample_forever(
-                        _gauges(resources.engine, activity_log, error_log, hub),
+                        _gauges(resources.engine, activity_log, error_log, hub, resources.replicas),
                         settings.metrics_sample_seconds,
                     )
                 )
@@ -189,7 +194,11 @@ def _lifespan(
 
 
 def _gauges(
-    engine: AsyncEngine, activity_log: ActivityLog, error_log: ErrorLog, hub: Hub
+    engine: AsyncEngine,
+    activity_log: ActivityLog,
+    error_log: ErrorLog,
+    hub: Hub,
+    replicas: Replicas | None,
 ) -> list[metrics.Sample]:
     """What the metrics sampler reads from this process every METRICS_SAMPLE_SECONDS."""
     pool = engine.sync_engine.pool
@@ -207,7 +216,13 @@ def _gauges(
     def websockets() -> None:
         metrics.WEBSOCKETS.set(len(hub.connections))
 
-    return [pool_usage, log_queues, websockets]
+    def replica_states() -> None:
+        for state in replicas.states if replicas is not None else []:
+            metrics.REPLICA_USABLE.labels(state.name).set(1 if state.usable else 0)
+            if state.lag_seconds is not None:
+                metrics.REPLICA_LAG.labels(state.name).set(state.lag_seconds)
+
+    return [pool_usage, log_queues, websockets, replica_states]
 
 
 def _add_middleware(app: FastAPI, settings: Settings, activity_log: ActivityLog) -> None:
@@ -233,7 +248,10 @@ def _add_middleware(app: FastAPI, settings: Settings, activity_log: ActivityLog)
     app.add_middleware(metrics.MetricsMiddleware)
     # Every response, even a 413, carries the request id, and the request id is bound before
     # activity is timed.
-    app.add_middleware(RequestContextMiddleware)
+    app.add_middleware(
+        RequestContextMiddleware,
+        read_after_seconds=math.ceil(settings.replica_max_lag_seconds) + 1,
+    )
     if settings.forwarded_allow_ips:
         # Outermost: the client address and scheme every later layer sees are the ones a
         # trusted proxy reported; anyone else's X-Forwarded-For is ignored.

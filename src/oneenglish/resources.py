@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from oneenglish import models, workflows
 from oneenglish.core.security import configure_hashing
 from oneenglish.db import encryption, mongo, postgres, sharding
+from oneenglish.db.replicas import TRACK_POSITIONS, Replicas
 from oneenglish.payments.provider import Stripe
 from oneenglish.realtime.fanout import Fanout, open_fanout
 from oneenglish.sagas.runner import SagaRunner
@@ -26,6 +27,7 @@ class Resources:
     settings: Settings
     engine: AsyncEngine
     sessionmaker: async_sessionmaker[AsyncSession]
+    replicas: Replicas | None
     mongo_client: AsyncMongoClient[mongo.MongoDocument]
     mongo_db: mongo.Database
     runner: SagaRunner
@@ -46,7 +48,11 @@ async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
     )
     engine = postgres.create_engine(settings)
     client = mongo.create_client(settings)
-    sessionmaker = postgres.create_sessionmaker(engine)
+    replicas = Replicas(settings, engine) if settings.postgres_replica_urls else None
+    # With replicas, a request that wrote answers with the primary's WAL position after it.
+    sessionmaker = postgres.create_sessionmaker(
+        engine, info={TRACK_POSITIONS: True} if replicas else None
+    )
     fanout = open_fanout(settings, sessionmaker)
     database = client[settings.mongodb_database]
     cipher = encryption.open_cipher(
@@ -69,7 +75,10 @@ async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
             cipher=cipher,
             fanout=fanout,
             stripe=stripe,
+            replicas=replicas,
         )
     finally:
         await cipher.close()
         await asyncio.gather(engine.dispose(), client.close(), fanout.close(), stripe.close())
+        if replicas is not None:
+            await replicas.dispose()

@@ -50,6 +50,14 @@ class Settings(BaseSettings):
     database_url: str | None = None
     mongodb_url: str | None = None
     mongodb_database: str = "oneenglish"
+    # Read replicas (PostgreSQL streaming standbys) for read-only pages (db/replicas.py,
+    # README "Read replicas"), with the application's credentials; unset: the local stack's
+    # LOCAL_POSTGRES_REPLICAS, or none. A replica behind the primary by more than
+    # REPLICA_MAX_LAG_SECONDS, or that does not answer, is skipped: reads go to the primary.
+    database_replica_urls: CommaList = Field(default_factory=list)
+    replica_max_lag_seconds: float = Field(5.0, gt=0, le=3600)
+    # How often each process asks its replicas how far they have replayed (seconds).
+    replica_check_seconds: float = Field(0.5, gt=0, le=60)
     # The owner's URL, for `oneenglish migrate` (DDL and grants); unset = DATABASE_URL (a
     # deployment with one role), or the local stack's owner role.
     migration_database_url: str | None = None
@@ -80,6 +88,10 @@ class Settings(BaseSettings):
 
     data_dir: Path = Path(".data")
     local_postgres_port: int = Field(55432, ge=1, le=65535)
+    # Streaming replicas the local stack starts (pg_basebackup of its PostgreSQL), on
+    # LOCAL_POSTGRES_REPLICA_PORT and the next ports; the API reads from them.
+    local_postgres_replicas: int = Field(0, ge=0, le=4)
+    local_postgres_replica_port: int = Field(55442, ge=1, le=65530)
     local_mongodb_port: int = Field(57017, ge=1, le=65535)
     local_postgres_database: str = "oneenglish"
     # The admin UIs of `oneenglish admin up` (pgAdmin 4, Mongo Express), on loopback.
@@ -298,7 +310,11 @@ class Settings(BaseSettings):
     admin_password: SecretStr | None = None
 
     @field_validator(
-        "forwarded_allow_ips", "cors_allow_origins", "require_verified_email_for", mode="before"
+        "forwarded_allow_ips",
+        "cors_allow_origins",
+        "require_verified_email_for",
+        "database_replica_urls",
+        mode="before",
     )
     @classmethod
     def _split_list(cls, value: Any) -> Any:
@@ -498,6 +514,20 @@ class Settings(BaseSettings):
         return (
             f"postgresql+asyncpg://{role}:{self.local_password(role)}"
             f"@127.0.0.1:{self.local_postgres_port}/{self.local_postgres_database}"
+        )
+
+    @cached_property
+    def postgres_replica_urls(self) -> tuple[str, ...]:
+        """SQLAlchemy URLs of the read replicas, as the application's role."""
+        if self.database_replica_urls:
+            return tuple(_with_asyncpg_driver(url) for url in self.database_replica_urls)
+        if self.database_url is not None:
+            return ()
+        role = LOCAL_APP_ROLE
+        return tuple(
+            f"postgresql+asyncpg://{role}:{self.local_password(role)}"
+            f"@127.0.0.1:{self.local_postgres_replica_port + i}/{self.local_postgres_database}"
+            for i in range(self.local_postgres_replicas)
         )
 
     @cached_property

@@ -171,7 +171,8 @@ async def test_several_workers_are_summed_in_every_scrape(migrated: Settings) ->
     api = ApiProcess(migrated, metrics_token=TOKEN, workers=2)
     api.start()
     try:
-        await api.wait_ready()
+        # Two spawned workers import the application each: slow on a loaded 2-core machine.
+        await api.wait_ready(attempts=900)
         async with httpx.AsyncClient(base_url=api.url, timeout=10) as client:
             # A connection each, so that either worker may accept it (they share one socket).
             for _ in range(40):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 # An ASGI scope, typed without importing the web framework (services import this module).
@@ -78,6 +78,13 @@ class WriteLedger:
     database layers' own hooks (db.postgres, db.mongo), read by the 503 handlers."""
 
     writes_sent: bool = False
+    # A PostgreSQL transaction holding writes committed, and the primary's WAL position after
+    # it, for the answer's X-Read-After (db/replicas.py: read-your-writes on replicas).
+    writes_committed: bool = False
+    read_after: str | None = None
+    # The database sessions the request's dependencies opened (the primary's, a replica's),
+    # which its route commits together (core/routing.py).
+    sessions: list[Any] = field(default_factory=list)
 
 
 _ledger: ContextVar[WriteLedger | None] = ContextVar("write_ledger", default=None)
@@ -93,6 +100,39 @@ def note_write_sent() -> None:
     ledger = _ledger.get()
     if ledger is not None:
         ledger.writes_sent = True
+
+
+def note_session(session: object) -> None:
+    ledger = _ledger.get()
+    if ledger is not None:
+        ledger.sessions.append(session)
+
+
+def request_sessions() -> list[Any]:
+    ledger = _ledger.get()
+    return list(ledger.sessions) if ledger is not None else []
+
+
+def note_writes_committed() -> None:
+    ledger = _ledger.get()
+    if ledger is not None:
+        ledger.writes_committed = True
+
+
+def writes_committed() -> bool:
+    ledger = _ledger.get()
+    return ledger is not None and ledger.writes_committed
+
+
+def note_read_after(position: str) -> None:
+    ledger = _ledger.get()
+    if ledger is not None:
+        ledger.read_after = position
+
+
+def read_after() -> str | None:
+    ledger = _ledger.get()
+    return ledger.read_after if ledger is not None else None
 
 
 def writes_sent() -> bool:

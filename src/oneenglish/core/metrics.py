@@ -89,6 +89,18 @@ LOG_ENTRIES = Counter(
     "Background log entries by outcome: written, dropped (queue full) or failed (write error)",
     ("log", "outcome"),
 )
+REPLICA_LAG = Gauge(
+    "oneenglish_replica_lag_seconds",
+    "How far each PostgreSQL read replica's replay is behind the primary (as measured)",
+    ("replica",),
+    multiprocess_mode="max",
+)
+REPLICA_USABLE = Gauge(
+    "oneenglish_replica_usable",
+    "1 when reads may use the replica (answers, is a standby, within REPLICA_MAX_LAG_SECONDS)",
+    ("replica",),
+    multiprocess_mode="min",
+)
 WORKERS = Gauge(
     "oneenglish_worker_up",
     "1 for each API process serving (one series per process id with several workers)",

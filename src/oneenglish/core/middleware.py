@@ -11,7 +11,7 @@ import orjson
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from oneenglish.core.context import open_write_ledger
+from oneenglish.core.context import open_write_ledger, read_after
 from oneenglish.core.logging import get_logger
 
 REQUEST_ID_HEADER = b"x-request-id"
@@ -23,8 +23,10 @@ log = get_logger("oneenglish.access")
 class RequestContextMiddleware:
     """Pure ASGI (not BaseHTTPMiddleware): no extra task or body buffering per request."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, read_after_seconds: int = 0) -> None:
         self.app = app
+        # How long a read-your-writes position is worth keeping (db/replicas.py).
+        self.read_after_seconds = read_after_seconds
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -44,6 +46,9 @@ class RequestContextMiddleware:
                 status = message["status"]
                 headers = list(message.get("headers", []))
                 headers.append((REQUEST_ID_HEADER, request_id.encode()))
+                position = read_after()
+                if position is not None:
+                    headers += _read_after_headers(position, self.read_after_seconds)
                 message["headers"] = headers
             await send(message)
 
@@ -58,6 +63,14 @@ class RequestContextMiddleware:
                 duration_ms=round((time.perf_counter() - started) * 1000, 2),
             )
             structlog.contextvars.clear_contextvars()
+
+
+def _read_after_headers(position: str, max_age: int) -> list[tuple[bytes, bytes]]:
+    """The primary's WAL position after this request's writes: the client's next reads use a
+    replica only once it has replayed that far (db/replicas.py)."""
+    value = position.encode()
+    cookie = b"oe_read_after=%s; Max-Age=%d; Path=/; HttpOnly; SameSite=Lax" % (value, max_age)
+    return [(b"x-read-after", value), (b"set-cookie", cookie)]
 
 
 def _incoming_request_id(scope: Scope) -> str | None:

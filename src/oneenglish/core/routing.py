@@ -35,7 +35,9 @@ from fastapi.utils import create_model_field
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from oneenglish.core.context import request_sessions, writes_committed
 from oneenglish.core.problems import PROBLEM_MEDIA_TYPE, Problem
+from oneenglish.db import replicas
 
 
 def declared_query_names(dependant: Dependant) -> frozenset[str]:
@@ -59,9 +61,16 @@ def _committing(endpoint: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(endpoint)  # FastAPI reads the signature through __wrapped__
     async def endpoint_then_commit(*args: Any, **kwargs: Any) -> Any:
         result = await endpoint(*args, **kwargs)
-        for value in kwargs.values():
-            if isinstance(value, AsyncSession) and value.in_transaction():
-                await value.commit()
+        # The endpoint's sessions and those of its dependencies (authentication's may differ
+        # from a read on a replica), each once.
+        given = [value for value in kwargs.values() if isinstance(value, AsyncSession)]
+        sessions = list(dict.fromkeys([*request_sessions(), *given]))
+        for session in sessions:
+            if session.in_transaction():
+                await session.commit()
+        if sessions and writes_committed():
+            # With read replicas: where the primary's WAL is now, for the client's next reads.
+            await replicas.note_commit_position(sessions[0])
         return result
 
     return endpoint_then_commit

@@ -22,6 +22,7 @@ from oneenglish.courses.schemas import (
     Level,
 )
 from oneenglish.db.postgres import DbSession
+from oneenglish.db.replicas import ReadDbSession
 from oneenglish.enrollments import service as enrollments
 from oneenglish.enrollments.schemas import EnrollmentOut, RosterEntry
 from oneenglish.idempotency.dependencies import IdempotencyKey
@@ -57,7 +58,7 @@ class LessonWithContentIn(LessonIn):
     "ANONYMOUS_READS_PER_IP_PER_MINUTE per address); with one, also the drafts you may see.",
 )
 async def list_courses(
-    db: DbSession,
+    db: ReadDbSession,
     principal: CatalogueReader,
     page: Pagination,
     level: Level | None = None,
@@ -96,7 +97,9 @@ async def create_course(
 
 
 @router.get("/{course_id}", summary="A course (no token needed for a published one)")
-async def get_course(course_id: uuid.UUID, db: DbSession, principal: CatalogueReader) -> CourseOut:
+async def get_course(
+    course_id: uuid.UUID, db: ReadDbSession, principal: CatalogueReader
+) -> CourseOut:
     return await service.read_course(db, principal, course_id)
 
 
@@ -152,7 +155,7 @@ async def remove_course(
     summary="The course's lessons in order: titles, not content (no token needed)",
 )
 async def list_lessons(
-    course_id: uuid.UUID, db: DbSession, principal: CatalogueReader
+    course_id: uuid.UUID, db: ReadDbSession, principal: CatalogueReader
 ) -> list[LessonOut]:
     return await lessons.list_lessons(db, principal, course_id)
 

@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import DeclarativeBase, ORMExecuteState, Session
 
 from oneenglish.core import metrics
-from oneenglish.core.context import note_write_sent
+from oneenglish.core.context import note_session, note_write_sent, note_writes_committed
 from oneenglish.db import rls
 from oneenglish.settings import Settings
 
@@ -75,8 +75,15 @@ def connect_args(settings: Settings, application_name: str = "oneenglish") -> di
     }
 
 
-def create_engine(settings: Settings, *, url: str | None = None) -> AsyncEngine:
-    """The application's engine; `url` another role's (the owner's, for migrations)."""
+def create_engine(
+    settings: Settings,
+    *,
+    url: str | None = None,
+    application_name: str = "oneenglish",
+    pre_ping: bool = False,
+) -> AsyncEngine:
+    """The application's engine; `url` another role's (the owner's, for migrations) or a read
+    replica's (db/replicas.py, which pings a connection at checkout to fall back at once)."""
     engine = create_async_engine(
         url or settings.postgres_url,
         pool_size=settings.db_pool_size,
@@ -84,11 +91,11 @@ def create_engine(settings: Settings, *, url: str | None = None) -> AsyncEngine:
         pool_timeout=settings.db_pool_timeout,
         # No pre-ping round trip per checkout: a dead connection raises a disconnect error,
         # which invalidates the whole pool, so the next checkout reconnects.
-        pool_pre_ping=False,
+        pool_pre_ping=pre_ping,
         # A failed statement's message never carries its parameters (password hashes, emails):
         # it goes to logs and the error log, which many operators read.
         hide_parameters=True,
-        connect_args=connect_args(settings),
+        connect_args=connect_args(settings, application_name),
     )
     event.listen(engine.sync_engine, "handle_error", _broken_connection_is_a_disconnect)
     _time_statements(engine)
@@ -141,12 +148,14 @@ def _broken_connection_is_a_disconnect(context: ExceptionContext) -> None:
         context.is_disconnect = True
 
 
-def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+def create_sessionmaker(
+    engine: AsyncEngine, info: dict[str, Any] | None = None
+) -> async_sessionmaker[AsyncSession]:
     # A Session class of this application's own, so that session events (the saga runner's
     # after-commit hook) are scoped to it rather than to every session in the process.
     session_class = type("AppSession", (Session,), {})
     # A COMMIT about to be sent: from here on, a lost connection leaves the outcome unknown.
-    event.listen(session_class, "before_commit", lambda _session: note_write_sent())
+    event.listen(session_class, "before_commit", _note_commit)
     # Whether the open transaction holds writes, so that release_connection can refuse to
     # roll them back (flushes, and DML statements whether built or written as text).
     event.listen(session_class, "after_flush", _note_writes)
@@ -154,8 +163,18 @@ def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]
     for ended in ("after_commit", "after_rollback", "after_soft_rollback"):
         event.listen(session_class, ended, _forget_writes)
     return async_sessionmaker(
-        engine, expire_on_commit=False, autoflush=False, sync_session_class=session_class
+        engine,
+        expire_on_commit=False,
+        autoflush=False,
+        sync_session_class=session_class,
+        info=info or {},
     )
+
+
+def _note_commit(session: Session) -> None:
+    note_write_sent()
+    if holds_writes_sync(session):
+        note_writes_committed()
 
 
 _WRITES = "oneenglish.writes_in_transaction"
@@ -179,7 +198,11 @@ def _forget_writes(session: Session, *_: object) -> None:
 
 def holds_writes(db: AsyncSession) -> bool:
     """Whether the session's open transaction has written anything (flushed or executed)."""
-    return bool(db.new or db.dirty or db.deleted or db.sync_session.info.get(_WRITES))
+    return holds_writes_sync(db.sync_session)
+
+
+def holds_writes_sync(session: Session) -> bool:
+    return bool(session.new or session.dirty or session.deleted or session.info.get(_WRITES))
 
 
 # SQLSTATE classes that mean "the server cannot serve you now", not "your statement is wrong":
@@ -218,6 +241,7 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     when the endpoint returns, before the response is sent; an error rolls it back."""
     factory: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
     async with factory() as session:
+        note_session(session)
         yield session
 
 

@@ -25,9 +25,19 @@ class CheckOut(BaseModel):
     error: str | None = None
 
 
+class ReplicaOut(BaseModel):
+    name: str
+    usable: bool
+    lag_seconds: float | None
+    error: str | None
+
+
 class Readiness(BaseModel):
     status: str
     checks: dict[str, CheckOut]
+    # The read replicas (db/replicas.py): reported, never a reason to be unready, since reads
+    # fall back to the primary.
+    replicas: list[ReplicaOut] = []
 
 
 @router.get("/health", summary="The process is alive", openapi_extra=NO_DATABASE)
@@ -53,8 +63,15 @@ async def readiness(request: Request) -> Readiness | Response:
     checks = await check_readiness(state.engine, state.mongo_db, state.settings.health_timeout)
     by_name = {c.name: {"ok": c.ok, "latency_ms": c.latency_ms, "error": c.error} for c in checks}
     failed = [c.name for c in checks if not c.ok]
+    replica_states = state.replicas.states if state.replicas is not None else []
+    replicas = [
+        ReplicaOut(name=r.name, usable=r.usable, lag_seconds=r.lag_seconds, error=r.error)
+        for r in replica_states
+    ]
     if not failed:
-        return Readiness(status="ok", checks={n: CheckOut(**c) for n, c in by_name.items()})
+        return Readiness(
+            status="ok", checks={n: CheckOut(**c) for n, c in by_name.items()}, replicas=replicas
+        )
     names = {
         "postgresql": "PostgreSQL not answering",
         "mongodb": "MongoDB not answering",
@@ -69,6 +86,7 @@ async def readiness(request: Request) -> Readiness | Response:
         headers={"Retry-After": "5"},
         failed=failed,
         checks=by_name,
+        replicas=[r.model_dump() for r in replicas],
     )
 
 

@@ -16,7 +16,7 @@ from starlette.responses import Response
 from oneenglish.auth.dependencies import CurrentUser
 from oneenglish.core.routing import ApiRouter
 from oneenglish.db.mongo import MongoDb
-from oneenglish.db.postgres import DbSession
+from oneenglish.db.replicas import ReadDbSession
 from oneenglish.reports import service
 from oneenglish.reports.schemas import (
     Bucket,
@@ -66,7 +66,7 @@ def _series(report: SeriesReport, fmt: str, name: str, column: str) -> Any:
 @router.get("/courses/{course_id}/enrolments", summary="Enrolments over time", responses=CSV)
 async def course_enrolments(
     course_id: uuid.UUID,
-    db: DbSession,
+    db: ReadDbSession,
     principal: CurrentUser,
     start: From = None,
     end: To = None,
@@ -86,7 +86,7 @@ async def course_enrolments(
 )
 async def course_active_learners(
     course_id: uuid.UUID,
-    db: DbSession,
+    db: ReadDbSession,
     principal: CurrentUser,
     start: From = None,
     end: To = None,
@@ -106,7 +106,7 @@ async def course_active_learners(
 )
 async def course_exercises(
     course_id: uuid.UUID,
-    db: DbSession,
+    db: ReadDbSession,
     mongo: MongoDb,
     principal: CurrentUser,
     start: From = None,
@@ -152,7 +152,7 @@ async def course_exercises(
 )
 async def course_funnel(
     course_id: uuid.UUID,
-    db: DbSession,
+    db: ReadDbSession,
     principal: CurrentUser,
     start: From = None,
     end: To = None,
@@ -171,7 +171,7 @@ async def course_funnel(
 )
 async def course_time_spent(
     course_id: uuid.UUID,
-    db: DbSession,
+    db: ReadDbSession,
     principal: CurrentUser,
     start: From = None,
     end: To = None,
@@ -185,7 +185,7 @@ async def course_time_spent(
 
 @router.get("/platform/signups", summary="Sign-ups over time (users:read)", responses=CSV)
 async def platform_signups(
-    db: DbSession,
+    db: ReadDbSession,
     principal: CurrentUser,
     start: From = None,
     end: To = None,
@@ -202,7 +202,7 @@ async def platform_signups(
     responses=CSV,
 )
 async def platform_active_users(
-    db: DbSession,
+    db: ReadDbSession,
     principal: CurrentUser,
     start: From = None,
     end: To = None,
@@ -219,7 +219,7 @@ async def platform_active_users(
     responses=CSV,
 )
 async def platform_top_courses(
-    db: DbSession,
+    db: ReadDbSession,
     principal: CurrentUser,
     start: From = None,
     end: To = None,
@@ -248,7 +248,7 @@ def _revenue(report: RevenueReport, fmt: str) -> Any:
 )
 async def course_revenue(
     course_id: uuid.UUID,
-    db: DbSession,
+    db: ReadDbSession,
     principal: CurrentUser,
     start: From = None,
     end: To = None,
@@ -263,7 +263,7 @@ async def course_revenue(
     "/platform/revenue", summary="Money in and out, every course (orders:read)", responses=CSV
 )
 async def platform_revenue(
-    db: DbSession,
+    db: ReadDbSession,
     principal: CurrentUser,
     start: From = None,
     end: To = None,

@@ -22,7 +22,7 @@ from oneenglish.settings import (
 from oneenglish.stack.ferretdb import LocalFerretDB
 from oneenglish.stack.ferretdb_indexes import backing_database_settings, mirror_indexes
 from oneenglish.stack.mailpit import LocalMailpit
-from oneenglish.stack.postgres import DatabaseAccess, LocalPostgres
+from oneenglish.stack.postgres import DatabaseAccess, LocalPostgres, LocalPostgresReplica
 from oneenglish.stack.redis import LocalRedis
 from oneenglish.stack.stripe_mock import LocalStripeMock
 from oneenglish.stack.tls import LocalTLS
@@ -78,6 +78,15 @@ class Stack:
                 ),
             ),
         )
+        self.replicas = [
+            LocalPostgresReplica(
+                data_dir / f"postgres-replica-{i + 1}",
+                self.settings.local_postgres_replica_port + i,
+                self.postgres,
+            )
+            for i in range(self.settings.local_postgres_replicas)
+            if self.settings.uses_local_postgres
+        ]
         self.ferretdb = LocalFerretDB(
             data_dir / "ferretdb",
             data_dir / "bin",
@@ -123,6 +132,9 @@ class Stack:
     def up(self) -> list[ServiceLine]:
         if self.manages_postgres and self.postgres.start():
             self.started.append("postgres")
+        for i, replica in enumerate(self.replicas):
+            if replica.start():
+                self.started.append(f"postgres-replica-{i + 1}")
         if self.settings.uses_local_mongodb and self.ferretdb.start():
             self.started.append("ferretdb")
         if self.settings.uses_local_smtp and self.mailpit.start():
@@ -144,6 +156,10 @@ class Stack:
             stopped.append("mailpit")
         if (not only_started or "ferretdb" in self.started) and self.ferretdb.stop():
             stopped.append("ferretdb")
+        for i, replica in enumerate(self.replicas):
+            name = f"postgres-replica-{i + 1}"
+            if (not only_started or name in self.started) and replica.stop():
+                stopped.append(name)
         if (not only_started or "postgres" in self.started) and self.postgres.stop():
             stopped.append("postgres")
         self.started.clear()
@@ -177,6 +193,16 @@ class Stack:
             )
         else:
             lines.append(ServiceLine("postgresql", "external", "DATABASE_URL"))
+        for i, replica in enumerate(self.replicas):
+            rs = replica.status()
+            lines.append(
+                ServiceLine(
+                    f"pg replica {i + 1}",
+                    "running" if rs.running else "stopped",
+                    f"127.0.0.1:{rs.port}",
+                    f"pid {rs.pid}, streaming from :{self.postgres.port}" if rs.running else "",
+                )
+            )
         if self.settings.uses_local_mongodb:
             fd = self.ferretdb.status()
             lines.append(

@@ -132,6 +132,12 @@ class LocalPostgres:
             terminate(pid)
         return True
 
+    def allow_replication(self) -> None:
+        """Rewrite the configuration (its hba admits the local replicas) and reload it, for a
+        server started before the replicas were asked for."""
+        self._write_config()
+        self.psql("SELECT pg_reload_conf()", database="postgres")
+
     def kill(self) -> None:
         """SIGKILL the postmaster: a crash, for fault-injection tests."""
         pid = self.pid()
@@ -191,6 +197,8 @@ class LocalPostgres:
         hba.write_text(
             "# written by the stack manager on every start\n"
             "hostssl all all 127.0.0.1/32 scram-sha-256\n"
+            # The local streaming replicas (LocalPostgresReplica), as the superuser, over TLS.
+            "hostssl replication postgres 127.0.0.1/32 scram-sha-256\n"
             f"hostnossl all all 127.0.0.1/32 {plain}\n"
             "hostnossl all all all reject\n"
         )
@@ -367,6 +375,87 @@ class LocalPostgres:
         os.chown(path, entry.pw_uid, entry.pw_gid)
         if path.is_dir():
             path.chmod(0o700)
+
+
+class LocalPostgresReplica(LocalPostgres):
+    """A hot standby of `primary` (LOCAL_POSTGRES_REPLICAS): made once by pg_basebackup over
+    TLS, then streaming the primary's WAL (`-R`: standby.signal and primary_conninfo). It has
+    the primary's roles, databases and privileges by replication, so it creates none; its own
+    configuration (port, TLS, hba) is written on every start as the primary's is."""
+
+    def __init__(self, root: Path, port: int, primary: LocalPostgres) -> None:
+        super().__init__(
+            root,
+            port,
+            primary.databases,
+            tls=primary.tls,
+            passwords=primary.passwords,
+            durable=primary.durable,
+            tls_only=primary.tls_only,
+        )
+        self.primary = primary
+        self.password_file = primary.password_file
+
+    def start(self) -> bool:
+        if self.pid() is not None:
+            self._wait_ready(timeout=30)
+            return False
+        if port_is_open(self.port):
+            raise StackError(
+                f"PostgreSQL replica: port 127.0.0.1:{self.port} is taken by "
+                f"{port_holder(self.port)}; stop it or set LOCAL_POSTGRES_REPLICA_PORT"
+            )
+        bindir = find_bindir()
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.tls.ensure()
+        if not (self.data_dir / "PG_VERSION").exists():
+            self._base_backup(bindir)
+        self._write_config()
+        self._pg_ctl_start(bindir)
+        self._wait_ready(timeout=60)
+        return True
+
+    def _base_backup(self, bindir: Path) -> None:
+        if self.data_dir.exists():
+            shutil.rmtree(self.data_dir)  # a partial copy of an interrupted backup
+        self.primary.allow_replication()
+        self._give_to_server_user(self.root)
+        conninfo = (
+            f"host=127.0.0.1 port={self.primary.port} user=postgres "
+            f"password={self.superuser_password()} sslmode=verify-full "
+            f"sslrootcert={self.tls.ca_file} application_name=oneenglish_replica"
+        )
+        result = self._run_as_server(
+            [
+                str(bindir / "pg_basebackup"),
+                "-d",
+                conninfo,
+                "-D",
+                str(self.data_dir),
+                "-R",
+                "-X",
+                "stream",
+                "--checkpoint=fast",
+            ],
+            timeout=600,
+            check=False,
+        )
+        if result.returncode != 0:
+            shutil.rmtree(self.data_dir, ignore_errors=True)
+            raise StackError(
+                f"PostgreSQL replica: pg_basebackup from :{self.primary.port} failed:\n"
+                f"{result.stdout}{result.stderr}"
+            )
+
+    def lag_bytes(self) -> int | None:
+        """How far the replica's replay is behind the primary's WAL (None: not measurable)."""
+        current = self.primary.psql("SELECT pg_current_wal_lsn()", database="postgres").stdout
+        replayed = self.psql(
+            f"SELECT pg_wal_lsn_diff('{current.strip()}', pg_last_wal_replay_lsn())",
+            database="postgres",
+            check=False,
+        ).stdout.strip()
+        return int(float(replayed)) if replayed else None
 
 
 def _as_server_user(argv: list[str]) -> list[str]:
