@@ -13,8 +13,8 @@ from fastapi import FastAPI
 
 from oneenglish.app import create_app
 from oneenglish.db.replicas import READ_AFTER, Replicas, parse_lsn
-from oneenglish.settings import Settings
-from oneenglish.stack.manager import LOCAL_APP_ROLE, Stack
+from oneenglish.settings import LOCAL_APP_ROLE, Settings
+from oneenglish.stack.manager import Stack
 from oneenglish.stack.postgres import LocalPostgresReplica
 from tests.conftest import PORT_OFFSET, REPO, WORKER_INDEX, make_settings, per_worker
 from tests.factories import TestUser, logged_in, make_course
