@@ -7,13 +7,12 @@ route and its path parameters are in the scope once routing has run."""
 
 from __future__ import annotations
 
-import time
-
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from oneenglish.activity.service import ActivityLog
 from oneenglish.core.context import client_ip, principal_id, route_template
 from oneenglish.core.logging import get_logger
+from oneenglish.core.middleware import call_timed
 
 log = get_logger("oneenglish.activity")
 
@@ -27,20 +26,13 @@ class ActivityMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        started = time.perf_counter()
-        # An exception that escapes here becomes a 500 in the outermost error middleware.
-        status = 500
-
-        async def send_watching_status(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_watching_status)
-        finally:
-            self._record(scope, status, time.perf_counter() - started)
+        await call_timed(
+            self.app,
+            scope,
+            receive,
+            send,
+            lambda status, seconds: self._record(scope, status, seconds),
+        )
 
     def _record(self, scope: Scope, status: int, seconds: float) -> None:
         user_id = principal_id(scope)

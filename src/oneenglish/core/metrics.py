@@ -20,7 +20,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
-import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -36,10 +35,11 @@ from prometheus_client import (
 )
 from prometheus_client.multiprocess import MultiProcessCollector, mark_process_dead
 from prometheus_client.registry import Collector
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from oneenglish.core.context import route_template
 from oneenglish.core.logging import get_logger
+from oneenglish.core.middleware import call_timed
 
 log = get_logger("oneenglish.metrics")
 
@@ -144,22 +144,14 @@ class MetricsMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        started = time.perf_counter()
-        status = 500
 
-        async def send_and_note(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_and_note)
-        finally:
+        def count(status: int, seconds: float) -> None:
             route = route_template(scope) or _UNMATCHED
             method = scope["method"]
             HTTP_REQUESTS.labels(method, route, str(status)).inc()
-            HTTP_LATENCY.labels(method, route).observe(time.perf_counter() - started)
+            HTTP_LATENCY.labels(method, route).observe(seconds)
+
+        await call_timed(self.app, scope, receive, send, count)
 
 
 # -- exposition --------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import time
 import uuid
+from collections.abc import Callable
 from urllib.parse import unquote_to_bytes
 
 import orjson
@@ -71,6 +72,31 @@ def _read_after_headers(position: str, max_age: int) -> list[tuple[bytes, bytes]
     value = position.encode()
     cookie = b"oe_read_after=%s; Max-Age=%d; Path=/; HttpOnly; SameSite=Lax" % (value, max_age)
     return [(b"x-read-after", value), (b"set-cookie", cookie)]
+
+
+async def call_timed(
+    app: ASGIApp,
+    scope: Scope,
+    receive: Receive,
+    send: Send,
+    done: Callable[[int, float], None],
+) -> None:
+    """Call `app`, then `done(status, seconds)`: the response's status (500 when an exception
+    escaped before one was sent: the outermost error layer turns it into one) and the time
+    from the call to the last byte. For the layers that count requests (metrics, activity)."""
+    started = time.perf_counter()
+    status = 500
+
+    async def send_watching_status(message: Message) -> None:
+        nonlocal status
+        if message["type"] == "http.response.start":
+            status = message["status"]
+        await send(message)
+
+    try:
+        await app(scope, receive, send_watching_status)
+    finally:
+        done(status, time.perf_counter() - started)
 
 
 def _incoming_request_id(scope: Scope) -> str | None:
