@@ -218,8 +218,11 @@ def client_position(request: Request) -> int | None:
 _UNREADABLE = 1 << 64
 
 
-async def get_read_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """A session for a read that may be served by a replica (module docstring)."""
+async def get_read_session(
+    request: Request, primary: postgres.DbSession
+) -> AsyncIterator[AsyncSession]:
+    """A session for a read that may be served by a replica (module docstring); otherwise the
+    request's own primary session, the one authentication uses (one connection, not two)."""
     replicas: Replicas | None = request.app.state.replicas
     chosen = replicas.reader(client_position(request)) if replicas else None
     if chosen is not None and replicas is not None:
@@ -237,9 +240,7 @@ async def get_read_session(request: Request) -> AsyncIterator[AsyncSession]:
                 note_session(session)
                 yield session
             return
-    async with request.app.state.sessionmaker() as session:
-        note_session(session)
-        yield session
+    yield primary
 
 
 ReadDbSession = Annotated[AsyncSession, Depends(get_read_session)]
