@@ -4,8 +4,10 @@ recordings a teacher reviews."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import os
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -440,3 +442,45 @@ async def test_content_may_not_point_at_another_lessons_or_a_missing_file(
             json={"resources": [{"type": "audio", "title": "x", "file_id": file_id}]},
         )
         assert response.status_code == 422, response.text
+
+
+async def test_an_upload_still_streaming_when_its_uploader_is_erased_keeps_nothing(
+    app: FastAPI, client: httpx.AsyncClient, learner: TestUser, admin: TestUser
+) -> None:
+    """The stream holds no lock on the uploader; its file document is written only if the
+    uploader still exists, under the lock an erasure waits for (workflows/files.py)."""
+    boundary = "erasure-race"
+    head = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="me.png"\r\n'
+        "Content-Type: image/png\r\n\r\n"
+    ).encode()
+    tail = f"\r\n--{boundary}--\r\n".encode()
+    streaming = asyncio.Event()
+    erased = asyncio.Event()
+
+    async def body() -> AsyncIterator[bytes]:
+        yield head + PNG[:1000]
+        streaming.set()
+        await erased.wait()  # the erasure runs while the upload is half-way
+        yield PNG[1000:] + tail
+
+    uploading = asyncio.create_task(
+        client.post(
+            "/api/files?purpose=avatar",
+            headers={
+                **learner.headers,
+                "Content-Type": f"multipart/form-data; boundary={boundary}",
+            },
+            content=body(),
+        )
+    )
+    await asyncio.wait_for(streaming.wait(), 10)
+    deleted = await client.delete(f"/api/users/{learner.id}", headers=admin.headers)
+    assert deleted.status_code in (200, 202, 204), deleted.text
+    erased.set()
+    response = await uploading
+
+    assert response.status_code == 404, response.text
+    mongo = app.state.mongo_db
+    assert await mongo["files.files"].count_documents({"metadata.ownerId": str(learner.id)}) == 0
+    assert await mongo["files.chunks"].count_documents({}) == 0

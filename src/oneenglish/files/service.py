@@ -5,10 +5,12 @@ compositions decide that (workflows/files.py, views/files.py) before calling her
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
 import uuid
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal, Protocol
@@ -87,10 +89,13 @@ async def save(
     owner_id: uuid.UUID,
     attached: Mapping[str, str | None],
     incoming: Incoming,
+    before_finish: Callable[[], AbstractAsyncContextManager[None]] = contextlib.nullcontext,
 ) -> FileOut:
     """Store an upload as it arrives. Its first bytes decide its type (422 if not one this
     purpose takes); past the purpose's size the upload stops (413); either way, and on any
-    error, nothing of it is kept."""
+    error, nothing of it is kept. The file's document, which makes it a file, is written
+    inside `before_finish()` (the caller's check that its owner still exists); if that
+    raises, the upload is aborted too."""
     rules = policy(settings, purpose)
     stream = aiter(incoming)
     head = b""
@@ -130,7 +135,8 @@ async def save(
             # What it belongs to: lessonId, courseId, enrollmentId, peerId (a direct chat).
             **{k: v for k, v in attached.items() if v is not None},
         }
-        await upload.finish(metadata)
+        async with before_finish():
+            await upload.finish(metadata)
     except BaseException:
         await upload.abort()
         raise

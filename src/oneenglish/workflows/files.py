@@ -26,6 +26,7 @@ from oneenglish.settings import Settings
 from oneenglish.views.chat import ensure_may_message, ensure_room_member
 from oneenglish.views.files import managed_course, readable_file
 from oneenglish.views.lesson_view import enrolled_access
+from oneenglish.workflows.live_users import live_users
 
 
 @dataclass(frozen=True)
@@ -90,6 +91,9 @@ async def upload(
     attached = await may_upload(db, mongo, principal, purpose, target)
     # The upload may take minutes: no PostgreSQL connection is held while it streams.
     await release_connection(db)
+    # The streaming held no lock on the uploader: the file's document is written under the
+    # share lock an erasure waits for, and only if the uploader still exists (else a 404 and
+    # the chunks are deleted), so no file outlives its owner's erasure.
     saved = await files.save(
         mongo,
         settings,
@@ -97,6 +101,7 @@ async def upload(
         owner_id=principal.id,
         attached=attached,
         incoming=incoming,
+        before_finish=lambda: live_users(db, [principal.id]),
     )
     audit.record(db, actor, "file.uploaded", "file", saved.id, after={"purpose": purpose})
     return saved
@@ -131,15 +136,16 @@ async def submit(
     if body.exercise_id not in content.recording_exercise_ids(document):
         raise InvalidInput("No recording exercise with this id in the lesson", field="exercise_id")
     enrollment = await _enrollment(db, principal, access.course.id)
-    submitted = await files.submit(
-        mongo,
-        user_id=principal.id,
-        lesson_id=lesson_id,
-        course_id=access.course.id,
-        enrollment_id=enrollment,
-        exercise_id=body.exercise_id,
-        file_id=str(body.file_id),
-    )
+    async with live_users(db, [principal.id]):  # not while the learner is being erased
+        submitted = await files.submit(
+            mongo,
+            user_id=principal.id,
+            lesson_id=lesson_id,
+            course_id=access.course.id,
+            enrollment_id=enrollment,
+            exercise_id=body.exercise_id,
+            file_id=str(body.file_id),
+        )
     audit.record(db, actor, "submission.created", "lesson", lesson_id)
     return submitted
 
