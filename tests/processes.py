@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import socket
 import subprocess
 import tempfile
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
@@ -114,6 +116,19 @@ class ApiProcess:
                 self.process.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 self.kill()
+
+
+@contextlib.asynccontextmanager
+async def running(*apis: ApiProcess) -> AsyncIterator[tuple[ApiProcess, ...]]:
+    """The API processes started and ready for the block, stopped after it."""
+    for api in apis:
+        api.start()
+    try:
+        await asyncio.gather(*(api.wait_ready() for api in apis))
+        yield apis
+    finally:
+        for api in apis:
+            api.stop()
 
 
 def run_cli(settings: Settings, *args: str, **overrides: object) -> subprocess.Popen[bytes]:

@@ -19,7 +19,7 @@ from websockets.exceptions import ConnectionClosed
 
 from oneenglish.settings import Settings
 from tests.factories import TestUser, enroll, logged_in, make_course
-from tests.processes import ApiProcess
+from tests.processes import ApiProcess, running
 
 PROTOCOL = "oneenglish.v1"
 
@@ -35,14 +35,8 @@ async def two_apis(
         ApiProcess(fanned, realtime_session_check_seconds=0.5, realtime_sweep_seconds=60),
         ApiProcess(fanned, realtime_sweep_seconds=60),
     )
-    for api in apis:
-        api.start()
-    try:
-        await asyncio.gather(*(api.wait_ready() for api in apis))
+    async with running(*apis):
         yield apis
-    finally:
-        for api in apis:
-            api.stop()
 
 
 def ws_url(api: ApiProcess) -> str:

@@ -25,7 +25,7 @@ from oneenglish.stack.process import port_is_open
 from tests.conftest import per_worker
 from tests.factories import TestUser, login, make_user
 from tests.helpers import pg_scalar
-from tests.processes import CLI, REPO, ApiProcess, environment, free_port
+from tests.processes import CLI, REPO, ApiProcess, environment, free_port, running
 
 CONCURRENCY = 4
 
@@ -36,14 +36,8 @@ async def replicas(migrated: Settings) -> AsyncIterator[list[ApiProcess]]:
         ApiProcess(migrated, forwarded_allow_ips="127.0.0.1", shutdown_grace_seconds=10)
         for _ in range(2)
     ]
-    for api in apis:
-        api.start()
-    try:
-        await asyncio.gather(*(api.wait_ready() for api in apis))
+    async with running(*apis):
         yield apis
-    finally:
-        for api in apis:
-            api.stop()
 
 
 @pytest.fixture
