@@ -1,10 +1,12 @@
 """The saga runner: leases keep recovery away from a request's saga; a failing step is retried
 with backoff; rows another relay holds are skipped, not waited for; a compensating workflow
 compensates after its forward attempts run out; a step that fails on replay never stops the
-relay; payloads stored in an older shape still load."""
+relay; a relay pass holds no lock from one saga to the next; payloads stored in an older shape
+still load."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from collections import Counter
@@ -39,10 +41,13 @@ class Probe(SagaPayload):
 runs: Counter[str] = Counter()
 undone: Counter[str] = Counter()
 failing: set[str] = set()
+blocking: dict[str, asyncio.Event] = {}
 
 
 async def _forward(context: StepContext[Probe]) -> None:
     runs[context.payload.key] += 1
+    if context.payload.key in blocking:
+        await blocking[context.payload.key].wait()
     if context.payload.key in failing:
         raise RuntimeError(f"step fails for {context.payload.key}")
 
@@ -69,9 +74,15 @@ register(
 )
 
 
-async def pending(app: FastAPI, kind: SagaKind[Probe], key: str) -> uuid.UUID:
+async def pending(
+    app: FastAPI,
+    kind: SagaKind[Probe],
+    key: str,
+    user_ids: tuple[uuid.UUID, ...] = (),
+    lease: float = FAR,
+) -> uuid.UUID:
     async with app.state.sessionmaker() as db:
-        saga = enqueue(db, kind, Probe(key=key), lease_seconds=FAR)
+        saga = enqueue(db, kind, Probe(key=key), lease_seconds=lease, user_ids=user_ids)
         await db.commit()
     return saga.id
 
@@ -162,6 +173,35 @@ async def test_a_saga_another_relay_holds_is_skipped_not_waited_for(app: FastAPI
         await other_relay.rollback()
     assert (await state(app, held))["status"] == "pending"
     assert (await state(app, free))["status"] == "completed"
+
+
+async def test_a_relay_pass_holds_no_lock_from_one_saga_to_the_next(
+    app: FastAPI, client: httpx.AsyncClient, key: str
+) -> None:
+    """A pass that held the share locks of every saga's users until its end deadlocked with a
+    request that locks a user row and then waits on something the pass holds (PostgreSQL broke
+    it by failing the pass's next saga, over and over while that request waited)."""
+    learner = await logged_in(app, client)
+    first = await pending(app, RETRYING, key, user_ids=(learner.id,), lease=FAR - 100)
+    await pending(app, RETRYING, f"{key}-slow")  # after it: a later next_attempt_at
+    blocking[f"{key}-slow"] = asyncio.Event()
+    passing = asyncio.create_task(app.state.saga_runner.recover_once(ignore_lease=True))
+    try:
+        assert await eventually(lambda: _ran(f"{key}-slow"))
+        assert (await state(app, first))["status"] == "completed"
+        async with app.state.engine.connect() as erasure:
+            locked = await erasure.scalar(
+                text("SELECT id FROM users WHERE id = :id FOR UPDATE NOWAIT"), {"id": learner.id}
+            )
+            assert locked == learner.id, "the first saga's lock on its user went with it"
+            await erasure.rollback()
+    finally:
+        blocking.pop(f"{key}-slow").set()
+        await passing
+
+
+async def _ran(key: str) -> bool:
+    return runs[key] > 0
 
 
 async def test_a_compensating_saga_compensates_once_its_forward_attempts_run_out(

@@ -43,12 +43,21 @@ async def lock(db: AsyncSession, saga_id: uuid.UUID) -> Saga | None:
     )
 
 
-async def lock_due(db: AsyncSession, limit: int, *, ignore_lease: bool = False) -> Sequence[Saga]:
+async def lock_due(
+    db: AsyncSession,
+    limit: int,
+    *,
+    ignore_lease: bool = False,
+    excluding: Sequence[uuid.UUID] = (),
+) -> Sequence[Saga]:
     """Unfinished sagas that are due, locked; rows another process holds are skipped, so
-    several processes can recover at once without running a step twice."""
+    several processes can recover at once without running a step twice. `excluding`: those
+    this pass has seen already."""
     query = select(Saga).where(Saga.status.in_(UNFINISHED))
     if not ignore_lease:
         query = query.where(Saga.next_attempt_at <= func.now())
+    if excluding:
+        query = query.where(Saga.id.not_in(list(excluding)))
     rows = await db.scalars(
         query.order_by(Saga.next_attempt_at)
         .limit(limit)

@@ -205,9 +205,19 @@ class SagaRunner:
             return await self._recover_once(limit, ignore_lease=ignore_lease)
 
     async def _recover_once(self, limit: int, *, ignore_lease: bool) -> int:
-        async with self.sessionmaker() as db, db.begin():
-            sagas = await repository.lock_due(db, limit, ignore_lease=ignore_lease)
-            for saga in sagas:
+        # Each saga in a transaction of its own: the locks one takes (its users' share locks,
+        # a real-time stream's turn) end with it. A pass that held them from one saga to the
+        # next deadlocked with requests that lock a user row and then wait for such a turn,
+        # and PostgreSQL broke it by failing the pass's next saga, and the next, while that
+        # request waited for the whole pass.
+        seen: list[uuid.UUID] = []
+        while len(seen) < limit:
+            async with self.sessionmaker() as db, db.begin():
+                due = await repository.lock_due(db, 1, ignore_lease=ignore_lease, excluding=seen)
+                if not due:
+                    break
+                saga = due[0]
+                seen.append(saga.id)
                 try:
                     async with db.begin_nested():
                         await self._advance(db, saga, from_request=False)
@@ -222,7 +232,7 @@ class SagaRunner:
                     saga.attempts += 1
                     saga.last_error = _describe(exc)
                     saga.next_attempt_at = func.now() + _backoff(saga.attempts)
-            return len(sagas)
+        return len(seen)
 
     async def relay_forever(self, interval: float | None = None) -> None:
         """Recover at start-up, then whenever a commit enqueued a saga, or every `interval`."""
