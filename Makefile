@@ -14,7 +14,7 @@ CODE := src tests migrations $(wildcard bench)
 export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: help deps run test lint format stack-up stack-down stack-status migrate bench bench-ws admin admin-down demo clean-data
+.PHONY: help deps run test test-pooled lint format stack-up stack-down stack-status migrate bench bench-ws admin admin-down demo clean-data
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -39,8 +39,16 @@ run: deps ## Start PostgreSQL + FerretDB, migrate, serve on :8000 (Ctrl-C stops 
 # stacks; worksteal keeps both busy when the slow files (fuzzer, crash tests) come last.
 TEST_WORKERS ?= 2
 
-test: deps lint ## Lint, then the whole test suite against real PostgreSQL and FerretDB
+test: deps lint ## Lint, then the whole test suite against real PostgreSQL and FerretDB, then again behind PgBouncer
 	$(BIN)/pytest -n $(TEST_WORKERS) --dist worksteal
+	TEST_PGBOUNCER=1 $(BIN)/pytest -n $(TEST_WORKERS) --dist worksteal $(POOLED_TESTS)
+
+# The suite again with every application connection through a real PgBouncer in transaction
+# pooling mode (README "PgBouncer"), but for the tests that stop, kill or start servers
+# themselves (tests/faults, tests/stack), which are about the servers, not the connections.
+POOLED_TESTS ?= tests --ignore=tests/faults --ignore=tests/stack
+test-pooled: deps ## The test suite behind PgBouncer (transaction pooling); README "PgBouncer"
+	TEST_PGBOUNCER=1 $(BIN)/pytest -n $(TEST_WORKERS) --dist worksteal $(POOLED_TESTS)
 
 lint: deps ## ruff, ruff format --check, mypy --strict (src, tests and bench)
 	$(BIN)/ruff check $(CODE)
@@ -77,8 +85,13 @@ migrate: deps ## Apply migrations and MongoDB indexes to the configured database
 
 SCALE ?= small
 BENCH_ARGS ?=
-bench: deps ## Benchmarks on their own stack (SCALE=small|large, BENCH_ARGS=...; bench/README.md)
+SCENARIO ?=
+bench: deps ## Benchmarks on their own stack (SCALE=small|large, BENCH_ARGS=..., SCENARIO=scale: scaling out; bench/README.md)
+ifeq ($(SCENARIO),scale)
+	$(BIN)/python -m bench.scale --scale $(SCALE) $(BENCH_ARGS)
+else
 	$(BIN)/python -m bench --scale $(SCALE) $(BENCH_ARGS)
+endif
 
 WS_ARGS ?=
 bench-ws: deps ## WebSockets under load: 1,000 sockets, delivery latency, memory (WS_ARGS=--connections N)

@@ -33,6 +33,8 @@ MONGODB_PORT = 27050
 SMTP_PORT = 25455  # the bench stack's Mailpit
 MAILPIT_UI_PORT = 25456
 REDIS_PORT = 25457
+REPLICA_PORT = 25458  # `--replicas`: the bench PostgreSQL's streaming standby (bench.scale)
+PGBOUNCER_PORT = 25459  # `--pgbouncer`: PgBouncer in front of it (bench.scale)
 MONGODB_DATABASE = "oneenglish_bench"
 API_PORT = 8050
 # Long enough that the administrator's one login outlives every scenario of a run.
@@ -54,6 +56,10 @@ class BenchEnv:
     db_security: bool = True
     # The real-time fan-out through the stack's Redis instead of LISTEN/NOTIFY (bench-ws).
     redis: bool = False
+    # bench.scale: read replicas the stack starts (the API reads from them), and PgBouncer in
+    # front of PostgreSQL for the API's connections (the floor always connects directly).
+    replicas: int = 0
+    pgbouncer: bool = False
 
     @property
     def base_url(self) -> str:
@@ -86,6 +92,10 @@ class BenchEnv:
             "FIELD_ENCRYPTION_MASTER_KEY": self.field_master_key(),
             "LOCAL_REDIS": str(self.redis).lower(),
             "LOCAL_REDIS_PORT": str(REDIS_PORT),
+            "LOCAL_POSTGRES_REPLICAS": str(self.replicas),
+            "LOCAL_POSTGRES_REPLICA_PORT": str(REPLICA_PORT),
+            "LOCAL_PGBOUNCER": str(self.pgbouncer).lower(),
+            "LOCAL_PGBOUNCER_PORT": str(PGBOUNCER_PORT),
             **(
                 {}
                 if self.db_security
@@ -160,9 +170,12 @@ class BenchEnv:
         )
 
     def database_pids(self) -> list[int]:
-        """The bench PostgreSQL's postmaster and FerretDB, while they run."""
+        """The bench PostgreSQL's postmaster, its replicas, PgBouncer and FerretDB, while they
+        run."""
         stack = Stack(self.settings())
-        return [pid for pid in (stack.postgres.pid(), stack.ferretdb.pid()) if pid is not None]
+        pids = [stack.postgres.pid(), *(r.pid() for r in stack.replicas)]
+        pids += [stack.pgbouncer.pid(), stack.ferretdb.pid()]
+        return [pid for pid in pids if pid is not None]
 
     def stack_down(self) -> None:
         print(self.oneenglish("stack", "down").rstrip())

@@ -100,6 +100,9 @@ def make_settings(name: str, pg_port: int, mongo_port: int, **overrides: object)
         "local_redis_port": 22000 + pg_port % 5000,
         # Its stripe-mock (Stripe's API mock), for the payments tests.
         "local_stripe_mock_port": 23000 + pg_port % 5000,
+        # Its PgBouncer, in front of it when TEST_PGBOUNCER=1 (`make test-pooled`).
+        "local_pgbouncer": os.environ.get("TEST_PGBOUNCER") == "1",
+        "local_pgbouncer_port": 24000 + pg_port % 5000,
         "mongodb_database": "oneenglish_test",
         "log_level": "WARNING",
         "health_timeout": 2.0,
@@ -219,7 +222,22 @@ async def _truncate_all(app: FastAPI) -> None:
         ).scalars()
         names = ", ".join(f'"{t}"' for t in tables)
         if names:
+            # Not the driver's 30 s command timeout (a bare TimeoutError that names nobody):
+            # a lock wait that long fails here, and the last attempt says who holds it.
+            await conn.execute(text("SET LOCAL lock_timeout = '5s'"))
             await conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+
+
+async def _lock_holders(app: FastAPI) -> str:
+    async with owner_engine(app.state.settings).connect() as conn:
+        rows = await conn.execute(
+            text(
+                "SELECT pid, usename, application_name, state, left(query, 120) AS query "
+                "FROM pg_stat_activity WHERE datname = current_database() "
+                "AND pid <> pg_backend_pid() AND state <> 'idle'"
+            )
+        )
+        return "; ".join(str(dict(row._mapping)) for row in rows)
 
 
 async def reset_databases(app: FastAPI) -> None:
@@ -232,9 +250,13 @@ async def reset_databases(app: FastAPI) -> None:
             break
         except DBAPIError as exc:
             # The relay or a log writer of a process still running holds row locks, taken in
-            # another order than TRUNCATE's table locks: PostgreSQL breaks the deadlock.
-            if "deadlock" not in str(exc) or attempt == 4:
+            # another order than TRUNCATE's table locks: PostgreSQL breaks the deadlock, or
+            # the wait ends at the lock timeout.
+            if "deadlock" not in str(exc) and "lock timeout" not in str(exc):
                 raise
+            if attempt == 4:
+                holders = await _lock_holders(app)
+                raise RuntimeError(f"TRUNCATE kept waiting for: {holders}") from exc
             await asyncio.sleep(0.2)
     database = app.state.mongo_db
     for name in await database.list_collection_names():

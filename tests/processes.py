@@ -49,6 +49,8 @@ def environment(settings: Settings, **overrides: object) -> dict[str, str]:
             "LOCAL_REDIS": str(settings.local_redis).lower(),
             "LOCAL_REDIS_PORT": str(settings.local_redis_port),
             "LOCAL_STRIPE_MOCK_PORT": str(settings.local_stripe_mock_port),
+            "LOCAL_PGBOUNCER": str(settings.local_pgbouncer).lower(),
+            "LOCAL_PGBOUNCER_PORT": str(settings.local_pgbouncer_port),
             "LOCAL_POSTGRES_DATABASE": settings.local_postgres_database,
             "MONGODB_DATABASE": settings.mongodb_database,
             "MONGODB_SERVER_SELECTION_TIMEOUT": str(settings.mongodb_server_selection_timeout),

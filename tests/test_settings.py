@@ -117,3 +117,25 @@ def test_production_refuses_to_start_without_a_field_encryption_master_key() -> 
 def test_a_master_key_that_is_not_96_bytes_of_base64_is_refused(key: str) -> None:
     with pytest.raises(ValidationError, match="field_encryption_master_key"):
         Settings(_env_file=None, field_encryption_master_key=key)
+
+
+def test_a_pooler_needs_a_direct_url_for_listen_unless_redis_carries_the_fan_out() -> None:
+    pooled = {"database_url": "postgresql://app:pw@bouncer:6432/db", "database_pooler": "pgbouncer"}
+    with pytest.raises(ValidationError, match="DATABASE_DIRECT_URL"):
+        Settings(_env_file=None, **pooled)
+    direct = Settings(
+        _env_file=None, **pooled, database_direct_url="postgresql://app:pw@db:5432/db"
+    )
+    assert direct.pooled
+    assert direct.postgres_direct_url == "postgresql+asyncpg://app:pw@db:5432/db"
+    assert Settings(_env_file=None, **pooled, redis_url="rediss://r:6379/0").pooled
+
+
+def test_the_local_pgbouncer_takes_the_applications_connections_not_listen(
+    tmp_path: Path,
+) -> None:
+    local = Settings(_env_file=None, data_dir=tmp_path, local_pgbouncer=True)
+    assert local.pooled
+    assert f":{local.local_pgbouncer_port}/" in local.postgres_url
+    assert f":{local.local_postgres_port}/" in local.postgres_direct_url
+    assert f":{local.local_postgres_port}/" in local.migration_postgres_url

@@ -58,6 +58,13 @@ class Settings(BaseSettings):
     replica_max_lag_seconds: float = Field(5.0, gt=0, le=3600)
     # How often each process asks its replicas how far they have replayed (seconds).
     replica_check_seconds: float = Field(0.5, gt=0, le=60)
+    # A connection pooler in front of PostgreSQL (README "PgBouncer"): `pgbouncer` in
+    # transaction pooling mode makes every connection keep no state between transactions
+    # (Row Level Security scope per transaction, no cached prepared statements). Then LISTEN,
+    # which needs a connection of its own for good, uses DATABASE_DIRECT_URL (the server
+    # itself, same role), unless the real-time fan-out goes through Redis.
+    database_pooler: Literal["none", "pgbouncer"] = "none"
+    database_direct_url: str | None = None
     # The owner's URL, for `oneenglish migrate` (DDL and grants); unset = DATABASE_URL (a
     # deployment with one role), or the local stack's owner role.
     migration_database_url: str | None = None
@@ -92,6 +99,10 @@ class Settings(BaseSettings):
     # LOCAL_POSTGRES_REPLICA_PORT and the next ports; the API reads from them.
     local_postgres_replicas: int = Field(0, ge=0, le=4)
     local_postgres_replica_port: int = Field(55442, ge=1, le=65530)
+    # PgBouncer (Debian's) in front of the local PostgreSQL, transaction pooling, TLS on both
+    # sides: the application's connections go through it (README "PgBouncer").
+    local_pgbouncer: bool = False
+    local_pgbouncer_port: int = Field(56432, ge=1, le=65535)
     local_mongodb_port: int = Field(57017, ge=1, le=65535)
     local_postgres_database: str = "oneenglish"
     # The admin UIs of `oneenglish admin up` (pgAdmin 4, Mongo Express), on loopback.
@@ -345,6 +356,22 @@ class Settings(BaseSettings):
             )
         return self
 
+    @model_validator(mode="after")
+    def _a_pooler_leaves_listen_a_way(self) -> Settings:
+        # LISTEN holds its connection for good: through a transaction pooler it would hear
+        # nothing (its server connection goes to the next client after each statement).
+        if (
+            self.database_pooler == "pgbouncer"
+            and self.database_url is not None
+            and self.database_direct_url is None
+            and not self.uses_redis
+        ):
+            raise ValueError(
+                "DATABASE_POOLER=pgbouncer needs DATABASE_DIRECT_URL (PostgreSQL itself, for "
+                "the real-time fan-out's LISTEN) or REDIS_URL (the fan-out through Redis)"
+            )
+        return self
+
     @field_validator("require_verified_email_for")
     @classmethod
     def _known_gated_actions(cls, value: list[str]) -> list[str]:
@@ -510,11 +537,31 @@ class Settings(BaseSettings):
     def local_tls_dir(self) -> Path:
         return (self.data_dir / "tls").resolve()
 
-    def _local_postgres_url(self, role: str) -> str:
+    def _local_postgres_url(self, role: str, port: int | None = None) -> str:
         return (
             f"postgresql+asyncpg://{role}:{self.local_password(role)}"
-            f"@127.0.0.1:{self.local_postgres_port}/{self.local_postgres_database}"
+            f"@127.0.0.1:{port or self.local_postgres_port}/{self.local_postgres_database}"
         )
+
+    @property
+    def pooled(self) -> bool:
+        """Whether the application's connections go through PgBouncer (transaction pooling)."""
+        if self.uses_local_postgres:
+            return self.local_pgbouncer or self.database_pooler == "pgbouncer"
+        return self.database_pooler == "pgbouncer"
+
+    @property
+    def uses_local_pgbouncer(self) -> bool:
+        return self.uses_local_postgres and self.local_pgbouncer
+
+    @cached_property
+    def postgres_direct_url(self) -> str:
+        """The application's role on the server itself, past any pooler: for LISTEN."""
+        if self.database_direct_url is not None:
+            return _with_asyncpg_driver(self.database_direct_url)
+        if self.uses_local_postgres:
+            return self._local_postgres_url(LOCAL_APP_ROLE)
+        return self.postgres_url
 
     @cached_property
     def postgres_replica_urls(self) -> tuple[str, ...]:
@@ -535,6 +582,8 @@ class Settings(BaseSettings):
         """SQLAlchemy URL (asyncpg driver) of the PostgreSQL the application uses."""
         if self.database_url is not None:
             return _with_asyncpg_driver(self.database_url)
+        if self.local_pgbouncer:
+            return self._local_postgres_url(LOCAL_APP_ROLE, self.local_pgbouncer_port)
         return self._local_postgres_url(LOCAL_APP_ROLE)
 
     @cached_property

@@ -65,14 +65,33 @@ def tls_context(settings: Settings) -> ssl.SSLContext | bool:
     return context
 
 
-def connect_args(settings: Settings, application_name: str = "oneenglish") -> dict[str, Any]:
-    """asyncpg's connection arguments for this application's engines."""
-    return {
+def connect_args(
+    settings: Settings, application_name: str = "oneenglish", *, pooled: bool = False
+) -> dict[str, Any]:
+    """asyncpg's connection arguments for this application's engines. `pooled`: through a
+    transaction pooler (PgBouncer 1.18, which knows nothing of prepared statements), where
+    consecutive transactions of one connection may run on different server connections: no
+    statement is kept prepared (asyncpg's cache and SQLAlchemy's off), and those prepared for
+    one execution are unnamed, so no name of one client can collide with another's on a shared
+    server connection, and none is left behind there (asyncpg re-parses an unnamed statement
+    in the same round trip as its execution when its cache is off)."""
+    args: dict[str, Any] = {
         "timeout": settings.health_timeout,
         "command_timeout": 30,
         "server_settings": {"application_name": application_name},
         "ssl": tls_context(settings),
     }
+    if pooled:
+        args |= {
+            "statement_cache_size": 0,
+            "prepared_statement_cache_size": 0,
+            "prepared_statement_name_func": _unnamed,
+        }
+    return args
+
+
+def _unnamed() -> str:
+    return ""
 
 
 def create_engine(
@@ -81,9 +100,14 @@ def create_engine(
     url: str | None = None,
     application_name: str = "oneenglish",
     pre_ping: bool = False,
+    pooled: bool | None = None,
 ) -> AsyncEngine:
     """The application's engine; `url` another role's (the owner's, for migrations) or a read
-    replica's (db/replicas.py, which pings a connection at checkout to fall back at once)."""
+    replica's (db/replicas.py, which pings a connection at checkout to fall back at once).
+    `pooled` (default: the application's own URL goes through a pooler) keeps no state on a
+    connection between transactions (connect_args, db/rls.py)."""
+    if pooled is None:
+        pooled = url is None and settings.pooled
     engine = create_async_engine(
         url or settings.postgres_url,
         pool_size=settings.db_pool_size,
@@ -95,12 +119,12 @@ def create_engine(
         # A failed statement's message never carries its parameters (password hashes, emails):
         # it goes to logs and the error log, which many operators read.
         hide_parameters=True,
-        connect_args=connect_args(settings, application_name),
+        connect_args=connect_args(settings, application_name, pooled=pooled),
     )
     event.listen(engine.sync_engine, "handle_error", _broken_connection_is_a_disconnect)
     _time_statements(engine)
     if settings.database_row_security:
-        rls.install(engine)
+        rls.install(engine, per_transaction=pooled)
     return engine
 
 

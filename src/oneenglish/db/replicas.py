@@ -75,7 +75,13 @@ class Replicas:
         self.primary = primary
         self.engines = [
             postgres.create_engine(
-                settings, url=url, application_name="oneenglish_replica_read", pre_ping=True
+                settings,
+                url=url,
+                application_name="oneenglish_replica_read",
+                pre_ping=True,
+                # DATABASE_POOLER says how the application reaches its servers: replicas too
+                # (the local stack's are reached directly).
+                pooled=settings.database_pooler == "pgbouncer" and not settings.uses_local_postgres,
             )
             for url in settings.postgres_replica_urls
         ]

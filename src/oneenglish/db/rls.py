@@ -14,8 +14,14 @@ check has already allowed a cross-user operation (`elevate`). It reaches Postgre
 connection is checked out of the pool: one statement that sets both settings for the
 connection (not for a transaction: the hot reads run on the driver outside any transaction).
 Every checkout sets them, so no connection ever keeps the previous user's scope. A change of
-scope while a request holds its connection is applied at once. Hand-written because it is
-two settings and a pool event; no library does this for SQLAlchemy and asyncpg.
+scope while a request holds its connection is applied at once.
+
+Behind a transaction pooler (PgBouncer, DATABASE_POOLER) a connection's next transaction may
+run on another server connection, shared with other clients: there the settings are made
+for each transaction instead (`set_config(..., true)` as its first statement, whether a
+session or a bare connection begins it), so they end with it and never reach another client;
+the hot reads then run inside that transaction. Hand-written because it is two settings and
+two events; no library does this for SQLAlchemy and asyncpg.
 """
 
 from __future__ import annotations
@@ -23,14 +29,15 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import uuid
+import weakref
 from collections.abc import AsyncIterator, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
-from sqlalchemy import event
-from sqlalchemy.exc import InvalidatePoolError
+from sqlalchemy import Connection, Engine, event
+from sqlalchemy.exc import DBAPIError, InvalidatePoolError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.util import await_
 
@@ -54,6 +61,9 @@ PROTECTED_TABLES = (
 )
 
 _APPLY = "SELECT set_config('app.user_id', $1, false), set_config('app.scope', $2, false)"
+_APPLY_LOCAL = "SELECT set_config('app.user_id', $1, true), set_config('app.scope', $2, true)"
+# The engines (their sync halves) whose settings are made per transaction.
+_PER_TRANSACTION: weakref.WeakSet[Engine] = weakref.WeakSet()
 
 
 @dataclass(frozen=True)
@@ -75,9 +85,41 @@ def current() -> RowScope:
     return _SCOPE.get()
 
 
-def install(engine: AsyncEngine) -> None:
-    """Every connection the engine hands out carries the current scope."""
-    event.listen(engine.sync_engine, "checkout", _apply_on_checkout)
+def install(engine: AsyncEngine, *, per_transaction: bool = False) -> None:
+    """Every connection the engine hands out carries the current scope; `per_transaction`
+    (behind a transaction pooler): every transaction begun on it does."""
+    if per_transaction:
+        _PER_TRANSACTION.add(engine.sync_engine)
+        event.listen(engine.sync_engine, "begin", _apply_on_begin)
+    else:
+        event.listen(engine.sync_engine, "checkout", _apply_on_checkout)
+
+
+def _apply_on_begin(conn: Connection) -> None:
+    # On the driver's connection: SQLAlchemy's is inside its own begin() here. The statement
+    # makes the driver send its BEGIN first, so the settings are the transaction's.
+    dbapi_connection = conn.connection.dbapi_connection
+    assert dbapi_connection is not None
+    cursor = dbapi_connection.cursor()
+    settings = _SCOPE.get().settings()
+    try:
+        cursor.execute(_APPLY_LOCAL, settings)
+    except conn.dialect.loaded_dbapi.Error as exc:
+        # As SQLAlchemy reports a failed statement: a lost connection is invalidated (the
+        # pool replaces it) and the error classifies as an outage (the request's 503).
+        lost = conn.dialect.is_disconnect(exc, dbapi_connection, cursor)
+        if lost:
+            conn.invalidate(exc)
+        raise DBAPIError.instance(
+            _APPLY_LOCAL,
+            settings,
+            exc,
+            conn.dialect.loaded_dbapi.Error,
+            hide_parameters=True,
+            connection_invalidated=lost,
+        ) from exc
+    finally:
+        cursor.close()
 
 
 def _apply_on_checkout(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
@@ -104,7 +146,8 @@ async def _apply_now(db: AsyncSession) -> None:
     connection = await db.connection()
     driver = (await connection.get_raw_connection()).driver_connection
     if driver is not None:
-        await driver.execute(_APPLY, *_SCOPE.get().settings())
+        local = connection.sync_engine in _PER_TRANSACTION
+        await driver.execute(_APPLY_LOCAL if local else _APPLY, *_SCOPE.get().settings())
 
 
 async def act_as(db: AsyncSession, user_id: uuid.UUID) -> None:

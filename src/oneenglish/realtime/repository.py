@@ -183,7 +183,8 @@ async def listen(
 ) -> asyncpg.Connection:
     """A connection of its own that LISTENs on CHANNEL (outside the pool: it is held for the
     process's lifetime). `on_lost` is called if it drops."""
-    url = settings.postgres_url.replace("postgresql+asyncpg://", "postgresql://", 1)
+    # Past any pooler: a transaction pooler would give its server connection to others.
+    url = settings.postgres_direct_url.replace("postgresql+asyncpg://", "postgresql://", 1)
     args = connect_args(settings, application_name="oneenglish-realtime")
     connection: asyncpg.Connection = await asyncpg.connect(url, **args)
     await connection.add_listener(CHANNEL, lambda *a: on_payload(str(a[-1])))

@@ -1,5 +1,6 @@
 """The local stack: the PostgreSQL, FerretDB, Mailpit and stripe-mock servers a development
-machine or test run needs, and Redis when asked (LOCAL_REDIS).
+machine or test run needs, and when asked Redis (LOCAL_REDIS), PgBouncer (LOCAL_PGBOUNCER) and
+streaming replicas (LOCAL_POSTGRES_REPLICAS).
 
 A server is skipped when its setting (DATABASE_URL, MONGODB_URL, SMTP_URL, REDIS_URL,
 STRIPE_API_KEY) points elsewhere.
@@ -22,6 +23,7 @@ from oneenglish.settings import (
 from oneenglish.stack.ferretdb import LocalFerretDB
 from oneenglish.stack.ferretdb_indexes import backing_database_settings, mirror_indexes
 from oneenglish.stack.mailpit import LocalMailpit
+from oneenglish.stack.pgbouncer import LocalPgBouncer
 from oneenglish.stack.postgres import DatabaseAccess, LocalPostgres, LocalPostgresReplica
 from oneenglish.stack.redis import LocalRedis
 from oneenglish.stack.stripe_mock import LocalStripeMock
@@ -87,6 +89,12 @@ class Stack:
             for i in range(self.settings.local_postgres_replicas)
             if self.settings.uses_local_postgres
         ]
+        self.pgbouncer = LocalPgBouncer(
+            data_dir / "pgbouncer",
+            self.settings.local_pgbouncer_port,
+            self.postgres,
+            users={LOCAL_APP_ROLE: self.settings.local_password(LOCAL_APP_ROLE)},
+        )
         self.ferretdb = LocalFerretDB(
             data_dir / "ferretdb",
             data_dir / "bin",
@@ -135,6 +143,8 @@ class Stack:
         for i, replica in enumerate(self.replicas):
             if replica.start():
                 self.started.append(f"postgres-replica-{i + 1}")
+        if self.settings.uses_local_pgbouncer and self.pgbouncer.start():
+            self.started.append("pgbouncer")
         if self.settings.uses_local_mongodb and self.ferretdb.start():
             self.started.append("ferretdb")
         if self.settings.uses_local_smtp and self.mailpit.start():
@@ -156,6 +166,8 @@ class Stack:
             stopped.append("mailpit")
         if (not only_started or "ferretdb" in self.started) and self.ferretdb.stop():
             stopped.append("ferretdb")
+        if (not only_started or "pgbouncer" in self.started) and self.pgbouncer.stop():
+            stopped.append("pgbouncer")
         for i, replica in enumerate(self.replicas):
             name = f"postgres-replica-{i + 1}"
             if (not only_started or name in self.started) and replica.stop():
@@ -201,6 +213,16 @@ class Stack:
                     "running" if rs.running else "stopped",
                     f"127.0.0.1:{rs.port}",
                     f"pid {rs.pid}, streaming from :{self.postgres.port}" if rs.running else "",
+                )
+            )
+        if self.settings.uses_local_pgbouncer:
+            pb = self.pgbouncer.status()
+            lines.append(
+                ServiceLine(
+                    "pgbouncer",
+                    "running" if pb.running else "stopped",
+                    f"127.0.0.1:{pb.port}",
+                    f"pid {pb.pid}, transaction pooling" if pb.running else "",
                 )
             )
         if self.settings.uses_local_mongodb:

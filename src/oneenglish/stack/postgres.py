@@ -354,7 +354,7 @@ class LocalPostgres:
         self, argv: list[str], *, timeout: float, check: bool
     ) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            _as_server_user(argv),
+            as_server_user(argv),
             capture_output=True,
             text=True,
             timeout=timeout,
@@ -365,16 +365,7 @@ class LocalPostgres:
         )
 
     def _give_to_server_user(self, path: Path) -> None:
-        if os.geteuid() != 0:
-            return
-        entry = pwd.getpwnam(SERVER_USER)
-        for dirpath, _dirnames, filenames in os.walk(path) if path.is_dir() else []:
-            os.chown(dirpath, entry.pw_uid, entry.pw_gid)
-            for name in filenames:
-                os.chown(Path(dirpath) / name, entry.pw_uid, entry.pw_gid)
-        os.chown(path, entry.pw_uid, entry.pw_gid)
-        if path.is_dir():
-            path.chmod(0o700)
+        give_to_server_user(path)
 
 
 class LocalPostgresReplica(LocalPostgres):
@@ -458,7 +449,22 @@ class LocalPostgresReplica(LocalPostgres):
         return int(float(replayed)) if replayed else None
 
 
-def _as_server_user(argv: list[str]) -> list[str]:
+def give_to_server_user(path: Path) -> None:
+    """As root: make a file, or a folder and all it holds, the `postgres` system user's."""
+    if os.geteuid() != 0:
+        return
+    _ensure_server_user()
+    entry = pwd.getpwnam(SERVER_USER)
+    for dirpath, _dirnames, filenames in os.walk(path) if path.is_dir() else []:
+        os.chown(dirpath, entry.pw_uid, entry.pw_gid)
+        for name in filenames:
+            os.chown(Path(dirpath) / name, entry.pw_uid, entry.pw_gid)
+    os.chown(path, entry.pw_uid, entry.pw_gid)
+    if path.is_dir():
+        path.chmod(0o700)
+
+
+def as_server_user(argv: list[str]) -> list[str]:
     """PostgreSQL refuses to run as root. As root we drop to the `postgres` system user, keeping
     only CAP_DAC_READ_SEARCH so the server can reach a data folder below root-only directories
     (a clone inside `mktemp -d`, for instance) without us loosening their permissions."""
