@@ -169,13 +169,17 @@ class BenchEnv:
             BENCH_PASSWORD,
         )
 
-    def database_pids(self) -> list[int]:
-        """The bench PostgreSQL's postmaster, its replicas, PgBouncer and FerretDB, while they
-        run."""
+    def servers(self) -> dict[str, int]:
+        """The running database servers by name: PostgreSQL, its replicas, PgBouncer, FerretDB."""
         stack = Stack(self.settings())
-        pids = [stack.postgres.pid(), *(r.pid() for r in stack.replicas)]
-        pids += [stack.pgbouncer.pid(), stack.ferretdb.pid()]
-        return [pid for pid in pids if pid is not None]
+        named = {"postgresql": stack.postgres.pid()}
+        named |= {f"replica {i + 1}": r.pid() for i, r in enumerate(stack.replicas)}
+        named |= {"pgbouncer": stack.pgbouncer.pid(), "ferretdb": stack.ferretdb.pid()}
+        return {name: pid for name, pid in named.items() if pid is not None}
+
+    def database_pids(self) -> list[int]:
+        """The bench's database servers' pids (their trees hold the backends), while they run."""
+        return list(self.servers().values())
 
     def stack_down(self) -> None:
         print(self.oneenglish("stack", "down").rstrip())

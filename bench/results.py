@@ -28,6 +28,8 @@ class ScenarioOutcome:
     rss_processes: int = 0
     rss_peak_process_bytes: int = 0  # the largest single process of the API (a worker)
     api_cpu_percent: float = 0.0  # the API's process tree; 100 = one core
+    # The database servers' CPU while the API was measured, by server (bench.scale reports it)
+    server_cpu_percent: dict[str, float] = field(default_factory=dict)
     # CPU used by processes outside the benchmark, per measurement ("api", "floor")
     outside_cpu_percent: dict[str, float] = field(default_factory=dict)
     facts: dict[str, Any] = field(default_factory=dict)
@@ -45,6 +47,7 @@ class ScenarioOutcome:
             "processes": self.rss_processes,
             "peak_rss_per_process_mib": round(self.rss_peak_process_bytes / MIB, 1),
             "cpu_percent": round(self.api_cpu_percent, 1),
+            "server_cpu_percent": {k: round(v, 1) for k, v in self.server_cpu_percent.items()},
         }
         data["outside_cpu_percent"] = {k: round(v, 1) for k, v in self.outside_cpu_percent.items()}
         if floor is not None:

@@ -174,8 +174,9 @@ async def measure(
         # The warm-up's last requests still run when wrk stops: not on the measurement's time
         # (the floor's warm-up ends with its last operation, too).
         await wait_until_idle([api.pid, *ctx.env.database_pids()])
-    with Sampler(api.pid, bench_pids) as sampled:
+    with Sampler(api.pid, bench_pids, servers=ctx.env.servers()) as sampled:
         outcome.api = await wrk.run(plan, target, load.seconds)
+    outcome.server_cpu_percent = sampled.server_cpu_percent
     outcome.rss_peak_bytes, outcome.rss_processes = sampled.peak_rss_bytes, sampled.rss_processes
     outcome.rss_peak_process_bytes = sampled.peak_process_rss_bytes
     outcome.api_cpu_percent = sampled.api_cpu_percent

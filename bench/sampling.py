@@ -15,7 +15,7 @@ import asyncio
 import contextlib
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from types import TracebackType
 
 import psutil
@@ -52,8 +52,19 @@ def machine_busy_seconds() -> float:
 class Sampler:
     """Use as a context manager around one measurement."""
 
-    def __init__(self, api_pid: int, bench_pids: Iterable[int], interval: float = 0.2) -> None:
+    def __init__(
+        self,
+        api_pid: int,
+        bench_pids: Iterable[int],
+        interval: float = 0.2,
+        servers: Mapping[str, int] | None = None,
+    ) -> None:
         self.api_pid = api_pid
+        # The database servers by name ("postgresql": its postmaster, whose tree holds the
+        # backends), whose CPU is reported each: what saturates, when the API does not.
+        self.servers = dict(servers or {})
+        self.server_cpu_percent: dict[str, float] = {}
+        self._server_cpu: dict[str, float] = {}
         # Roots of everything the benchmark runs: this process (with the API and wrk under
         # it), the bench PostgreSQL and FerretDB.
         self.bench_pids = list(bench_pids)
@@ -75,6 +86,7 @@ class Sampler:
         self._api_cpu = tree_cpu_seconds(self.api_pid)
         self._bench_cpu = sum(tree_cpu_seconds(p) for p in self.bench_pids)
         self._machine = machine_busy_seconds()
+        self._server_cpu = {name: tree_cpu_seconds(pid) for name, pid in self.servers.items()}
         self._thread.start()
         return self
 
@@ -93,6 +105,10 @@ class Sampler:
         bench = sum(tree_cpu_seconds(p) for p in self.bench_pids) - self._bench_cpu
         machine = machine_busy_seconds() - self._machine
         self.api_cpu_percent = 100 * api / elapsed
+        self.server_cpu_percent = {
+            name: 100 * (tree_cpu_seconds(pid) - self._server_cpu[name]) / elapsed
+            for name, pid in self.servers.items()
+        }
         self.outside_cpu_percent = max(0.0, 100 * (machine - bench) / elapsed)
 
     def _sample_memory(self) -> None:

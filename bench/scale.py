@@ -12,7 +12,8 @@ connecting directly, so each ratio is of one run), in these configurations:
 
 Each configuration is one pass of `python -m bench` (its stack started with that shape and
 stopped after it). At the end, one table: each scenario's throughput per configuration, its
-ratio to the floor, p99, the API's CPU and memory, and throughput relative to one process.
+ratio to the floor, p99, the API's CPU and memory, throughput relative to one process, and
+each database server's CPU while the API was measured (what saturates).
 bench/README.md ("Scaling out") has the capacity model these figures feed.
 """
 
@@ -83,7 +84,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def summary(by_shape: dict[str, list[results.ScenarioOutcome]]) -> str:
     header = (
         f"{'scenario':<26} {'configuration':<15} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>8}"
-        f" {'API/floor':>9} {'x 1 proc':>8} {'cpu%':>5} {'RSS MiB':>8}"
+        f" {'API/floor':>9} {'x 1 proc':>8} {'cpu%':>5} {'RSS MiB':>8}  servers' cpu%"
     )
     lines = [header, "-" * len(header)]
     first = next(iter(by_shape.values()), [])
@@ -100,10 +101,21 @@ def summary(by_shape: dict[str, list[results.ScenarioOutcome]]) -> str:
             lines.append(
                 f"{o.label[:26]:<26} {shape:<15} {rate:>8.1f} {o.api.p50_ms:>7.1f}"
                 f" {o.api.p99_ms:>8.1f} {ratio} {rate / single:>8.2f}"
-                f" {o.api_cpu_percent:>5.0f} {o.rss_peak_bytes / MIB:>8.0f}"
+                f" {o.api_cpu_percent:>5.0f} {o.rss_peak_bytes / MIB:>8.0f}  {_servers(o)}"
             )
         lines.append("")
     return "\n".join(lines)
+
+
+SHORT = {"postgresql": "pg", "ferretdb": "ferret", "pgbouncer": "bouncer"}
+
+
+def _servers(outcome: results.ScenarioOutcome) -> str:
+    """Each database server's CPU while the API was measured (100 = one core)."""
+    return " ".join(
+        f"{SHORT.get(name, name)} {percent:.0f}"
+        for name, percent in outcome.server_cpu_percent.items()
+    )
 
 
 def main(argv: list[str] | None = None) -> None:

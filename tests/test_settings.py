@@ -120,15 +120,21 @@ def test_a_master_key_that_is_not_96_bytes_of_base64_is_refused(key: str) -> Non
 
 
 def test_a_pooler_needs_a_direct_url_for_listen_unless_redis_carries_the_fan_out() -> None:
-    pooled = {"database_url": "postgresql://app:pw@bouncer:6432/db", "database_pooler": "pgbouncer"}
+    url = "postgresql://app:pw@bouncer:6432/db"
     with pytest.raises(ValidationError, match="DATABASE_DIRECT_URL"):
-        Settings(_env_file=None, **pooled)
+        Settings(_env_file=None, database_url=url, database_pooler="pgbouncer")
     direct = Settings(
-        _env_file=None, **pooled, database_direct_url="postgresql://app:pw@db:5432/db"
+        _env_file=None,
+        database_url=url,
+        database_pooler="pgbouncer",
+        database_direct_url="postgresql://app:pw@db:5432/db",
     )
     assert direct.pooled
     assert direct.postgres_direct_url == "postgresql+asyncpg://app:pw@db:5432/db"
-    assert Settings(_env_file=None, **pooled, redis_url="rediss://r:6379/0").pooled
+    with_redis = Settings(
+        _env_file=None, database_url=url, database_pooler="pgbouncer", redis_url="rediss://r:6379/0"
+    )
+    assert with_redis.pooled
 
 
 def test_the_local_pgbouncer_takes_the_applications_connections_not_listen(

@@ -14,8 +14,6 @@ must fail within seconds (the API's 503), not after PgBouncer's default two minu
 from __future__ import annotations
 
 import shutil
-import socket
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,9 +23,8 @@ from oneenglish.stack.postgres import LocalPostgres, as_server_user, give_to_ser
 from oneenglish.stack.process import (
     PidFileServer,
     ensure_port_free,
-    log_tail,
-    pid_is_alive,
     spawn,
+    wait_listening,
 )
 
 START_TIMEOUT_SECONDS = 20.0
@@ -80,7 +77,9 @@ class LocalPgBouncer(PidFileServer):
             log_file=self.log_file,
             pid_file=self.pid_file,
         )
-        self._wait_ready(pid)
+        wait_listening(
+            "PgBouncer", self.port, pid=pid, log_file=self.log_file, timeout=START_TIMEOUT_SECONDS
+        )
         return True
 
     def _write_config(self) -> None:
@@ -133,26 +132,6 @@ class LocalPgBouncer(PidFileServer):
             f"[databases]\n{databases}\n\n[pgbouncer]\n"
             + "".join(f"{k} = {v}\n" for k, v in settings.items())
         )
-
-    def _wait_ready(self, pid: int) -> None:
-        """Until it accepts connections (it logs and exits on a bad configuration)."""
-        deadline = time.monotonic() + START_TIMEOUT_SECONDS
-        while True:
-            if not pid_is_alive(pid):
-                raise StackError(
-                    f"PgBouncer exited during start-up:\n--- {self.log_file} ---\n"
-                    f"{log_tail(self.log_file)}"
-                )
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=1):
-                    return
-            except OSError as exc:
-                if time.monotonic() > deadline:
-                    raise StackError(
-                        f"PgBouncer does not listen on 127.0.0.1:{self.port} after "
-                        f"{START_TIMEOUT_SECONDS:.0f} s: {exc}\n{log_tail(self.log_file)}"
-                    ) from exc
-            time.sleep(0.1)
 
 
 def server_binary() -> Path:

@@ -191,6 +191,27 @@ def wait_http(name: str, url: str, *, pid: int, log_file: Path, timeout: float) 
         time.sleep(0.2)
 
 
+def wait_listening(name: str, port: int, *, pid: int, log_file: Path, timeout: float) -> None:
+    """Until 127.0.0.1:`port` accepts connections; a clear error if the server exits first (it
+    logs and exits on a bad configuration) or does not listen in time."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if not pid_is_alive(pid):
+            raise StackError(
+                f"{name} exited during start-up:\n--- {log_file} ---\n{log_tail(log_file)}"
+            )
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return
+        except OSError as exc:
+            if time.monotonic() > deadline:
+                raise StackError(
+                    f"{name} does not listen on 127.0.0.1:{port} after {timeout:.0f} s: {exc}\n"
+                    f"{log_tail(log_file)}"
+                ) from exc
+        time.sleep(0.1)
+
+
 @contextlib.contextmanager
 def install_lock(directory: Path) -> Iterator[None]:
     """One installer at a time per tools directory (parallel test workers share it)."""

@@ -10,8 +10,6 @@ line (which `ps` shows to every user).
 from __future__ import annotations
 
 import shutil
-import socket
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,9 +18,8 @@ from oneenglish.stack.packages import apt_install
 from oneenglish.stack.process import (
     PidFileServer,
     ensure_port_free,
-    log_tail,
-    pid_is_alive,
     spawn,
+    wait_listening,
 )
 from oneenglish.stack.tls import LocalTLS
 
@@ -62,7 +59,9 @@ class LocalRedis(PidFileServer):
         pid = spawn(
             [str(binary), str(self.config_file)], log_file=self.log_file, pid_file=self.pid_file
         )
-        self._wait_ready(pid)
+        wait_listening(
+            "Redis", self.port, pid=pid, log_file=self.log_file, timeout=START_TIMEOUT_SECONDS
+        )
         return True
 
     def _write_config(self) -> None:
@@ -84,26 +83,6 @@ class LocalRedis(PidFileServer):
         self.config_file.touch(mode=0o600)
         self.config_file.chmod(0o600)
         self.config_file.write_text("".join(f"{k} {v}\n" for k, v in lines.items()))
-
-    def _wait_ready(self, pid: int) -> None:
-        """Until the TLS port accepts connections (the server logs and exits on a bad config)."""
-        deadline = time.monotonic() + START_TIMEOUT_SECONDS
-        while True:
-            if not pid_is_alive(pid):
-                raise StackError(
-                    f"Redis exited during start-up:\n--- {self.log_file} ---\n"
-                    f"{log_tail(self.log_file)}"
-                )
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=1):
-                    return
-            except OSError as exc:
-                if time.monotonic() > deadline:
-                    raise StackError(
-                        f"Redis does not listen on 127.0.0.1:{self.port} after "
-                        f"{START_TIMEOUT_SECONDS:.0f} s: {exc}\n{log_tail(self.log_file)}"
-                    ) from exc
-            time.sleep(0.1)
 
 
 def server_binary() -> Path:
