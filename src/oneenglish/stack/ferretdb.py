@@ -11,7 +11,6 @@ import hashlib
 import os
 import shutil
 import subprocess
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -22,11 +21,10 @@ from pymongo.errors import PyMongoError
 from oneenglish.stack.errors import StackError
 from oneenglish.stack.process import (
     PidFileServer,
-    log_tail,
-    pid_is_alive,
     port_holder,
     port_is_open,
     spawn,
+    wait_ready,
 )
 from oneenglish.stack.tls import LocalTLS
 
@@ -105,7 +103,6 @@ class LocalFerretDB(PidFileServer):
         return True
 
     def _wait_ready(self, timeout: float, pid: int | None) -> None:
-        deadline = time.monotonic() + timeout
         user, password = self.credentials or (None, None)
         client: MongoClient[dict[str, object]] = MongoClient(
             f"mongodb://localhost:{self.port}/",
@@ -119,22 +116,14 @@ class LocalFerretDB(PidFileServer):
             authMechanism="PLAIN" if user else None,
         )
         try:
-            while True:
-                if pid is not None and not pid_is_alive(pid):
-                    raise StackError(
-                        f"FerretDB exited during start-up:\n--- {self.log_file} ---\n"
-                        f"{log_tail(self.log_file)}"
-                    )
-                try:
-                    client.admin.command("ping")
-                    return
-                except PyMongoError as exc:
-                    if time.monotonic() > deadline:
-                        raise StackError(
-                            f"FerretDB on port {self.port} does not answer: {exc}\n"
-                            f"--- {self.log_file} ---\n{log_tail(self.log_file)}"
-                        ) from exc
-                time.sleep(0.1)
+            wait_ready(
+                f"FerretDB on port {self.port}",
+                lambda: client.admin.command("ping"),
+                pid=pid,
+                log_file=self.log_file,
+                timeout=timeout,
+                failures=(PyMongoError,),
+            )
         finally:
             client.close()
 

@@ -168,48 +168,58 @@ def spawn(
     return process.pid
 
 
-def wait_http(name: str, url: str, *, pid: int, log_file: Path, timeout: float) -> None:
-    """Until `url` answers with any HTTP status; a clear error if the server exits first or
-    does not answer in time."""
+def wait_ready(
+    name: str,
+    probe: Callable[[], object],
+    *,
+    pid: int | None,
+    log_file: Path,
+    timeout: float,
+    failures: tuple[type[Exception], ...] = (OSError,),
+    interval: float = 0.1,
+) -> None:
+    """Until `probe` succeeds (it raises one of `failures` while the server is not ready); a
+    clear error if the server exits first (it logs and exits on a bad configuration) or is not
+    ready in time."""
     deadline = time.monotonic() + timeout
     while True:
-        if not pid_is_alive(pid):
+        if pid is not None and not pid_is_alive(pid):
             raise StackError(
                 f"{name} exited during start-up:\n--- {log_file} ---\n{log_tail(log_file)}"
             )
+        try:
+            probe()
+            return
+        except failures as exc:
+            if time.monotonic() > deadline:
+                raise StackError(
+                    f"{name} is not ready after {timeout:.0f} s: {exc}\n"
+                    f"--- {log_file} ---\n{log_tail(log_file)}"
+                ) from exc
+        time.sleep(interval)
+
+
+def wait_http(name: str, url: str, *, pid: int, log_file: Path, timeout: float) -> None:
+    """Until `url` answers with any HTTP status."""
+
+    def answers() -> None:
         try:
             with urllib.request.urlopen(url, timeout=1):  # noqa: S310 (a loopback URL of ours)
                 return
         except urllib.error.HTTPError:
             return  # it answered
-        except OSError as exc:
-            if time.monotonic() > deadline:
-                raise StackError(
-                    f"{name} does not answer at {url} after {timeout:.0f} s: {exc}\n"
-                    f"--- {log_file} ---\n{log_tail(log_file)}"
-                ) from exc
-        time.sleep(0.2)
+
+    wait_ready(f"{name} at {url}", answers, pid=pid, log_file=log_file, timeout=timeout)
 
 
 def wait_listening(name: str, port: int, *, pid: int, log_file: Path, timeout: float) -> None:
-    """Until 127.0.0.1:`port` accepts connections; a clear error if the server exits first (it
-    logs and exits on a bad configuration) or does not listen in time."""
-    deadline = time.monotonic() + timeout
-    while True:
-        if not pid_is_alive(pid):
-            raise StackError(
-                f"{name} exited during start-up:\n--- {log_file} ---\n{log_tail(log_file)}"
-            )
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                return
-        except OSError as exc:
-            if time.monotonic() > deadline:
-                raise StackError(
-                    f"{name} does not listen on 127.0.0.1:{port} after {timeout:.0f} s: {exc}\n"
-                    f"{log_tail(log_file)}"
-                ) from exc
-        time.sleep(0.1)
+    """Until 127.0.0.1:`port` accepts connections."""
+
+    def listens() -> None:
+        with socket.create_connection(("127.0.0.1", port), timeout=1):
+            return
+
+    wait_ready(f"{name} on 127.0.0.1:{port}", listens, pid=pid, log_file=log_file, timeout=timeout)
 
 
 @contextlib.contextmanager
