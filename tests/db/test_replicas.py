@@ -5,6 +5,7 @@ stops or is not a standby changes nothing for clients."""
 from __future__ import annotations
 
 import asyncio
+import shutil
 from collections.abc import AsyncIterator, Iterator
 
 import httpx
@@ -27,9 +28,11 @@ MAX_LAG = 3.0
 
 @pytest.fixture(scope="module")
 def replica(stack: Stack) -> Iterator[LocalPostgresReplica]:
-    server = LocalPostgresReplica(
-        REPO / ".data" / per_worker("test-replica"), REPLICA_PORT, stack.postgres
-    )
+    # A standby made for this module: one left by an earlier run (`make test`'s first pass)
+    # may need WAL the primary, restarted since, has recycled, and would never catch up.
+    root = REPO / ".data" / per_worker("test-replica")
+    shutil.rmtree(root, ignore_errors=True)
+    server = LocalPostgresReplica(root, REPLICA_PORT, stack.postgres)
     server.start()
     try:
         yield server

@@ -217,6 +217,10 @@ class LocalPostgres:
             f"ssl_key_file = '{key}'",
             "ssl_min_protocol_version = 'TLSv1.2'",
             "shared_preload_libraries = 'pgaudit'",
+            # The local streaming replicas (LOCAL_POSTGRES_REPLICAS) have no replication slot:
+            # WAL they have not received yet must outlive the checkpoints meanwhile, or a
+            # replica whose stream restarts finds its next segment removed and never catches up.
+            "wal_keep_size = '256MB'",
             *AUDIT_SETTINGS,
         ]
         if not self.durable:
